@@ -1,0 +1,166 @@
+// Package faults injects failures into the sandbox's HTTP handlers: a status for the
+// next N matching calls, added latency, or a dropped connection. Tests and
+// benchmarks drive it through the sandbox's control API.
+package faults
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// HeaderInjected marks a response produced by an injected fault, so that contract
+// checks can tell it from the emulator's own answers.
+const HeaderInjected = "X-Sandbox-Fault"
+
+// Fault is one injection rule. A request matches when its method equals Method (or
+// Method is empty or "*") and its path matches Path, where "*" stands for one path
+// segment and a trailing "**" for any rest (an empty Path matches everything).
+type Fault struct {
+	ID                string `json:"id"`
+	Method            string `json:"method,omitempty"`
+	Path              string `json:"path,omitempty"`
+	Status            int    `json:"status,omitempty"`              // answer with this status instead of the emulator
+	Count             int    `json:"count,omitempty"`               // how many matching calls; 0 = until cleared
+	LatencyMS         int    `json:"latency_ms,omitempty"`          // delay before answering
+	Drop              bool   `json:"drop,omitempty"`                // close the connection without an answer
+	RetryAfterSeconds int    `json:"retry_after_seconds,omitempty"` // for Status 429: the reset the answer names
+	Hits              int    `json:"hits"`                          // how many calls it has affected
+}
+
+func (f Fault) validate() error {
+	if f.Status == 0 && f.LatencyMS == 0 && !f.Drop {
+		return fmt.Errorf("fault needs one of status, latency_ms or drop")
+	}
+	if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
+		return fmt.Errorf("fault status %d: want 400-599", f.Status)
+	}
+	if f.Count < 0 || f.LatencyMS < 0 || f.RetryAfterSeconds < 0 {
+		return fmt.Errorf("fault count, latency_ms and retry_after_seconds must not be negative")
+	}
+	return nil
+}
+
+func (f Fault) exhausted() bool { return f.Count > 0 && f.Hits >= f.Count }
+
+func (f Fault) matches(r *http.Request) bool {
+	if f.Method != "" && f.Method != "*" && !strings.EqualFold(f.Method, r.Method) {
+		return false
+	}
+	return matchPath(f.Path, r.URL.Path)
+}
+
+func matchPath(pattern, path string) bool {
+	if pattern == "" || pattern == "**" {
+		return true
+	}
+	ps := strings.Split(strings.Trim(pattern, "/"), "/")
+	xs := strings.Split(strings.Trim(path, "/"), "/")
+	for i, p := range ps {
+		if p == "**" && i == len(ps)-1 {
+			return true
+		}
+		if i >= len(xs) || (p != "*" && p != xs[i]) {
+			return false
+		}
+	}
+	return len(ps) == len(xs)
+}
+
+// ErrorWriter writes a system's own error body for an injected status. retryAfter is
+// set for 429s.
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration)
+
+// Injector holds the active faults.
+type Injector struct {
+	mu     sync.Mutex
+	faults []*Fault
+	nextID int
+}
+
+// Add validates and activates a fault, returning it with its id.
+func (in *Injector) Add(f Fault) (Fault, error) {
+	if err := f.validate(); err != nil {
+		return Fault{}, err
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.nextID++
+	f.ID = fmt.Sprintf("fault-%d", in.nextID)
+	f.Hits = 0
+	in.faults = append(in.faults, &f)
+	return f, nil
+}
+
+// List returns the faults, exhausted ones included (their Hits tell what happened).
+func (in *Injector) List() []Fault {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := make([]Fault, 0, len(in.faults))
+	for _, f := range in.faults {
+		out = append(out, *f)
+	}
+	return out
+}
+
+// Clear removes every fault.
+func (in *Injector) Clear() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.faults = nil
+}
+
+// take finds the first live fault for r and counts the hit.
+func (in *Injector) take(r *http.Request) (Fault, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, f := range in.faults {
+		if !f.exhausted() && f.matches(r) {
+			f.Hits++
+			return *f, true
+		}
+	}
+	return Fault{}, false
+}
+
+// Wrap applies the faults to next; writeError formats injected statuses.
+func (in *Injector) Wrap(next http.Handler, writeError ErrorWriter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := in.take(r)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if f.LatencyMS > 0 {
+			select {
+			case <-time.After(time.Duration(f.LatencyMS) * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		switch {
+		case f.Drop:
+			drop(w)
+		case f.Status != 0:
+			w.Header().Set(HeaderInjected, f.ID)
+			writeError(w, r, f.Status, time.Duration(f.RetryAfterSeconds)*time.Second)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// drop closes the client's connection without writing a response.
+func drop(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler) // HTTP/2: net/http resets the stream
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
