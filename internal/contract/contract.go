@@ -172,7 +172,7 @@ func (v *Validator) Check(req *http.Request, reqBody []byte, resp *http.Response
 	method, path := req.Method, req.URL.Path
 	s, route, params, ok := v.find(req)
 	if !ok {
-		if ex := exceptionFor(method, path, "route"); ex != nil {
+		if ex := exceptionFor(method, path, "route", 0); ex != nil {
 			return nil
 		}
 		return []Violation{{Method: method, Path: path, Spec: "none", Stage: "route", Err: errors.New("no operation in the specs matches")}}
@@ -184,7 +184,7 @@ func (v *Validator) Check(req *http.Request, reqBody []byte, resp *http.Response
 	routed.URL = &u
 	routed.Body = io.NopCloser(bytes.NewReader(reqBody))
 	in := &openapi3filter.RequestValidationInput{Request: routed, PathParams: params, Route: route, Options: options()}
-	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil && exceptionFor(method, path, "request") == nil {
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil && exceptionFor(method, path, "request", 0) == nil {
 		out = append(out, Violation{Method: method, Path: path, Spec: s.name, Stage: "request", Err: err})
 	}
 	if resp == nil || resp.Header.Get(faultHeader) != "" {
@@ -197,7 +197,7 @@ func (v *Validator) Check(req *http.Request, reqBody []byte, resp *http.Response
 		Options:                options(),
 	}
 	rin.SetBodyBytes(respBody)
-	if err := openapi3filter.ValidateResponse(context.Background(), rin); err != nil && exceptionFor(method, path, "response") == nil {
+	if err := openapi3filter.ValidateResponse(context.Background(), rin); err != nil && exceptionFor(method, path, "response", resp.StatusCode) == nil {
 		out = append(out, Violation{Method: method, Path: path, Spec: s.name, Stage: "response", Status: resp.StatusCode, Err: err})
 	}
 	return out

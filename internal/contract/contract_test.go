@@ -121,3 +121,26 @@ func TestTransport_SkipsResponsesOfInjectedFaults(t *testing.T) {
 		t.Fatalf("injected fault was validated: %v", rec.errors)
 	}
 }
+
+func TestExceptions_WaiveOnlyTheirStatusAndOperation(t *testing.T) {
+	if exceptionFor("GET", "/v3/apis", "response", 429) == nil {
+		t.Error("konnect 429 not waived")
+	}
+	if exceptionFor("GET", "/v3/apis", "response", 500) != nil {
+		t.Error("an exception waived a status it does not name")
+	}
+	if exceptionFor("POST", "/v2/application-auth-strategies", "response", 409) == nil {
+		t.Error("duplicate strategy 409 not waived")
+	}
+	if exceptionFor("DELETE", "/v2/application-auth-strategies/x", "response", 409) != nil {
+		t.Error("the create exception covered delete")
+	}
+	if exceptionFor("GET", "/api/v1/authorizationServers", "response", 429) != nil {
+		t.Error("the Konnect 429 exception covered Okta")
+	}
+	for _, e := range Exceptions {
+		if e.Name == "" || len(e.Reason) < 20 {
+			t.Errorf("exception %q lacks a name or a reason", e.Name)
+		}
+	}
+}

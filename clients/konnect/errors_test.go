@@ -1,0 +1,244 @@
+package konnect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dcrflow/dcrflow/internal/contract"
+	"github.com/dcrflow/dcrflow/sandbox/faults"
+)
+
+func TestCheckResponse_DecodesProblem(t *testing.T) {
+	t.Parallel()
+	body := `{"status":400,"title":"Invalid Request","instance":"kong:trace:42","detail":"Invalid Parameters",
+	"invalid_parameters":[{"field":"name","rule":"min_length","minimum":1,"source":"body","reason":"must have at least 1 characters"},
+	{"field":"visibility","rule":"enum","choices":["public","private"],"reason":"must be one of [public private]"}]}`
+	resp := &http.Response{StatusCode: 400, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}
+	err := CheckResponse(resp)
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %T", err)
+	}
+	if e.Title != "Invalid Request" || e.Detail != "Invalid Parameters" || e.Instance != "kong:trace:42" || len(e.InvalidParameters) != 2 {
+		t.Fatalf("decoded %+v", e)
+	}
+	if p := e.InvalidParameters[0]; p.Field != "name" || p.Rule != "min_length" || p.Minimum == nil || *p.Minimum != 1 {
+		t.Fatalf("parameter %+v", p)
+	}
+	if len(e.InvalidParameters[1].Choices) != 2 {
+		t.Fatalf("choices %+v", e.InvalidParameters[1])
+	}
+	if CheckResponse(&http.Response{StatusCode: 204, Body: http.NoBody}) != nil {
+		t.Fatal("204 is an error")
+	}
+}
+
+func TestCheckResponse_NonJSONBody(t *testing.T) {
+	t.Parallel()
+	resp := &http.Response{StatusCode: 502, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("<html>bad gateway</html>"))}
+	var e *Error
+	if !errors.As(CheckResponse(resp), &e) || e.Title != "Bad Gateway" || !e.Temporary() {
+		t.Fatalf("error %+v", e)
+	}
+}
+
+func TestRetryAfter_Parsing(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		status int
+		header http.Header
+		want   time.Duration
+	}{
+		{"seconds", 429, http.Header{"Retry-After": {"7"}}, 7 * time.Second},
+		{"http date", 503, http.Header{"Retry-After": {now.Add(90 * time.Second).Format(http.TimeFormat)}}, 90 * time.Second},
+		{"past date", 429, http.Header{"Retry-After": {now.Add(-time.Minute).Format(http.TimeFormat)}}, 0},
+		{"garbage", 429, http.Header{"Retry-After": {"soon"}}, 0},
+		{"negative", 429, http.Header{"Retry-After": {"-3"}}, 0},
+		{"ratelimit reset fallback on 429", 429, http.Header{"Ratelimit-Reset": {"12"}}, 12 * time.Second},
+		{"no fallback on other statuses", 404, http.Header{"Ratelimit-Reset": {"12"}}, 0},
+		{"retry-after wins", 429, http.Header{"Retry-After": {"3"}, "Ratelimit-Reset": {"12"}}, 3 * time.Second},
+		{"none", 429, http.Header{}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := retryAfter(tt.status, tt.header, now); got != tt.want {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestError_MessageAndPredicates(t *testing.T) {
+	t.Parallel()
+	one := 1
+	e := &Error{Op: "create-dcr-provider", StatusCode: 400, Title: "Invalid Request", Detail: "Invalid Parameters",
+		InvalidParameters: []InvalidParameter{{Field: "name", Rule: "min_length", Minimum: &one, Reason: "must have at least 1 characters"}}}
+	msg := e.Error()
+	for _, part := range []string{"create-dcr-provider", "400", "Invalid Request", "Invalid Parameters", "name [min_length] must have at least 1 characters"} {
+		if !strings.Contains(msg, part) {
+			t.Fatalf("%q lacks %q", msg, part)
+		}
+	}
+	wrapped := fmt.Errorf("activity: %w", &Error{Op: "x", StatusCode: 429, RetryAfter: 5 * time.Second})
+	if !IsRateLimited(wrapped) || RetryAfter(wrapped) != 5*time.Second || !IsTemporary(wrapped) {
+		t.Fatal("predicates do not see through wrapping")
+	}
+	tests := []struct {
+		err       error
+		temporary bool
+	}{
+		{&Error{StatusCode: 500}, true},
+		{&Error{StatusCode: 503}, true},
+		{&Error{StatusCode: 429}, true},
+		{&Error{StatusCode: 408}, true},
+		{&Error{StatusCode: 400}, false},
+		{&Error{StatusCode: 404}, false},
+		{&Error{StatusCode: 409}, false},
+		{&Error{Err: io.ErrUnexpectedEOF}, true},
+		{&Error{Err: context.DeadlineExceeded}, true},
+		{&Error{Err: context.Canceled}, false},
+		{&Error{StatusCode: 200, Err: errors.New("decode answer")}, false},
+		{errors.New("plain"), false},
+	}
+	for i, tt := range tests {
+		if got := IsTemporary(tt.err); got != tt.temporary {
+			t.Errorf("case %d (%v): temporary %v, want %v", i, tt.err, got, tt.temporary)
+		}
+	}
+	if !IsNotFound(fmt.Errorf("x: %w", ErrNotFound)) || IsNotFound(errors.New("x")) {
+		t.Fatal("IsNotFound and ErrNotFound disagree")
+	}
+}
+
+// A server that echoes request secrets in its errors must not get them into ours.
+func TestError_RedactsSecrets(t *testing.T) {
+	t.Parallel()
+	const dcrToken = "00echo-me-dcr-token"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"status":400,"title":"Invalid Request","instance":"kong:trace:1","detail":"auth %s",
+			"invalid_parameters":[{"field":"dcr_config.dcr_token","reason":"bad value %s"}]}`,
+			r.Header.Get("Authorization"), strings.ReplaceAll(string(body), `"`, `'`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{BaseURL: srv.URL, Token: testToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DCRProviders.CreateOkta(ctx(t), CreateOktaProvider{Name: "x", Issuer: "https://o.example.com", DCRToken: dcrToken})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	mustNotContain(t, "error", err.Error(), testToken, dcrToken)
+	if !strings.Contains(err.Error(), "[REDACTED]") {
+		t.Fatalf("error %q does not show the redaction", err)
+	}
+}
+
+func TestListAll_HardPageCap(t *testing.T) {
+	t.Parallel()
+	var pages int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pages++
+		items := strings.TrimSuffix(strings.Repeat(`{"id":"x","name":"n"},`, 100), ",")
+		fmt.Fprintf(w, `{"data":[%s],"meta":{"page":{"number":1,"size":100,"total":1000000}}}`, items)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{BaseURL: srv.URL, Token: testToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = listAll[Portal](ctx(t), c, "list-portals", portalsPath, nil)
+	if err == nil || !strings.Contains(err.Error(), "more than 100 pages") || pages != maxPages {
+		t.Fatalf("error %v after %d pages", err, pages)
+	}
+}
+
+func TestClient_ServerErrors(t *testing.T) {
+	t.Parallel()
+	c, env := setup(t)
+	seedPortal := "0bc10ef8-9aa8-4f5d-8809-725879776653"
+
+	t.Run("401 bad token", func(t *testing.T) {
+		bad, err := New(Config{BaseURL: env.KonnectURL, Token: "kpat_not-a-seeded-token", HTTPClient: env.HTTPClient})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = bad.Portals.Get(ctx(t), seedPortal)
+		var e *Error
+		if !IsUnauthorized(err) || !errors.As(err, &e) || e.Title != "Unauthorized" || e.Temporary() {
+			t.Fatalf("error %v", err)
+		}
+		mustNotContain(t, "error", err.Error(), "kpat_not-a-seeded-token")
+	})
+
+	t.Run("429 with Retry-After", func(t *testing.T) {
+		_, err := env.Sandbox.Faults.Add(faults.Fault{Method: "GET", Path: "/v3/portals/*", Status: 429, Count: 1, RetryAfterSeconds: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Portals.Get(ctx(t), seedPortal)
+		var e *Error
+		if !IsRateLimited(err) || RetryAfter(err) != 7*time.Second || !errors.As(err, &e) || e.Title != "Rate Limited" || !e.Temporary() {
+			t.Fatalf("error %v (retry after %v)", err, RetryAfter(err))
+		}
+		if _, err := c.Portals.Get(ctx(t), seedPortal); err != nil {
+			t.Fatalf("after the fault: %v", err)
+		}
+	})
+
+	t.Run("5xx is temporary", func(t *testing.T) {
+		if _, err := env.Sandbox.Faults.Add(faults.Fault{Method: "GET", Path: "/v3/portals/*", Status: 503, Count: 1}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.Portals.Get(ctx(t), seedPortal)
+		var e *Error
+		if !errors.As(err, &e) || e.StatusCode != 503 || !e.Temporary() {
+			t.Fatalf("error %v", err)
+		}
+	})
+
+	t.Run("dropped connection is temporary", func(t *testing.T) {
+		// A fresh connection per call: net/http itself resends an idempotent request
+		// once when a reused keep-alive connection closes without an answer.
+		fresh, err := New(Config{BaseURL: env.KonnectURL, Token: c.token,
+			HTTPClient: &http.Client{Transport: contract.Transport(t, &http.Transport{DisableKeepAlives: true})}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.Sandbox.Faults.Add(faults.Fault{Method: "GET", Path: "/v3/portals/*", Drop: true, Count: 1}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = fresh.Portals.Get(ctx(t), seedPortal)
+		var e *Error
+		if !errors.As(err, &e) || e.StatusCode != 0 || e.Err == nil || !e.Temporary() || e.Op != "get-portal" {
+			t.Fatalf("error %#v", err)
+		}
+	})
+
+	t.Run("timeout is temporary", func(t *testing.T) {
+		slow, err := New(Config{BaseURL: env.KonnectURL, Token: c.token, HTTPClient: env.HTTPClient, Timeout: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.Sandbox.Faults.Add(faults.Fault{Method: "GET", Path: "/v3/portals/*", LatencyMS: 2000, Count: 1}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = slow.Portals.Get(ctx(t), seedPortal)
+		if !IsTemporary(err) || status(err) != 0 || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("error %v", err)
+		}
+	})
+}

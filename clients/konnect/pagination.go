@@ -1,0 +1,115 @@
+package konnect
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+)
+
+// Paging: the largest page the sandbox and Konnect's examples use, and a hard cap
+// so that a server that never reaches its total cannot keep a caller looping.
+const (
+	pageSize = 100
+	maxPages = 100
+)
+
+type pageOf[T any] struct {
+	Data []T `json:"data"`
+	Meta struct {
+		Page struct {
+			Number float64 `json:"number"`
+			Size   float64 `json:"size"`
+			Total  float64 `json:"total"`
+		} `json:"page"`
+	} `json:"meta"`
+}
+
+// listAll follows page[number] from 1 until meta.page.total items are read (or a
+// page comes back empty).
+func listAll[T any](ctx context.Context, c *Client, op, path string, query url.Values) ([]T, error) {
+	var all []T
+	for n := 1; ; n++ {
+		if n > maxPages {
+			return nil, fmt.Errorf("konnect: %s: more than %d pages of %d items", op, maxPages, pageSize)
+		}
+		q := url.Values{}
+		for k, v := range query {
+			q[k] = v
+		}
+		q.Set("page[size]", strconv.Itoa(pageSize))
+		q.Set("page[number]", strconv.Itoa(n))
+		var p pageOf[T]
+		if err := c.do(ctx, call{op: op, method: "GET", path: path, query: q, out: &p}); err != nil {
+			return nil, err
+		}
+		all = append(all, p.Data...)
+		if len(p.Data) == 0 || len(all) >= int(p.Meta.Page.Total) {
+			return all, nil
+		}
+	}
+}
+
+// findOne lists by exact name (filter[name][eq]) and keeps exact matches only:
+// nil when none, ErrAmbiguous when several.
+func findOne[T any](ctx context.Context, c *Client, op, path, kind, name string, nameOf func(T) string) (*T, error) {
+	items, err := listAll[T](ctx, c, op, path, url.Values{"filter[name][eq]": {name}})
+	if err != nil {
+		return nil, err
+	}
+	var found []T
+	for _, it := range items {
+		if nameOf(it) == name { // the server's match is not trusted to be exact
+			found = append(found, it)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, nil
+	case 1:
+		return &found[0], nil
+	default:
+		return nil, fmt.Errorf("konnect: %s: %d %ss named %q: %w", op, len(found), kind, name, ErrAmbiguous)
+	}
+}
+
+// resolve tries nameOrID as an id when it looks like a UUID, then as a name.
+func resolve[T any](ctx context.Context, kind, nameOrID string,
+	get func(context.Context, string) (*T, error), find func(context.Context, string) (*T, error)) (*T, error) {
+	if looksLikeUUID(nameOrID) {
+		t, err := get(ctx, nameOrID)
+		if err == nil {
+			return t, nil
+		}
+		if !IsNotFound(err) {
+			return nil, err
+		}
+	}
+	t, err := find(ctx, nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	if t == nil {
+		return nil, fmt.Errorf("konnect: no %s with id or name %q: %w", kind, nameOrID, ErrNotFound)
+	}
+	return t, nil
+}
+
+func looksLikeUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if r != '-' {
+				return false
+			}
+		default:
+			if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,128 @@
+package okta
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// ClientRegistration is an RFC 7591 registration request (Okta's Client).
+type ClientRegistration struct {
+	ClientName              string   // required
+	ApplicationType         string   // browser, native, service or web (Okta's default)
+	GrantTypes              []string // e.g. client_credentials
+	ResponseTypes           []string
+	RedirectURIs            []string
+	TokenEndpointAuthMethod string // e.g. client_secret_basic
+}
+
+// RegisteredClient is what Okta answered. ClientSecret is a secret: String and
+// GoString leave it out.
+type RegisteredClient struct {
+	ClientID                string
+	ClientSecret            string
+	ClientName              string
+	ApplicationType         string
+	GrantTypes              []string
+	ResponseTypes           []string
+	RedirectURIs            []string
+	TokenEndpointAuthMethod string
+	IssuedAt                time.Time
+	SecretExpiresAt         time.Time // zero: never
+}
+
+func (c RegisteredClient) String() string {
+	return fmt.Sprintf("okta client %s (%s, %s, grants %v, secret redacted)", c.ClientID, c.ClientName,
+		c.TokenEndpointAuthMethod, c.GrantTypes)
+}
+
+func (c RegisteredClient) GoString() string { return c.String() }
+
+type registrationJSON struct {
+	ClientName              string   `json:"client_name"`
+	ApplicationType         string   `json:"application_type,omitempty"`
+	GrantTypes              []string `json:"grant_types,omitempty"`
+	ResponseTypes           []string `json:"response_types,omitempty"`
+	RedirectURIs            []string `json:"redirect_uris,omitempty"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method,omitempty"`
+}
+
+type registeredJSON struct {
+	ClientID                string   `json:"client_id"`
+	ClientSecret            string   `json:"client_secret"`
+	ClientIDIssuedAt        int64    `json:"client_id_issued_at"`
+	ClientSecretExpiresAt   *int64   `json:"client_secret_expires_at"`
+	ClientName              string   `json:"client_name"`
+	ApplicationType         string   `json:"application_type"`
+	GrantTypes              []string `json:"grant_types"`
+	ResponseTypes           []string `json:"response_types"`
+	RedirectURIs            []string `json:"redirect_uris"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
+}
+
+// RegisterClient registers a client through Okta DCR (POST /oauth2/v1/clients)
+// with the given DCR token.
+func (c *Client) RegisterClient(ctx context.Context, dcrToken string, reg ClientRegistration) (*RegisteredClient, error) {
+	const op = "RegisterClient"
+	if dcrToken == "" {
+		return nil, invalidArgument(op, "DCR token is empty")
+	}
+	sdk, err := c.dcrSDK(dcrToken)
+	if err != nil {
+		return nil, &Error{Op: op, Summary: "configure SDK", Err: err}
+	}
+	ctx, cancel, ex := c.start(ctx, op)
+	defer cancel()
+	re := sdk.CloneRequestExecutor()
+	body := registrationJSON{ClientName: reg.ClientName, ApplicationType: reg.ApplicationType,
+		GrantTypes: reg.GrantTypes, ResponseTypes: reg.ResponseTypes, RedirectURIs: reg.RedirectURIs,
+		TokenEndpointAuthMethod: reg.TokenEndpointAuthMethod}
+	req, err := re.WithAccept("application/json").WithContentType("application/json").
+		NewRequest(http.MethodPost, "/oauth2/v1/clients", body)
+	if err != nil {
+		return nil, failure(op, ex, nil, err, dcrToken)
+	}
+	var out registeredJSON
+	resp, err := re.Do(ctx, req, &out)
+	if err == nil && out.ClientID == "" {
+		err = errEmptyBody
+	}
+	if err != nil {
+		return nil, failure(op, ex, resp, err, dcrToken)
+	}
+	rc := &RegisteredClient{ClientID: out.ClientID, ClientSecret: out.ClientSecret, ClientName: out.ClientName,
+		ApplicationType: out.ApplicationType, GrantTypes: slices.Clone(out.GrantTypes),
+		ResponseTypes: slices.Clone(out.ResponseTypes), RedirectURIs: slices.Clone(out.RedirectURIs),
+		TokenEndpointAuthMethod: out.TokenEndpointAuthMethod, IssuedAt: time.Unix(out.ClientIDIssuedAt, 0)}
+	if out.ClientSecretExpiresAt != nil && *out.ClientSecretExpiresAt > 0 {
+		rc.SecretExpiresAt = time.Unix(*out.ClientSecretExpiresAt, 0)
+	}
+	return rc, nil
+}
+
+// DeleteClient deletes a DCR client; a 404 means it is already gone.
+func (c *Client) DeleteClient(ctx context.Context, dcrToken, clientID string) error {
+	const op = "DeleteClient"
+	if dcrToken == "" || clientID == "" {
+		return invalidArgument(op, "DCR token and client id are required")
+	}
+	sdk, err := c.dcrSDK(dcrToken)
+	if err != nil {
+		return &Error{Op: op, Summary: "configure SDK", Err: err}
+	}
+	ctx, cancel, ex := c.start(ctx, op)
+	defer cancel()
+	re := sdk.CloneRequestExecutor()
+	req, err := re.WithAccept("application/json").WithContentType("application/json").
+		NewRequest(http.MethodDelete, "/oauth2/v1/clients/"+segment(clientID), nil)
+	if err != nil {
+		return failure(op, ex, nil, err, dcrToken)
+	}
+	resp, err := re.Do(ctx, req, nil)
+	if err != nil {
+		return failure(op, ex, resp, err, dcrToken)
+	}
+	return nil
+}

@@ -1,0 +1,153 @@
+package okta
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// ResponseInfo describes one HTTP exchange, for metrics. Observers get one per
+// round trip, so a list that spans pages reports every page.
+type ResponseInfo struct {
+	Op         string // the client operation, e.g. "ListScopes"
+	Method     string
+	StatusCode int // 0 when no response arrived
+	RateLimit  RateLimit
+	Duration   time.Duration
+	Err        error // the transport failure when StatusCode is 0
+}
+
+// RateLimit is what Okta's X-Rate-Limit-* headers said; zero when absent.
+type RateLimit struct {
+	Limit, Remaining int
+	Reset            time.Time
+}
+
+func parseRateLimit(h http.Header) RateLimit {
+	var rl RateLimit
+	rl.Limit, _ = strconv.Atoi(h.Get("X-Rate-Limit-Limit"))
+	rl.Remaining, _ = strconv.Atoi(h.Get("X-Rate-Limit-Remaining"))
+	if s, err := strconv.ParseInt(h.Get("X-Rate-Limit-Reset"), 10, 64); err == nil {
+		rl.Reset = time.Unix(s, 0)
+	}
+	return rl
+}
+
+// exchange holds what the transport saw of an operation's latest round trip. The
+// SDK drops 429 answers (and with retries off returns a bare "too many requests"),
+// so the status, headers and error body are taken here, below it.
+type exchange struct {
+	op string
+
+	mu        sync.Mutex
+	status    int
+	header    http.Header
+	body      []byte // error answers only, capped
+	received  time.Time
+	transport error // the latest round trip failed without an answer
+}
+
+type exchangeKey struct{}
+
+func withExchange(ctx context.Context, op string) (context.Context, *exchange) {
+	ex := &exchange{op: op}
+	return context.WithValue(ctx, exchangeKey{}, ex), ex
+}
+
+func exchangeFrom(ctx context.Context) *exchange {
+	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
+	return ex
+}
+
+func (ex *exchange) record(status int, header http.Header, body []byte, transport error) {
+	if ex == nil {
+		return
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	ex.status, ex.header, ex.body, ex.transport, ex.received = status, header, body, transport, time.Now()
+}
+
+// last returns the latest round trip.
+func (ex *exchange) last() (status int, header http.Header, body []byte, received time.Time, transport error) {
+	if ex == nil {
+		return 0, http.Header{}, nil, time.Now(), nil
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	h := ex.header
+	if h == nil {
+		h = http.Header{}
+	}
+	return ex.status, h, ex.body, ex.received, ex.transport
+}
+
+// maxErrorBody caps how much of an error answer is kept.
+const maxErrorBody = 64 << 10
+
+// recorder is the transport under the SDK and the plain OAuth calls.
+type recorder struct {
+	base    http.RoundTripper
+	observe func(ResponseInfo)
+}
+
+func (t *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	ex := exchangeFrom(req.Context())
+	info := ResponseInfo{Method: req.Method}
+	if ex != nil {
+		info.Op = ex.op
+	}
+	start := time.Now()
+	resp, err := t.base.RoundTrip(req)
+	info.Duration = time.Since(start)
+	if err != nil {
+		err = detachEOF(err)
+		ex.record(0, nil, nil, err)
+		info.Err = err
+		t.notify(info)
+		return nil, err
+	}
+	var body []byte
+	if resp.StatusCode >= http.StatusBadRequest {
+		body, resp.Body = keepPrefix(resp.Body)
+	}
+	ex.record(resp.StatusCode, resp.Header.Clone(), body, nil)
+	info.StatusCode = resp.StatusCode
+	info.RateLimit = parseRateLimit(resp.Header)
+	t.notify(info)
+	return resp, nil
+}
+
+func (t *recorder) notify(info ResponseInfo) {
+	if t.observe != nil {
+		t.observe(info)
+	}
+}
+
+// keepPrefix reads up to maxErrorBody bytes and returns them with a body that
+// still yields the whole stream.
+func keepPrefix(body io.ReadCloser) ([]byte, io.ReadCloser) {
+	b, _ := io.ReadAll(io.LimitReader(body, maxErrorBody))
+	return b, struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), body), body}
+}
+
+// connectionLost replaces io.EOF transport errors: the SDK retries those at once
+// and without bound, and retries belong to the caller.
+type connectionLost struct{ msg string }
+
+func (e *connectionLost) Error() string { return "connection closed without a response: " + e.msg }
+
+func detachEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return &connectionLost{msg: err.Error()}
+	}
+	return err
+}

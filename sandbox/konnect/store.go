@@ -1,0 +1,248 @@
+package konnect
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// The store holds every resource; the Emulator guards it with its mutex. Records
+// keep the answer's shape plus what the answer must not show (the DCR token) or
+// derives (references). Maps in records are replaced, never changed in place, so
+// views handed out earlier stay valid.
+
+type providerRec struct {
+	DCRProvider
+	token string
+	seq   int64
+}
+
+type strategyRec struct {
+	AuthStrategy
+	providerID string
+	seq        int64
+}
+
+type portalRec struct {
+	Portal
+	seq int64
+}
+
+type apiRec struct {
+	API
+	seq int64
+}
+
+type pubKey struct{ apiID, portalID string }
+
+type pubRec struct {
+	Publication
+	seq int64
+}
+
+type store struct {
+	seq        int64
+	providers  map[string]*providerRec
+	strategies map[string]*strategyRec
+	portals    map[string]*portalRec
+	apis       map[string]*apiRec
+	pubs       map[pubKey]*pubRec
+}
+
+func newStore() *store {
+	return &store{
+		providers:  map[string]*providerRec{},
+		strategies: map[string]*strategyRec{},
+		portals:    map[string]*portalRec{},
+		apis:       map[string]*apiRec{},
+		pubs:       map[pubKey]*pubRec{},
+	}
+}
+
+func (s *store) next() int64 { s.seq++; return s.seq }
+
+// ordered returns a map's records in creation order.
+func ordered[K comparable, R any](m map[K]*R, seq func(*R) int64) []*R {
+	out := make([]*R, 0, len(m))
+	for _, r := range m {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *R) int { return cmp.Compare(seq(a), seq(b)) })
+	return out
+}
+
+func (s *store) addProvider(id string, in providerInput, now time.Time) *providerRec {
+	rec := &providerRec{
+		DCRProvider: DCRProvider{
+			ID: id, Name: in.name, DisplayName: in.displayName, ProviderType: in.providerType,
+			Issuer: in.issuer, Labels: in.labels, CreatedAt: now, UpdatedAt: now,
+		},
+		token: in.token,
+		seq:   s.next(),
+	}
+	s.providers[id] = rec
+	return rec
+}
+
+func (s *store) addStrategy(id string, in strategyInput, now time.Time) *strategyRec {
+	rec := &strategyRec{
+		AuthStrategy: AuthStrategy{
+			ID: id, Name: in.name, DisplayName: in.displayName, StrategyType: in.strategyType,
+			Configs: in.configs, Labels: in.labels, CreatedAt: now, UpdatedAt: now,
+			SupportsMultipleCredentials: in.strategyType == strategyKeyAuth,
+			Principals:                  in.principals,
+		},
+		providerID: in.providerID,
+		seq:        s.next(),
+	}
+	s.strategies[id] = rec
+	return rec
+}
+
+func (s *store) addPortal(p Portal) { s.portals[p.ID] = &portalRec{Portal: p, seq: s.next()} }
+
+func (s *store) addAPI(a API) { s.apis[a.ID] = &apiRec{API: a, seq: s.next()} }
+
+// putPublication creates or fully replaces a publication; created_at survives a
+// replace. Omitted auth_strategy_ids take the portal's default strategy.
+func (s *store) putPublication(apiID, portalID string, in pubInput, now time.Time) *pubRec {
+	ids := in.strategyIDs
+	if !in.strategyIDsSet {
+		ids = nil
+		if def := s.portals[portalID].DefaultApplicationAuthStrategyID; def != nil {
+			ids = []string{*def}
+		}
+	}
+	key := pubKey{apiID, portalID}
+	created, seq := now, int64(0)
+	if old := s.pubs[key]; old != nil {
+		created, seq = old.CreatedAt, old.seq
+	} else {
+		seq = s.next()
+	}
+	rec := &pubRec{
+		Publication: Publication{
+			APIID: apiID, PortalID: portalID, AutoApproveRegistrations: in.autoApprove, EntityType: "api",
+			Visibility: in.visibility, AuthStrategyIDs: ids, Warnings: []string{}, CreatedAt: created, UpdatedAt: now,
+		},
+		seq: seq,
+	}
+	s.pubs[key] = rec
+	return rec
+}
+
+// checkStrategies reports publication strategy ids that do not exist.
+func (s *store) checkStrategies(ids []string) []InvalidParameter {
+	var params []InvalidParameter
+	for i, id := range ids {
+		if s.strategies[id] == nil {
+			params = append(params, InvalidParameter{
+				Field: "auth_strategy_ids[" + itoa(i) + "]", Rule: "missing_reference", Source: "body",
+				Reason: "references an application auth strategy [" + id + "] that does not exist",
+			})
+		}
+	}
+	return params
+}
+
+// providerUsers counts the strategies that reference each provider.
+func (s *store) providerUsers() map[string]int {
+	n := map[string]int{}
+	for _, st := range s.strategies {
+		if st.providerID != "" {
+			n[st.providerID]++
+		}
+	}
+	return n
+}
+
+// strategyUsers counts the publications that use each strategy.
+func (s *store) strategyUsers() map[string]int {
+	n := map[string]int{}
+	for _, p := range s.pubs {
+		for _, id := range p.AuthStrategyIDs {
+			n[id]++
+		}
+	}
+	return n
+}
+
+func (s *store) providerView(p *providerRec, users map[string]int) DCRProvider {
+	v := p.DCRProvider
+	v.Active = users[p.ID] > 0
+	return v
+}
+
+func (s *store) strategyView(st *strategyRec, users map[string]int) AuthStrategy {
+	v := st.AuthStrategy
+	v.Active = users[st.ID] > 0
+	if p := s.providers[st.providerID]; p != nil {
+		v.DCRProvider = &DCRProviderRef{ID: p.ID, Name: p.Name, DisplayName: p.DisplayName, ProviderType: p.ProviderType}
+	}
+	return v
+}
+
+// apiPortals lists, per API, the portals it is published to (in publishing order).
+func (s *store) apiPortals() map[string][]PortalRef {
+	out := map[string][]PortalRef{}
+	for _, p := range ordered(s.pubs, func(r *pubRec) int64 { return r.seq }) {
+		if portal := s.portals[p.PortalID]; portal != nil {
+			out[p.APIID] = append(out[p.APIID], PortalRef{ID: portal.ID, Name: portal.Name, DisplayName: portal.DisplayName})
+		}
+	}
+	return out
+}
+
+func (s *store) apiView(a *apiRec, portals map[string][]PortalRef) API {
+	v := a.API
+	v.Portals = portals[a.ID]
+	if v.Portals == nil {
+		v.Portals = []PortalRef{}
+	}
+	return v
+}
+
+// Lists of views in creation order.
+
+func (s *store) providerViews() []DCRProvider {
+	users := s.providerUsers()
+	out := []DCRProvider{}
+	for _, p := range ordered(s.providers, func(r *providerRec) int64 { return r.seq }) {
+		out = append(out, s.providerView(p, users))
+	}
+	return out
+}
+
+func (s *store) strategyViews() []AuthStrategy {
+	users := s.strategyUsers()
+	out := []AuthStrategy{}
+	for _, st := range ordered(s.strategies, func(r *strategyRec) int64 { return r.seq }) {
+		out = append(out, s.strategyView(st, users))
+	}
+	return out
+}
+
+func (s *store) portalViews() []Portal {
+	out := []Portal{}
+	for _, p := range ordered(s.portals, func(r *portalRec) int64 { return r.seq }) {
+		out = append(out, p.Portal)
+	}
+	return out
+}
+
+func (s *store) apiViews() []API {
+	portals := s.apiPortals()
+	out := []API{}
+	for _, a := range ordered(s.apis, func(r *apiRec) int64 { return r.seq }) {
+		out = append(out, s.apiView(a, portals))
+	}
+	return out
+}
+
+func (s *store) publicationViews() []Publication {
+	out := []Publication{}
+	for _, p := range ordered(s.pubs, func(r *pubRec) int64 { return r.seq }) {
+		out = append(out, p.Publication)
+	}
+	return out
+}

@@ -1,0 +1,186 @@
+package okta
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"time"
+)
+
+const (
+	policyType = "OAUTH_AUTHORIZATION_POLICY"
+	allClients = "ALL_CLIENTS"
+)
+
+type policyJSON struct {
+	Type        string           `json:"type"`
+	ID          string           `json:"id"`
+	Status      string           `json:"status"`
+	Name        string           `json:"name"`
+	Description string           `json:"description"`
+	Priority    int              `json:"priority"`
+	System      bool             `json:"system"`
+	Conditions  policyConditions `json:"conditions"`
+	Created     string           `json:"created"`
+	LastUpdated string           `json:"lastUpdated"`
+	Links       lifecycleLinks   `json:"_links"`
+}
+
+type policyConditions struct {
+	Clients includeOnly `json:"clients"`
+}
+
+type includeOnly struct {
+	Include []string `json:"include"`
+}
+
+// policyInput is a create body.
+type policyInput struct {
+	Type        string           `json:"type"`
+	Name        string           `json:"name"`
+	Description string           `json:"description"`
+	Status      string           `json:"status"`
+	Priority    *int             `json:"priority"`
+	Conditions  policyConditions `json:"conditions"`
+}
+
+func (e *Emulator) policyView(s *authServer, p *policy) policyJSON {
+	base := e.serverURL(s.id) + "/policies/" + p.id
+	act, deact := lifecycle(base, p.status)
+	return policyJSON{Type: policyType, ID: p.id, Status: p.status, Name: p.name, Description: p.description,
+		Priority: p.priority, Conditions: policyConditions{Clients: includeOnly{Include: p.clients}},
+		Created: timestamp(p.created), LastUpdated: timestamp(p.updated),
+		Links: lifecycleLinks{Self: linkTo(base, "GET", "PUT", "DELETE"), Activate: act, Deactivate: deact,
+			Rules: linkTo(base+"/rules", "GET")}}
+}
+
+// newPolicy validates a create body against s.
+func newPolicy(s *authServer, in policyInput, now time.Time) (*policy, *apiProblem) {
+	blank := "The field cannot be left blank."
+	switch {
+	case in.Type != "" && in.Type != policyType:
+		return nil, validation("type", "The policy type must be "+policyType+".")
+	case in.Name == "":
+		return nil, validation("name", blank)
+	case len(in.Name) > 100:
+		return nil, validation("name", "The name must be at most 100 characters.")
+	case in.Description == "":
+		return nil, validation("description", blank)
+	case len(in.Conditions.Clients.Include) == 0:
+		return nil, validation("conditions.clients.include", blank)
+	case in.Status != "" && in.Status != statusActive && in.Status != statusInactive:
+		return nil, malformed()
+	}
+	for _, other := range s.policies {
+		if other.name == in.Name {
+			return nil, validation("name", "A policy with the name '"+in.Name+"' already exists.")
+		}
+	}
+	p := &policy{name: in.Name, description: in.Description, status: orDefault(in.Status, statusActive),
+		priority: len(s.policies) + 1, clients: slices.Clone(in.Conditions.Clients.Include), created: now, updated: now}
+	if in.Priority != nil && *in.Priority > 0 {
+		p.priority = *in.Priority
+	}
+	return p, nil
+}
+
+func findPolicy(s *authServer, id string) (*policy, *apiProblem) {
+	for _, p := range s.policies {
+		if p.id == id {
+			return p, nil
+		}
+	}
+	return nil, notFound(id, "Policy")
+}
+
+func (e *Emulator) listPolicies(w http.ResponseWriter, r *http.Request) {
+	e.respond(w, func() (int, any, *apiProblem) {
+		s, p := e.findServer(r)
+		if p != nil {
+			return 0, nil, p
+		}
+		out := make([]policyJSON, 0, len(s.policies))
+		for _, pol := range byPriority(s.policies, func(p *policy) (int, int64) { return p.priority, p.seq }) {
+			out = append(out, e.policyView(s, pol))
+		}
+		return http.StatusOK, out, nil
+	})
+}
+
+func (e *Emulator) createPolicy(w http.ResponseWriter, r *http.Request) {
+	var in policyInput
+	bad := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in) != nil
+	e.respond(w, func() (int, any, *apiProblem) {
+		s, p := e.findServer(r)
+		if p != nil {
+			return 0, nil, p
+		}
+		if bad {
+			return 0, nil, malformed()
+		}
+		pol, p := newPolicy(s, in, e.opts.Now())
+		if p != nil {
+			return 0, nil, p
+		}
+		pol.id = randomID(prefixPolicy)
+		pol.seq = e.org.seq(pol.id)
+		s.policies = append(s.policies, pol)
+		return http.StatusCreated, e.policyView(s, pol), nil
+	})
+}
+
+func (e *Emulator) getPolicy(w http.ResponseWriter, r *http.Request) {
+	e.respond(w, func() (int, any, *apiProblem) {
+		s, p := e.findServer(r)
+		if p != nil {
+			return 0, nil, p
+		}
+		pol, p := findPolicy(s, r.PathValue("pid"))
+		if p != nil {
+			return 0, nil, p
+		}
+		return http.StatusOK, e.policyView(s, pol), nil
+	})
+}
+
+// byPriority orders by priority, then creation.
+func byPriority[T any](items []T, key func(T) (int, int64)) []T {
+	out := slices.Clone(items)
+	slices.SortStableFunc(out, func(a, b T) int {
+		pa, sa := key(a)
+		pb, sb := key(b)
+		if pa != pb {
+			return pa - pb
+		}
+		return int(sa - sb)
+	})
+	return out
+}
+
+// authorize finds the first active policy covering the client whose first
+// matching active rule allows grant for every requested scope, in priority order.
+func authorize(s *authServer, clientID, grant string, scopes []string) *rule {
+	for _, p := range byPriority(s.policies, func(p *policy) (int, int64) { return p.priority, p.seq }) {
+		if p.status != statusActive || !(slices.Contains(p.clients, allClients) || slices.Contains(p.clients, clientID)) {
+			continue
+		}
+		for _, r := range byPriority(p.rules, func(r *rule) (int, int64) { return r.priority, r.seq }) {
+			if r.status == statusActive && slices.Contains(r.grantTypes, grant) && coversScopes(r.scopes, scopes) {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+func coversScopes(allowed, requested []string) bool {
+	if slices.Contains(allowed, "*") {
+		return true
+	}
+	for _, s := range requested {
+		if !slices.Contains(allowed, s) {
+			return false
+		}
+	}
+	return true
+}
