@@ -1,0 +1,119 @@
+// Package dcrflow is the contract shared by the workflows, the activities, the worker
+// and the starter: what a portal's onboarding asks for and what it reports. It imports
+// no SDK, so every part can depend on it.
+package dcrflow
+
+// TaskQueue is the default Temporal task queue of the worker.
+const TaskQueue = "dcrflow"
+
+// PortalSpec is one portal's onboarding, as the onboarding file describes it with its
+// defaults applied. It carries names only: DCRTokenName names a secret that only the
+// worker can resolve.
+type PortalSpec struct {
+	Key          string       `json:"key"`         // stable identity of the portal in dcrflow (workflow id)
+	Portal       string       `json:"portal"`      // Konnect portal name or id
+	AuthServer   string       `json:"auth_server"` // Okta authorization server id or name
+	Scopes       []ScopeSpec  `json:"scopes"`
+	ClaimName    string       `json:"claim_name"`
+	DCRProvider  string       `json:"dcr_provider"`   // Konnect DCR provider name
+	DCRTokenName string       `json:"dcr_token_name"` // which of the worker's DCR tokens
+	Strategy     StrategySpec `json:"strategy"`
+	APIs         []APISpec    `json:"apis"`
+	Validate     bool         `json:"validate"`
+}
+
+// ScopeSpec is a custom scope on the authorization server.
+type ScopeSpec struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// StrategySpec is the Konnect application auth strategy.
+type StrategySpec struct {
+	Name        string   `json:"name"`
+	DisplayName string   `json:"display_name"`
+	AuthMethods []string `json:"auth_methods"`
+}
+
+// APISpec is an API to publish on the portal with the strategy.
+type APISpec struct {
+	API         string `json:"api"`        // Konnect API name or id
+	Visibility  string `json:"visibility"` // public or private
+	AutoApprove bool   `json:"auto_approve"`
+}
+
+// DCRAuthMethods are the auth methods a DCR auth strategy may use.
+var DCRAuthMethods = []string{"client_credentials", "bearer", "session"}
+
+// Resource actions recorded in a result.
+const (
+	ActionCreated   = "created"   // this run created it; compensation deletes it
+	ActionAdopted   = "adopted"   // it existed and matched; never deleted
+	ActionPublished = "published" // the API was not published on the portal before
+	ActionUpdated   = "updated"   // the publication existed and was changed; compensation restores it
+	ActionUnchanged = "unchanged" // the publication already was as asked
+)
+
+// Resource kinds.
+const (
+	KindScope        = "scope"
+	KindClaim        = "claim"
+	KindDCRProvider  = "dcr_provider"
+	KindAuthStrategy = "auth_strategy"
+	KindPublication  = "publication"
+)
+
+// Resource is what one step did to one resource.
+type Resource struct {
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	ID     string `json:"id"`
+	Action string `json:"action"`
+}
+
+// Validation is the outcome of the end-to-end check (step 8).
+type Validation struct {
+	Passed   bool     `json:"passed"`
+	ClientID string   `json:"client_id,omitempty"` // the throw-away client, deleted afterwards
+	Scopes   []string `json:"scopes,omitempty"`    // scopes granted in the token
+	Problems []string `json:"problems,omitempty"`  // why it failed
+}
+
+// Failure names the step that failed for good and the server's message.
+type Failure struct {
+	Step    string `json:"step"`
+	Message string `json:"message"`
+}
+
+// OnboardResult reports one portal's onboarding.
+type OnboardResult struct {
+	Portal       string      `json:"portal"`
+	AuthServerID string      `json:"auth_server_id,omitempty"`
+	Issuer       string      `json:"issuer,omitempty"`
+	PortalID     string      `json:"portal_id,omitempty"`
+	Resources    []Resource  `json:"resources"`
+	Validation   *Validation `json:"validation,omitempty"`
+	Failure      *Failure    `json:"failure,omitempty"`
+	// Compensated lists what was undone after a failure, in order.
+	Compensated []string `json:"compensated,omitempty"`
+	// CompensationErrors lists undo steps that failed: what may be left behind.
+	CompensationErrors []string `json:"compensation_errors,omitempty"`
+}
+
+// Error types carried by Temporal application errors, so workflows and the starter
+// branch on the kind of failure, never on message text.
+const (
+	ErrTypeNotFound      = "NotFound"      // a named resource does not exist
+	ErrTypeConflict      = "Conflict"      // a resource exists and does not match
+	ErrTypeInvalid       = "Invalid"       // the server refused the request (400)
+	ErrTypeUnauthorized  = "Unauthorized"  // 401/403: a token is wrong or lacks rights
+	ErrTypeRateLimited   = "RateLimited"   // 429: retried after the server's reset
+	ErrTypeTransient     = "Transient"     // 5xx, dropped connection, timeout: retried
+	ErrTypeConfig        = "Config"        // the worker lacks something the spec names
+	ErrTypeValidation    = "Validation"    // the end-to-end check failed
+	ErrTypeOnboardFailed = "OnboardFailed" // the workflow's own failure; details hold the OnboardResult
+)
+
+// OnboardWorkflowID is the stable workflow id of a portal's onboarding, so starting it
+// again while it runs attaches to the running one.
+func OnboardWorkflowID(portalKey string) string { return "dcrflow-onboard-" + portalKey }

@@ -1,0 +1,89 @@
+package onboarding
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParse_AppliesDefaults(t *testing.T) {
+	specs, err := Parse("portals.yaml", []byte(`
+defaults:
+  dcr_token: okta-prod
+  visibility: public
+portals:
+  - name: payments
+    scopes: [payments:read, {name: payments:write, description: Write}]
+    apis: [payments-api, {api: refunds, visibility: private, auto_approve: true}]
+  - portal: partners
+    auth_server: partners
+    claim: cid
+    scopes: [partners:read]
+    dcr_provider: {name: shared-okta, dcr_token: okta-partners}
+    auth_strategy: {auth_methods: [client_credentials]}
+    validate: false
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(specs) != 2 {
+		t.Fatalf("got %d portals", len(specs))
+	}
+	p := specs[0]
+	if p.Key != "payments" || p.Portal != "payments" || p.AuthServer != DefaultAuthServer || p.ClaimName != DefaultClaim ||
+		p.DCRProvider != "dcrflow-payments" || p.DCRTokenName != "okta-prod" || p.Strategy.Name != "dcrflow-payments" || !p.Validate {
+		t.Fatalf("payments = %+v", p)
+	}
+	if len(p.Scopes) != 2 || p.Scopes[1].Description != "Write" {
+		t.Fatalf("scopes = %+v", p.Scopes)
+	}
+	if p.APIs[0].Visibility != "public" || p.APIs[0].AutoApprove || p.APIs[1].Visibility != "private" || !p.APIs[1].AutoApprove {
+		t.Fatalf("apis = %+v", p.APIs)
+	}
+	q := specs[1]
+	if q.Key != "partners" || q.AuthServer != "partners" || q.ClaimName != "cid" || q.DCRProvider != "shared-okta" ||
+		q.DCRTokenName != "okta-partners" || len(q.Strategy.AuthMethods) != 1 || q.Validate {
+		t.Fatalf("partners = %+v", q)
+	}
+}
+
+func TestParse_ReportsEveryProblemWithLineAndField(t *testing.T) {
+	_, err := Parse("bad.yaml", []byte(`portals:
+  - name: payments
+    scopes: [openid]
+  - name: payments
+    scopes: [ok]
+    auth_strategy: {auth_methods: [password]}
+    apis: [{api: x, visibility: secret}]
+  - name: Bad Name
+`))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`bad.yaml:2: portal "payments": scopes: ` + "`openid`",
+		`bad.yaml:4: portal "payments": name: duplicate portal (first at line 2)`,
+		`bad.yaml:4: portal "payments": auth_strategy.auth_methods: "password"`,
+		`bad.yaml:4: portal "payments": apis.visibility: "secret"`,
+		`bad.yaml:8: portal "Bad Name": name: use lowercase`,
+		`bad.yaml:8: portal "Bad Name": scopes: list at least one`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q in:\n%s", want, msg)
+		}
+	}
+}
+
+func TestParse_RefusesUnknownFieldsAtEveryLevel(t *testing.T) {
+	for name, doc := range map[string]string{
+		"top":      "portal: []\n",
+		"portal":   "portals:\n  - name: a\n    scope: [x]\n",
+		"scope":    "portals:\n  - name: a\n    scopes:\n      - {name: x, descr: y}\n",
+		"api":      "portals:\n  - name: a\n    scopes: [x]\n    apis:\n      - {api: x, visible: public}\n",
+		"provider": "portals:\n  - name: a\n    scopes: [x]\n    dcr_provider: {token: x}\n",
+	} {
+		if _, err := Parse("f.yaml", []byte(doc)); err == nil || !strings.Contains(err.Error(), "f.yaml") || !strings.Contains(err.Error(), "line") {
+			t.Errorf("%s: err = %v, want an error naming the file and line", name, err)
+		}
+	}
+}
