@@ -19,20 +19,13 @@ var apiList = listSpec[API]{
 }
 
 func (e *Emulator) listAPIs(w http.ResponseWriter, r *http.Request) {
-	e.mu.Lock()
-	views := e.st.apiViews()
-	e.mu.Unlock()
-	serveList(w, r, views, apiList)
+	serveList(w, r, snapshot(e, (*store).apiViews), apiList)
 }
 
 func (e *Emulator) getAPI(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r, "id")
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	rec := e.st.apis[id]
-	if !ok || rec == nil {
-		writeNotFound(w, "API ["+r.PathValue("id")+"] not found")
-		return
+	if rec := lookup(w, r, "id", e.st.apis, "API"); rec != nil {
+		writeJSON(w, http.StatusOK, e.st.apiView(rec, e.st.apiPortals()))
 	}
-	writeJSON(w, http.StatusOK, e.st.apiView(rec, e.st.apiPortals()))
 }

@@ -142,10 +142,7 @@ func ref(s AuthStrategy) DCRProviderRef {
 }
 
 func (e *Emulator) listStrategies(w http.ResponseWriter, r *http.Request) {
-	e.mu.Lock()
-	views := e.st.strategyViews()
-	e.mu.Unlock()
-	serveList(w, r, views, strategyList)
+	serveList(w, r, snapshot(e, (*store).strategyViews), strategyList)
 }
 
 func (e *Emulator) createStrategy(w http.ResponseWriter, r *http.Request) {
@@ -164,23 +161,17 @@ func (e *Emulator) createStrategy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Konnect answers a duplicate name with 409 (kongctl and kong-operator rely on it).
-	for _, s := range e.st.strategies {
-		if s.Name == in.name {
-			writeProblem(w, http.StatusConflict, conflictName(in.name), nil)
-			return
-		}
+	if nameTaken(e.st.strategies, func(s *strategyRec) string { return s.Name }, in.name, "") {
+		writeProblem(w, http.StatusConflict, conflictName(in.name), nil)
+		return
 	}
 	rec := e.st.addStrategy(newUUID(), in, e.now())
 	writeJSON(w, http.StatusCreated, e.st.strategyView(rec, e.st.strategyUsers()))
 }
 
+// strategy finds the path's strategy (lock held) or writes the 404.
 func (e *Emulator) strategy(w http.ResponseWriter, r *http.Request) *strategyRec {
-	id, ok := pathID(r, "id")
-	if rec := e.st.strategies[id]; ok && rec != nil {
-		return rec
-	}
-	writeNotFound(w, "Application auth strategy ["+r.PathValue("id")+"] not found")
-	return nil
+	return lookup(w, r, "id", e.st.strategies, "Application auth strategy")
 }
 
 func (e *Emulator) getStrategy(w http.ResponseWriter, r *http.Request) {

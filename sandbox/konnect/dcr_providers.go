@@ -98,22 +98,13 @@ var providerList = listSpec[DCRProvider]{
 func sortTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000") }
 
 func (e *Emulator) listProviders(w http.ResponseWriter, r *http.Request) {
-	e.mu.Lock()
-	views := e.st.providerViews()
-	e.mu.Unlock()
-	serveList(w, r, views, providerList)
+	serveList(w, r, snapshot(e, (*store).providerViews), providerList)
 }
 
-// sandbox: provider names are unique (409 on a clash), as strategy names are; the
-// spec documents no 409 here.
-func (e *Emulator) providerNameTaken(name, except string) bool {
-	for _, p := range e.st.providers {
-		if p.Name == name && p.ID != except {
-			return true
-		}
-	}
-	return false
-}
+// providerName is what nameTaken compares. sandbox: provider names are unique
+// (409 on a clash, on create and rename), as strategy names are; the spec
+// documents no 409 here.
+func providerName(p *providerRec) string { return p.Name }
 
 // conflictName is the detail Konnect gives for a name clash (seen by kong-operator).
 func conflictName(name string) string {
@@ -135,7 +126,7 @@ func (e *Emulator) createProvider(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.providerNameTaken(in.name, "") {
+	if nameTaken(e.st.providers, providerName, in.name, "") {
 		writeProblem(w, http.StatusConflict, conflictName(in.name), nil)
 		return
 	}
@@ -145,12 +136,7 @@ func (e *Emulator) createProvider(w http.ResponseWriter, r *http.Request) {
 
 // provider finds the path's provider (lock held) or writes the 404.
 func (e *Emulator) provider(w http.ResponseWriter, r *http.Request) *providerRec {
-	id, ok := pathID(r, "id")
-	if rec := e.st.providers[id]; ok && rec != nil {
-		return rec
-	}
-	writeNotFound(w, "DCR provider ["+r.PathValue("id")+"] not found")
-	return nil
+	return lookup(w, r, "id", e.st.providers, "DCR provider")
 }
 
 func (e *Emulator) getProvider(w http.ResponseWriter, r *http.Request) {
@@ -177,7 +163,7 @@ func (e *Emulator) updateProvider(w http.ResponseWriter, r *http.Request) {
 		writeInvalid(w, params)
 		return
 	}
-	if patch.name != nil && e.providerNameTaken(*patch.name, rec.ID) {
+	if patch.name != nil && nameTaken(e.st.providers, providerName, *patch.name, rec.ID) {
 		writeProblem(w, http.StatusConflict, conflictName(*patch.name), nil)
 		return
 	}

@@ -171,3 +171,22 @@ func pathID(r *http.Request, name string) (string, bool) {
 	id := strings.ToLower(r.PathValue(name))
 	return id, isUUID(id)
 }
+
+// lookup finds the record named by the path parameter param (lock held), or
+// writes Konnect's 404, "<what> [<id as sent>] not found", and returns nil.
+func lookup[R any](w http.ResponseWriter, r *http.Request, param string, recs map[string]*R, what string) *R {
+	id, ok := pathID(r, param)
+	if rec := recs[id]; ok && rec != nil {
+		return rec
+	}
+	writeNotFound(w, what+" ["+r.PathValue(param)+"] not found")
+	return nil
+}
+
+// snapshot takes a list's views with the lock held; the list is then filtered,
+// sorted and written without it.
+func snapshot[T any](e *Emulator, of func(*store) []T) []T {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return of(e.st)
+}

@@ -46,20 +46,13 @@ var portalList = listSpec[Portal]{
 }
 
 func (e *Emulator) listPortals(w http.ResponseWriter, r *http.Request) {
-	e.mu.Lock()
-	views := e.st.portalViews()
-	e.mu.Unlock()
-	serveList(w, r, views, portalList)
+	serveList(w, r, snapshot(e, (*store).portalViews), portalList)
 }
 
 func (e *Emulator) getPortal(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r, "id")
 	e.mu.Lock()
-	rec := e.st.portals[id]
-	e.mu.Unlock()
-	if !ok || rec == nil {
-		writeNotFound(w, "Portal ["+r.PathValue("id")+"] not found")
-		return
+	defer e.mu.Unlock()
+	if rec := lookup(w, r, "id", e.st.portals, "Portal"); rec != nil {
+		writeJSON(w, http.StatusOK, rec.Portal)
 	}
-	writeJSON(w, http.StatusOK, rec.Portal)
 }

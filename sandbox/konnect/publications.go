@@ -53,32 +53,36 @@ func body(p Publication) publicationBody {
 
 // publicationTarget checks the path's API and portal (lock held) or writes the 404.
 func (e *Emulator) publicationTarget(w http.ResponseWriter, r *http.Request) (pubKey, bool) {
-	apiID, okA := pathID(r, "apiId")
-	portalID, okP := pathID(r, "portalId")
-	switch {
-	case !okA || e.st.apis[apiID] == nil:
-		writeNotFound(w, "API ["+r.PathValue("apiId")+"] not found")
-	case !okP || e.st.portals[portalID] == nil:
-		writeNotFound(w, "Portal ["+r.PathValue("portalId")+"] not found")
-	default:
-		return pubKey{apiID, portalID}, true
+	api := lookup(w, r, "apiId", e.st.apis, "API")
+	if api == nil {
+		return pubKey{}, false
 	}
-	return pubKey{}, false
+	portal := lookup(w, r, "portalId", e.st.portals, "Portal")
+	if portal == nil {
+		return pubKey{}, false
+	}
+	return pubKey{api.ID, portal.ID}, true
+}
+
+// publication finds the path's publication (lock held) or writes the 404.
+func (e *Emulator) publication(w http.ResponseWriter, r *http.Request) (pubKey, *pubRec) {
+	key, ok := e.publicationTarget(w, r)
+	if !ok {
+		return key, nil
+	}
+	rec := e.st.pubs[key]
+	if rec == nil {
+		writeNotFound(w, "API ["+key.apiID+"] is not published to portal ["+key.portalID+"]")
+	}
+	return key, rec
 }
 
 func (e *Emulator) getPublication(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	key, ok := e.publicationTarget(w, r)
-	if !ok {
-		return
+	if _, rec := e.publication(w, r); rec != nil {
+		writeJSON(w, http.StatusOK, body(rec.Publication))
 	}
-	rec := e.st.pubs[key]
-	if rec == nil {
-		writeNotFound(w, "API ["+key.apiID+"] is not published to portal ["+key.portalID+"]")
-		return
-	}
-	writeJSON(w, http.StatusOK, body(rec.Publication))
 }
 
 func (e *Emulator) putPublication(w http.ResponseWriter, r *http.Request) {
@@ -105,12 +109,8 @@ func (e *Emulator) putPublication(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) deletePublication(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	key, ok := e.publicationTarget(w, r)
-	if !ok {
-		return
-	}
-	if e.st.pubs[key] == nil {
-		writeNotFound(w, "API ["+key.apiID+"] is not published to portal ["+key.portalID+"]")
+	key, rec := e.publication(w, r)
+	if rec == nil {
 		return
 	}
 	delete(e.st.pubs, key)

@@ -131,6 +131,17 @@ func (s *store) putPublication(apiID, portalID string, in pubInput, now time.Tim
 	return rec
 }
 
+// nameTaken reports whether a record other than the one with id except (the map
+// key) is already called name.
+func nameTaken[R any](recs map[string]*R, nameOf func(*R) string, name, except string) bool {
+	for id, rec := range recs {
+		if nameOf(rec) == name && id != except {
+			return true
+		}
+	}
+	return false
+}
+
 // checkStrategies reports publication strategy ids that do not exist.
 func (s *store) checkStrategies(ids []string) []InvalidParameter {
 	var params []InvalidParameter
@@ -204,45 +215,40 @@ func (s *store) apiView(a *apiRec, portals map[string][]PortalRef) API {
 
 // Lists of views in creation order.
 
-func (s *store) providerViews() []DCRProvider {
-	users := s.providerUsers()
-	out := []DCRProvider{}
-	for _, p := range ordered(s.providers, func(r *providerRec) int64 { return r.seq }) {
-		out = append(out, s.providerView(p, users))
+// viewsOf maps a map's records, in creation order, to their views; never nil, so
+// that an empty list is written as [].
+func viewsOf[K comparable, R, V any](m map[K]*R, seq func(*R) int64, view func(*R) V) []V {
+	out := []V{}
+	for _, r := range ordered(m, seq) {
+		out = append(out, view(r))
 	}
 	return out
+}
+
+func (s *store) providerViews() []DCRProvider {
+	users := s.providerUsers()
+	return viewsOf(s.providers, func(r *providerRec) int64 { return r.seq },
+		func(p *providerRec) DCRProvider { return s.providerView(p, users) })
 }
 
 func (s *store) strategyViews() []AuthStrategy {
 	users := s.strategyUsers()
-	out := []AuthStrategy{}
-	for _, st := range ordered(s.strategies, func(r *strategyRec) int64 { return r.seq }) {
-		out = append(out, s.strategyView(st, users))
-	}
-	return out
+	return viewsOf(s.strategies, func(r *strategyRec) int64 { return r.seq },
+		func(st *strategyRec) AuthStrategy { return s.strategyView(st, users) })
 }
 
 func (s *store) portalViews() []Portal {
-	out := []Portal{}
-	for _, p := range ordered(s.portals, func(r *portalRec) int64 { return r.seq }) {
-		out = append(out, p.Portal)
-	}
-	return out
+	return viewsOf(s.portals, func(r *portalRec) int64 { return r.seq },
+		func(p *portalRec) Portal { return p.Portal })
 }
 
 func (s *store) apiViews() []API {
 	portals := s.apiPortals()
-	out := []API{}
-	for _, a := range ordered(s.apis, func(r *apiRec) int64 { return r.seq }) {
-		out = append(out, s.apiView(a, portals))
-	}
-	return out
+	return viewsOf(s.apis, func(r *apiRec) int64 { return r.seq },
+		func(a *apiRec) API { return s.apiView(a, portals) })
 }
 
 func (s *store) publicationViews() []Publication {
-	out := []Publication{}
-	for _, p := range ordered(s.pubs, func(r *pubRec) int64 { return r.seq }) {
-		out = append(out, p.Publication)
-	}
-	return out
+	return viewsOf(s.pubs, func(r *pubRec) int64 { return r.seq },
+		func(p *pubRec) Publication { return p.Publication })
 }

@@ -87,21 +87,13 @@ func (e *Emulator) listServers(w http.ResponseWriter, r *http.Request) {
 		}
 		page, more := paginate(e.org, matched, func(s *authServer) int64 { return e.org.seqOf[s.id] },
 			r.URL.Query().Get("after"), limit)
-		out := make([]serverJSON, 0, len(page))
-		for _, s := range page {
-			out = append(out, e.serverView(s))
-		}
 		e.setLinks(w, r, limit, lastID(page, func(s *authServer) string { return s.id }), more)
-		return http.StatusOK, out, nil
+		return http.StatusOK, viewsOf(page, e.serverView), nil
 	})
 }
 
 func (e *Emulator) getServer(w http.ResponseWriter, r *http.Request) {
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
-		if p != nil {
-			return 0, nil, p
-		}
+	e.inServer(w, r, func(s *authServer) (int, any, *apiProblem) {
 		return http.StatusOK, e.serverView(s), nil
 	})
 }

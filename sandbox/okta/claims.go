@@ -1,7 +1,6 @@
 package okta
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -112,27 +111,15 @@ func newClaim(s *authServer, in claimInput) (*claim, *apiProblem) {
 }
 
 func (e *Emulator) listClaims(w http.ResponseWriter, r *http.Request) {
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
-		if p != nil {
-			return 0, nil, p
-		}
-		out := make([]claimJSON, 0, len(s.claims))
-		for _, c := range s.claims {
-			out = append(out, e.claimView(s, c))
-		}
-		return http.StatusOK, out, nil
+	e.inServer(w, r, func(s *authServer) (int, any, *apiProblem) {
+		return http.StatusOK, viewsOf(s.claims, func(c *claim) claimJSON { return e.claimView(s, c) }), nil
 	})
 }
 
 func (e *Emulator) createClaim(w http.ResponseWriter, r *http.Request) {
 	var in claimInput
-	bad := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in) != nil
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
-		if p != nil {
-			return 0, nil, p
-		}
+	bad := !decodeBody(w, r, &in)
+	e.inServer(w, r, func(s *authServer) (int, any, *apiProblem) {
 		if bad {
 			return 0, nil, malformed()
 		}
@@ -148,34 +135,18 @@ func (e *Emulator) createClaim(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) getClaim(w http.ResponseWriter, r *http.Request) {
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
+	e.inServer(w, r, func(s *authServer) (int, any, *apiProblem) {
+		i, p := find(s.claims, r.PathValue("id"), "OAuth2Claim")
 		if p != nil {
 			return 0, nil, p
-		}
-		i := slices.IndexFunc(s.claims, func(c *claim) bool { return c.id == r.PathValue("id") })
-		if i < 0 {
-			return 0, nil, notFound(r.PathValue("id"), "OAuth2Claim")
 		}
 		return http.StatusOK, e.claimView(s, s.claims[i]), nil
 	})
 }
 
 func (e *Emulator) deleteClaim(w http.ResponseWriter, r *http.Request) {
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
-		if p != nil {
-			return 0, nil, p
-		}
-		i := slices.IndexFunc(s.claims, func(c *claim) bool { return c.id == r.PathValue("id") })
-		if i < 0 {
-			return 0, nil, notFound(r.PathValue("id"), "OAuth2Claim")
-		}
-		if s.claims[i].system {
-			return 0, nil, forbidden()
-		}
-		s.claims = slices.Delete(s.claims, i, i+1)
-		return http.StatusNoContent, nil, nil
+	e.inServer(w, r, func(s *authServer) (int, any, *apiProblem) {
+		return removeCustom(&s.claims, r.PathValue("id"), "OAuth2Claim")
 	})
 }
 

@@ -146,7 +146,7 @@ func clientView(c *client, withSecret bool) clientJSON {
 // registerClient serves POST /oauth2/v1/clients.
 func (e *Emulator) registerClient(w http.ResponseWriter, r *http.Request) {
 	var in clientInput
-	if json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in) != nil {
+	if !decodeBody(w, r, &in) {
 		malformed().write(w)
 		return
 	}

@@ -8,6 +8,7 @@
 package okta
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -159,14 +160,68 @@ func (e *Emulator) issuer(serverID string) string {
 	return e.opts.BaseURL + "/oauth2/" + serverID
 }
 
-// findServer returns the server named in the path, or Okta's 404. Call it
-// with e.mu held.
-func (e *Emulator) findServer(r *http.Request) (*authServer, *apiProblem) {
-	id := r.PathValue("as")
-	if s := e.org.server(id); s != nil {
-		return s, nil
+// inServer is respond for calls under /oauth2/{as} and
+// /api/v1/authorizationServers/{as}: f runs with the path's server. An unknown
+// server is Okta's 404 before anything else about the call is looked at.
+func (e *Emulator) inServer(w http.ResponseWriter, r *http.Request, f func(s *authServer) (status int, body any, p *apiProblem)) {
+	e.respond(w, func() (int, any, *apiProblem) {
+		id := r.PathValue("as")
+		s := e.org.server(id)
+		if s == nil {
+			return 0, nil, notFound(id, "AuthorizationServer")
+		}
+		return f(s)
+	})
+}
+
+// identified is what find looks up: scopes, claims, policies and rules.
+type identified interface{ ident() string }
+
+// find returns the index of the item whose id is id, or Okta's 404 naming kind,
+// the resource's Okta type (OAuth2Scope, PolicyRule, ...).
+func find[T identified](items []T, id, kind string) (int, *apiProblem) {
+	i := slices.IndexFunc(items, func(it T) bool { return it.ident() == id })
+	if i < 0 {
+		return -1, notFound(id, kind)
 	}
-	return nil, notFound(id, "AuthorizationServer")
+	return i, nil
+}
+
+// ownable is a scope or claim: Okta owns the system ones.
+type ownable interface {
+	identified
+	isSystem() bool
+}
+
+// removeCustom answers the delete of the item with the given id from *items;
+// deleting one that Okta owns is a 403.
+func removeCustom[T ownable](items *[]T, id, kind string) (int, any, *apiProblem) {
+	i, p := find(*items, id, kind)
+	if p != nil {
+		return 0, nil, p
+	}
+	if (*items)[i].isSystem() {
+		return 0, nil, forbidden()
+	}
+	*items = slices.Delete(*items, i, i+1)
+	return http.StatusNoContent, nil, nil
+}
+
+// viewsOf maps items to their JSON form, in order; never nil, so that an empty
+// list is written as [].
+func viewsOf[T, V any](items []T, view func(T) V) []V {
+	out := make([]V, 0, len(items))
+	for _, it := range items {
+		out = append(out, view(it))
+	}
+	return out
+}
+
+// decodeBody reads a JSON body of at most 1 MiB into v and reports whether it was
+// well-formed. Create handlers report a bad body only once the path's server (and
+// policy) are found, as Okta does.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	return json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(v) == nil
 }
 
 // respond runs f with e.mu held and writes its outcome after releasing it: a

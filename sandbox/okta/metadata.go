@@ -85,11 +85,7 @@ func (e *Emulator) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) oidcMetadata(w http.ResponseWriter, r *http.Request) { e.serveMetadata(w, r, true) }
 
 func (e *Emulator) serveMetadata(w http.ResponseWriter, r *http.Request, oidc bool) {
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
-		if p != nil {
-			return 0, nil, p
-		}
+	e.inServer(w, r, func(s *authServer) (int, any, *apiProblem) {
 		return http.StatusOK, e.metadata(s, oidc), nil
 	})
 }

@@ -51,6 +51,14 @@ type rule struct {
 	created, updated                               time.Time
 }
 
+// Accessors for the generic lookups (find, removeCustom).
+func (sc *scope) ident() string  { return sc.id }
+func (c *claim) ident() string   { return c.id }
+func (p *policy) ident() string  { return p.id }
+func (r *rule) ident() string    { return r.id }
+func (sc *scope) isSystem() bool { return sc.system }
+func (c *claim) isSystem() bool  { return c.system }
+
 // client is an app registered through DCR.
 type client struct {
 	seq                                     int64

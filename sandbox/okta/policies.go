@@ -1,7 +1,6 @@
 package okta
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"time"
@@ -84,37 +83,29 @@ func newPolicy(s *authServer, in policyInput, now time.Time) (*policy, *apiProbl
 	return p, nil
 }
 
-func findPolicy(s *authServer, id string) (*policy, *apiProblem) {
-	for _, p := range s.policies {
-		if p.id == id {
-			return p, nil
-		}
-	}
-	return nil, notFound(id, "Policy")
-}
-
-func (e *Emulator) listPolicies(w http.ResponseWriter, r *http.Request) {
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
+// inPolicy is inServer for calls under .../policies/{pid}: f runs with the path's
+// server and policy, and an unknown policy is Okta's 404.
+func (e *Emulator) inPolicy(w http.ResponseWriter, r *http.Request, f func(s *authServer, pol *policy) (status int, body any, p *apiProblem)) {
+	e.inServer(w, r, func(s *authServer) (int, any, *apiProblem) {
+		i, p := find(s.policies, r.PathValue("pid"), "Policy")
 		if p != nil {
 			return 0, nil, p
 		}
-		out := make([]policyJSON, 0, len(s.policies))
-		for _, pol := range byPriority(s.policies, func(p *policy) (int, int64) { return p.priority, p.seq }) {
-			out = append(out, e.policyView(s, pol))
-		}
-		return http.StatusOK, out, nil
+		return f(s, s.policies[i])
+	})
+}
+
+func (e *Emulator) listPolicies(w http.ResponseWriter, r *http.Request) {
+	e.inServer(w, r, func(s *authServer) (int, any, *apiProblem) {
+		ordered := byPriority(s.policies, func(p *policy) (int, int64) { return p.priority, p.seq })
+		return http.StatusOK, viewsOf(ordered, func(pol *policy) policyJSON { return e.policyView(s, pol) }), nil
 	})
 }
 
 func (e *Emulator) createPolicy(w http.ResponseWriter, r *http.Request) {
 	var in policyInput
-	bad := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in) != nil
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
-		if p != nil {
-			return 0, nil, p
-		}
+	bad := !decodeBody(w, r, &in)
+	e.inServer(w, r, func(s *authServer) (int, any, *apiProblem) {
 		if bad {
 			return 0, nil, malformed()
 		}
@@ -130,15 +121,7 @@ func (e *Emulator) createPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) getPolicy(w http.ResponseWriter, r *http.Request) {
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
-		if p != nil {
-			return 0, nil, p
-		}
-		pol, p := findPolicy(s, r.PathValue("pid"))
-		if p != nil {
-			return 0, nil, p
-		}
+	e.inPolicy(w, r, func(s *authServer, pol *policy) (int, any, *apiProblem) {
 		return http.StatusOK, e.policyView(s, pol), nil
 	})
 }

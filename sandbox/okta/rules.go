@@ -1,7 +1,6 @@
 package okta
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -173,35 +172,16 @@ func newRule(s *authServer, p *policy, in ruleInput, now time.Time) (*rule, *api
 }
 
 func (e *Emulator) listRules(w http.ResponseWriter, r *http.Request) {
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
-		if p != nil {
-			return 0, nil, p
-		}
-		pol, p := findPolicy(s, r.PathValue("pid"))
-		if p != nil {
-			return 0, nil, p
-		}
-		out := make([]ruleJSON, 0, len(pol.rules))
-		for _, ru := range byPriority(pol.rules, func(r *rule) (int, int64) { return r.priority, r.seq }) {
-			out = append(out, e.ruleView(s, pol, ru))
-		}
-		return http.StatusOK, out, nil
+	e.inPolicy(w, r, func(s *authServer, pol *policy) (int, any, *apiProblem) {
+		ordered := byPriority(pol.rules, func(r *rule) (int, int64) { return r.priority, r.seq })
+		return http.StatusOK, viewsOf(ordered, func(ru *rule) ruleJSON { return e.ruleView(s, pol, ru) }), nil
 	})
 }
 
 func (e *Emulator) createRule(w http.ResponseWriter, r *http.Request) {
 	var in ruleInput
-	bad := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in) != nil
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
-		if p != nil {
-			return 0, nil, p
-		}
-		pol, p := findPolicy(s, r.PathValue("pid"))
-		if p != nil {
-			return 0, nil, p
-		}
+	bad := !decodeBody(w, r, &in)
+	e.inPolicy(w, r, func(s *authServer, pol *policy) (int, any, *apiProblem) {
 		if bad {
 			return 0, nil, malformed()
 		}
@@ -217,18 +197,10 @@ func (e *Emulator) createRule(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) getRule(w http.ResponseWriter, r *http.Request) {
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
+	e.inPolicy(w, r, func(s *authServer, pol *policy) (int, any, *apiProblem) {
+		i, p := find(pol.rules, r.PathValue("id"), "PolicyRule")
 		if p != nil {
 			return 0, nil, p
-		}
-		pol, p := findPolicy(s, r.PathValue("pid"))
-		if p != nil {
-			return 0, nil, p
-		}
-		i := slices.IndexFunc(pol.rules, func(ru *rule) bool { return ru.id == r.PathValue("id") })
-		if i < 0 {
-			return 0, nil, notFound(r.PathValue("id"), "PolicyRule")
 		}
 		return http.StatusOK, e.ruleView(s, pol, pol.rules[i]), nil
 	})

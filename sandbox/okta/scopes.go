@@ -1,7 +1,6 @@
 package okta
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -109,11 +108,7 @@ func (e *Emulator) listScopes(w http.ResponseWriter, r *http.Request) {
 	q := strings.ToLower(r.URL.Query().Get("q"))
 	keep, ok := parseScopeFilter(r.URL.Query().Get("filter"))
 	limit := listLimit(r)
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
-		if p != nil {
-			return 0, nil, p
-		}
+	e.inServer(w, r, func(s *authServer) (int, any, *apiProblem) {
 		if !ok {
 			return 0, nil, badFilter()
 		}
@@ -124,23 +119,15 @@ func (e *Emulator) listScopes(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		page, more := paginate(e.org, matched, func(sc *scope) int64 { return sc.seq }, r.URL.Query().Get("after"), limit)
-		out := make([]scopeJSON, 0, len(page))
-		for _, sc := range page {
-			out = append(out, e.scopeView(s, sc))
-		}
 		e.setLinks(w, r, limit, lastID(page, func(sc *scope) string { return sc.id }), more)
-		return http.StatusOK, out, nil
+		return http.StatusOK, viewsOf(page, func(sc *scope) scopeJSON { return e.scopeView(s, sc) }), nil
 	})
 }
 
 func (e *Emulator) createScope(w http.ResponseWriter, r *http.Request) {
 	var in scopeInput
-	bad := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in) != nil
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
-		if p != nil {
-			return 0, nil, p
-		}
+	bad := !decodeBody(w, r, &in)
+	e.inServer(w, r, func(s *authServer) (int, any, *apiProblem) {
 		if bad {
 			return 0, nil, malformed()
 		}
@@ -156,34 +143,18 @@ func (e *Emulator) createScope(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) getScope(w http.ResponseWriter, r *http.Request) {
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
+	e.inServer(w, r, func(s *authServer) (int, any, *apiProblem) {
+		i, p := find(s.scopes, r.PathValue("id"), "OAuth2Scope")
 		if p != nil {
 			return 0, nil, p
-		}
-		i := slices.IndexFunc(s.scopes, func(sc *scope) bool { return sc.id == r.PathValue("id") })
-		if i < 0 {
-			return 0, nil, notFound(r.PathValue("id"), "OAuth2Scope")
 		}
 		return http.StatusOK, e.scopeView(s, s.scopes[i]), nil
 	})
 }
 
 func (e *Emulator) deleteScope(w http.ResponseWriter, r *http.Request) {
-	e.respond(w, func() (int, any, *apiProblem) {
-		s, p := e.findServer(r)
-		if p != nil {
-			return 0, nil, p
-		}
-		i := slices.IndexFunc(s.scopes, func(sc *scope) bool { return sc.id == r.PathValue("id") })
-		if i < 0 {
-			return 0, nil, notFound(r.PathValue("id"), "OAuth2Scope")
-		}
-		if s.scopes[i].system {
-			return 0, nil, forbidden()
-		}
-		s.scopes = slices.Delete(s.scopes, i, i+1)
-		return http.StatusNoContent, nil, nil
+	e.inServer(w, r, func(s *authServer) (int, any, *apiProblem) {
+		return removeCustom(&s.scopes, r.PathValue("id"), "OAuth2Scope")
 	})
 }
 
