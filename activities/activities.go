@@ -1,0 +1,52 @@
+// Package activities holds one Temporal activity per onboarding step and per undo.
+// Activities are thin: they call a client, decide adopt / create / conflict, and turn
+// client errors into Temporal errors (retryable or not, with the server's rate-limit
+// wait). Every activity is idempotent: a retry finds what an earlier attempt did.
+package activities
+
+import (
+	"github.com/dcrflow/dcrflow/clients/konnect"
+	"github.com/dcrflow/dcrflow/clients/okta"
+)
+
+// Activities carries the clients and the worker's named DCR tokens. The worker
+// registers one instance; workflows call its methods through a nil pointer.
+type Activities struct {
+	Okta    okta.API
+	Konnect Konnect
+	// DCRTokens maps a secret name (as onboarding files name it) to an Okta DCR token.
+	DCRTokens map[string]string
+}
+
+// Konnect groups the Konnect services the activities use.
+type Konnect struct {
+	DCRProviders   konnect.DCRProvidersAPI
+	AuthStrategies konnect.AuthStrategiesAPI
+	Portals        konnect.PortalsAPI
+	APIs           konnect.APIsAPI
+	Publications   konnect.PublicationsAPI
+}
+
+// KonnectFrom takes the services of a Konnect client.
+func KonnectFrom(c *konnect.Client) Konnect {
+	return Konnect{DCRProviders: c.DCRProviders, AuthStrategies: c.AuthStrategies, Portals: c.Portals,
+		APIs: c.APIs, Publications: c.Publications}
+}
+
+// Ownership labels put on the Konnect resources dcrflow creates.
+const (
+	LabelManagedBy = "managed-by"
+	LabelPortal    = "dcrflow-portal"
+	LabelRun       = "dcrflow-run"
+	managedBy      = "dcrflow"
+)
+
+func ownerLabels(portalKey, runID string) map[string]string {
+	return map[string]string{LabelManagedBy: managedBy, LabelPortal: portalKey, LabelRun: runID}
+}
+
+// createdByRun tells whether labels mark a resource this workflow run created: a
+// retry after a crash between "created" and "recorded" must not take it for adopted.
+func createdByRun(labels map[string]string, runID string) bool {
+	return runID != "" && labels[LabelManagedBy] == managedBy && labels[LabelRun] == runID
+}

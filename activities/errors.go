@@ -1,0 +1,76 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/clients/konnect"
+	"github.com/dcrflow/dcrflow/clients/okta"
+)
+
+// apiError turns a client error into the Temporal error the retry policy acts on:
+// 5xx, 429, dropped connections and timeouts are retried (429 after the server's
+// reset); 400/401/403/404/409 fail at once with the server's message.
+func apiError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	status, temporary, wait := classify(err)
+	msg := fmt.Sprintf("%s: %v", op, err)
+	switch {
+	case status == http.StatusTooManyRequests:
+		return temporal.NewApplicationErrorWithOptions(msg, dcrflow.ErrTypeRateLimited, temporal.ApplicationErrorOptions{
+			NextRetryDelay: wait, Category: temporal.ApplicationErrorCategoryBenign})
+	case temporary:
+		return temporal.NewApplicationErrorWithOptions(msg, dcrflow.ErrTypeTransient, temporal.ApplicationErrorOptions{})
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return temporal.NewNonRetryableApplicationError(msg, dcrflow.ErrTypeUnauthorized, nil)
+	case status == http.StatusNotFound:
+		return temporal.NewNonRetryableApplicationError(msg, dcrflow.ErrTypeNotFound, nil)
+	case status == http.StatusConflict:
+		return temporal.NewNonRetryableApplicationError(msg, dcrflow.ErrTypeConflict, nil)
+	case status >= 400:
+		return temporal.NewNonRetryableApplicationError(msg, dcrflow.ErrTypeInvalid, nil)
+	default:
+		// Not an HTTP answer we understand (e.g. a malformed body): retry, bounded by
+		// the step's schedule-to-close timeout.
+		return temporal.NewApplicationErrorWithOptions(msg, dcrflow.ErrTypeTransient, temporal.ApplicationErrorOptions{})
+	}
+}
+
+// classify reads status, temporariness and the server's wait from either client's
+// error type.
+func classify(err error) (status int, temporary bool, wait time.Duration) {
+	var oe *okta.Error
+	var ke *konnect.Error
+	switch {
+	case errors.As(err, &oe):
+		return oe.StatusCode, oe.Temporary(), oe.RetryAfter
+	case errors.As(err, &ke):
+		return ke.StatusCode, ke.Temporary(), ke.RetryAfter
+	case errors.Is(err, context.DeadlineExceeded):
+		return 0, true, 0
+	}
+	return 0, false, 0
+}
+
+// conflict fails a step because a resource exists and does not match the spec.
+func conflict(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), dcrflow.ErrTypeConflict, nil)
+}
+
+// notFound fails a step because something the spec names does not exist.
+func notFound(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), dcrflow.ErrTypeNotFound, nil)
+}
+
+// configError fails a step because the worker lacks what the spec names.
+func configError(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), dcrflow.ErrTypeConfig, nil)
+}

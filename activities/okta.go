@@ -1,0 +1,185 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/clients/konnect"
+	"github.com/dcrflow/dcrflow/clients/okta"
+)
+
+// ClaimValue is the Okta expression that puts the client id into the claim Konnect
+// reads as the credential.
+const ClaimValue = "app.clientId"
+
+// ResolveTargets reads what every later step needs — the authorization server and its
+// issuer (proving the management token works), the portal and the APIs — before
+// anything is written, so a typo fails the run with nothing to undo.
+func (a *Activities) ResolveTargets(ctx context.Context, spec dcrflow.PortalSpec) (Targets, error) {
+	var t Targets
+	if _, ok := a.DCRTokens[spec.DCRTokenName]; !ok {
+		return t, configError("the worker has no DCR token named %q (it has: %s); add it to dcr_tokens or DCRFLOW_DCR_TOKEN_%s",
+			spec.DCRTokenName, strings.Join(sortedKeys(a.DCRTokens), ", "), envName(spec.DCRTokenName))
+	}
+	as, err := a.authServer(ctx, spec.AuthServer)
+	if err != nil {
+		return t, err
+	}
+	if as.Status != "" && as.Status != okta.StatusActive {
+		return t, conflict("authorization server %q is %s; activate it in Okta", spec.AuthServer, as.Status)
+	}
+	t.AuthServerID, t.Issuer = as.ID, as.Issuer
+	portal, err := a.Konnect.Portals.Resolve(ctx, spec.Portal)
+	if err != nil {
+		return t, lookupError("portal", spec.Portal, err)
+	}
+	t.PortalID = portal.ID
+	for _, api := range spec.APIs {
+		found, err := a.Konnect.APIs.Resolve(ctx, api.API)
+		if err != nil {
+			return t, lookupError("API", api.API, err)
+		}
+		t.APIs = append(t.APIs, ResolvedAPI{ID: found.ID, Spec: api})
+	}
+	return t, nil
+}
+
+// authServer finds a server by id, then by exact name.
+func (a *Activities) authServer(ctx context.Context, idOrName string) (*okta.AuthServer, error) {
+	as, err := a.Okta.GetAuthServer(ctx, idOrName)
+	if err == nil {
+		return as, nil
+	}
+	if !okta.IsNotFound(err) {
+		return nil, apiError("read authorization server "+idOrName, err)
+	}
+	as, err = a.Okta.FindAuthServerByName(ctx, idOrName)
+	if err != nil {
+		return nil, apiError("find authorization server "+idOrName, err)
+	}
+	if as == nil {
+		return nil, notFound("no Okta authorization server has the id or name %q; check auth_server in the onboarding file", idOrName)
+	}
+	return as, nil
+}
+
+func lookupError(kind, nameOrID string, err error) error {
+	switch {
+	case errors.Is(err, konnect.ErrNotFound) || konnect.IsNotFound(err):
+		return notFound("no Konnect %s has the id or name %q; check the onboarding file", kind, nameOrID)
+	case errors.Is(err, konnect.ErrAmbiguous):
+		return conflict("several Konnect %ss are named %q; name it by id in the onboarding file", kind, nameOrID)
+	}
+	return apiError("find "+kind+" "+nameOrID, err)
+}
+
+// scopeMarker tags the description of a scope this run creates, so that a retry after
+// a crash recognises it as its own rather than adopting it.
+func scopeMarker(portalKey, runID string) string {
+	return fmt.Sprintf("[managed by dcrflow: portal %s, run %s]", portalKey, runID)
+}
+
+// EnsureScope adopts the custom scope when it exists and client_credentials can be
+// granted it, creates it (IMPLICIT consent, published in metadata) when missing.
+func (a *Activities) EnsureScope(ctx context.Context, in ScopeInput) (dcrflow.Resource, error) {
+	res := dcrflow.Resource{Kind: dcrflow.KindScope, Name: in.Scope.Name}
+	marker := scopeMarker(in.PortalKey, runID(ctx))
+	adopt := func(s *okta.Scope) (dcrflow.Resource, error) {
+		if s.Consent == okta.ConsentRequired {
+			return res, conflict("scope %q exists with consent REQUIRED, which Okta never grants to client_credentials; set it to IMPLICIT in Okta or use another scope", s.Name)
+		}
+		res.ID, res.Action = s.ID, dcrflow.ActionAdopted
+		if strings.Contains(s.Description, marker) {
+			res.Action = dcrflow.ActionCreated
+		}
+		return res, nil
+	}
+	s, err := a.Okta.FindScope(ctx, in.AuthServerID, in.Scope.Name)
+	if err != nil {
+		return res, apiError("find scope "+in.Scope.Name, err)
+	}
+	if s != nil {
+		return adopt(s)
+	}
+	no := false
+	s, err = a.Okta.CreateScope(ctx, in.AuthServerID, okta.Scope{
+		Name: in.Scope.Name, Description: strings.TrimSpace(in.Scope.Description + " " + marker),
+		Consent: okta.ConsentImplicit, MetadataPublish: okta.PublishAllClients, Default: &no,
+	})
+	if okta.IsDuplicate(err) {
+		// Created meanwhile by someone else: look again and judge what is there.
+		if s, err = a.Okta.FindScope(ctx, in.AuthServerID, in.Scope.Name); err == nil && s != nil {
+			return adopt(s)
+		}
+	}
+	if err != nil {
+		return res, apiError("create scope "+in.Scope.Name, err)
+	}
+	res.ID, res.Action = s.ID, dcrflow.ActionCreated
+	return res, nil
+}
+
+// DeleteScope undoes EnsureScope; already gone counts as done.
+func (a *Activities) DeleteScope(ctx context.Context, in OktaResourceInput) error {
+	if err := a.Okta.DeleteScope(ctx, in.AuthServerID, in.ID); err != nil && !okta.IsNotFound(err) {
+		return apiError("delete scope "+in.Name, err)
+	}
+	return nil
+}
+
+// EnsureClaim adopts an access-token claim of that name whose value is the client id
+// in every token, creates it when missing, and fails on any other claim of that name.
+func (a *Activities) EnsureClaim(ctx context.Context, in ClaimInput) (dcrflow.Resource, error) {
+	res := dcrflow.Resource{Kind: dcrflow.KindClaim, Name: in.Name}
+	adopt := func(c *okta.Claim) (dcrflow.Resource, error) {
+		if c.ValueType != okta.ValueTypeExpression || c.Value != ClaimValue || c.Status != okta.StatusActive || len(c.Scopes) > 0 {
+			return res, conflict("claim %q exists as %s %q (status %s, scopes %v), want an ACTIVE EXPRESSION %q for any scope; rename claim in the onboarding file or fix it in Okta",
+				c.Name, c.ValueType, c.Value, c.Status, c.Scopes, ClaimValue)
+		}
+		res.ID, res.Action = c.ID, dcrflow.ActionAdopted
+		return res, nil
+	}
+	c, err := a.Okta.FindClaim(ctx, in.AuthServerID, in.Name, okta.ClaimTypeResource)
+	if err != nil {
+		return res, apiError("find claim "+in.Name, err)
+	}
+	if c != nil {
+		return adopt(c)
+	}
+	yes := true
+	c, err = a.Okta.CreateClaim(ctx, in.AuthServerID, okta.Claim{
+		Name: in.Name, Status: okta.StatusActive, ClaimType: okta.ClaimTypeResource,
+		ValueType: okta.ValueTypeExpression, Value: ClaimValue, AlwaysIncludeInToken: &yes,
+	})
+	if okta.IsDuplicate(err) {
+		if c, err = a.Okta.FindClaim(ctx, in.AuthServerID, in.Name, okta.ClaimTypeResource); err == nil && c != nil {
+			return adopt(c)
+		}
+	}
+	if err != nil {
+		return res, apiError("create claim "+in.Name, err)
+	}
+	res.ID, res.Action = c.ID, dcrflow.ActionCreated
+	return res, nil
+}
+
+// DeleteClaim undoes EnsureClaim; already gone counts as done.
+func (a *Activities) DeleteClaim(ctx context.Context, in OktaResourceInput) error {
+	if err := a.Okta.DeleteClaim(ctx, in.AuthServerID, in.ID); err != nil && !okta.IsNotFound(err) {
+		return apiError("delete claim "+in.Name, err)
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,107 @@
+// Command starter validates an onboarding file and starts one onboarding workflow per
+// portal (attaching to any already running), optionally waiting for the outcomes.
+//
+//	starter -f portals.yaml [-portal payments,partners] [-wait] [-config starter.yaml]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/config"
+	"github.com/dcrflow/dcrflow/internal/logging"
+	"github.com/dcrflow/dcrflow/launcher"
+	"github.com/dcrflow/dcrflow/onboarding"
+)
+
+func main() {
+	code, err := run()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starter:", err)
+	}
+	os.Exit(code)
+}
+
+func run() (int, error) {
+	file := flag.String("f", "", "onboarding file (YAML), required")
+	only := flag.String("portal", "", "comma-separated portal names: start only these")
+	wait := flag.Bool("wait", false, "wait for every portal and print its outcome")
+	configPath := flag.String("config", "", "config file (YAML) with temporal.address/namespace/task_queue; DCRFLOW_TEMPORAL_* override it")
+	uiURL := flag.String("ui", "http://localhost:8233", "Temporal UI base URL for links in the report (empty: none)")
+	flag.Parse()
+	if *file == "" {
+		return 2, fmt.Errorf("-f is required: the onboarding file to apply")
+	}
+
+	specs, err := onboarding.Load(*file)
+	if err != nil {
+		return 2, err
+	}
+	if specs, err = pick(specs, *only); err != nil {
+		return 2, err
+	}
+	cfg, err := config.LoadStarter(*configPath)
+	if err != nil {
+		return 2, err
+	}
+	log, err := logging.New("warn")
+	if err != nil {
+		return 1, err
+	}
+	c, err := client.Dial(cfg.Temporal.ClientOptions(logging.Temporal(log)))
+	if err != nil {
+		return 1, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.Temporal.Address, cfg.Temporal.Namespace, err)
+	}
+	defer c.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	runs, err := launcher.Start(ctx, c, cfg.Temporal.TaskQueue, specs)
+	for _, r := range runs {
+		fmt.Printf("started %s: workflow %s (run %s)\n", r.Portal, r.WorkflowID, r.RunID)
+	}
+	if err != nil {
+		return 1, err
+	}
+	if !*wait {
+		return 0, nil
+	}
+	outcomes := launcher.Wait(ctx, runs)
+	fmt.Println()
+	ui := ""
+	if *uiURL != "" {
+		ui = strings.TrimSuffix(*uiURL, "/") + "/namespaces/" + url.PathEscape(cfg.Temporal.Namespace)
+	}
+	launcher.Print(os.Stdout, outcomes, ui)
+	if n := launcher.Failed(outcomes); n > 0 {
+		return 1, fmt.Errorf("%d of %d portal(s) failed", n, len(outcomes))
+	}
+	return 0, nil
+}
+
+// pick keeps the portals named in a comma-separated list (all when empty).
+func pick(specs []dcrflow.PortalSpec, only string) ([]dcrflow.PortalSpec, error) {
+	if only == "" {
+		return specs, nil
+	}
+	names := strings.Split(only, ",")
+	var out []dcrflow.PortalSpec
+	for _, n := range names {
+		i := slices.IndexFunc(specs, func(s dcrflow.PortalSpec) bool { return s.Key == strings.TrimSpace(n) })
+		if i < 0 {
+			return nil, fmt.Errorf("-portal: %q is not in the onboarding file", n)
+		}
+		out = append(out, specs[i])
+	}
+	return out, nil
+}

@@ -1,0 +1,303 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/activities"
+)
+
+var spec = dcrflow.PortalSpec{
+	Key: "payments", Portal: "payments", AuthServer: "default",
+	Scopes:    []dcrflow.ScopeSpec{{Name: "pay:read"}, {Name: "pay:write"}},
+	ClaimName: "client_id", DCRProvider: "dcrflow-payments", DCRTokenName: "default",
+	Strategy: dcrflow.StrategySpec{Name: "dcrflow-payments", DisplayName: "Okta", AuthMethods: []string{"client_credentials"}},
+	APIs:     []dcrflow.APISpec{{API: "pay-api", Visibility: "public"}, {API: "refunds", Visibility: "private"}},
+	Validate: true,
+}
+
+// fixture mocks every activity: pay:read is created, pay:write adopted, pay-api newly
+// published, refunds republished. failAt names an activity that fails for good.
+type fixture struct {
+	env       *testsuite.TestWorkflowEnvironment
+	mu        sync.Mutex
+	calls     []string // activity type (and a detail) in call order
+	failAt    string
+	failUndo  string
+	validFail bool
+}
+
+func newFixture(t *testing.T) *fixture {
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	f := &fixture{env: s.NewTestWorkflowEnvironment()}
+	env := f.env
+	env.RegisterActivity(&activities.Activities{})
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.calls = append(f.calls, info.ActivityType.Name+detail(info.ActivityType.Name, args))
+	})
+	fail := func(name string) error {
+		if f.failAt == name || f.failUndo == name {
+			return temporal.NewNonRetryableApplicationError(name+" refused", dcrflow.ErrTypeInvalid, nil)
+		}
+		return nil
+	}
+	env.OnActivity(a.ResolveTargets, mock.Anything, mock.Anything).Return(func(context.Context, dcrflow.PortalSpec) (activities.Targets, error) {
+		return activities.Targets{AuthServerID: "aus1", Issuer: "https://org/oauth2/aus1", PortalID: "p1",
+			APIs: []activities.ResolvedAPI{{ID: "api1", Spec: spec.APIs[0]}, {ID: "api2", Spec: spec.APIs[1]}}}, fail("ResolveTargets")
+	})
+	env.OnActivity(a.EnsureScope, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ScopeInput) (dcrflow.Resource, error) {
+		action := dcrflow.ActionCreated
+		if in.Scope.Name == "pay:write" {
+			action = dcrflow.ActionAdopted
+		}
+		return dcrflow.Resource{Kind: dcrflow.KindScope, Name: in.Scope.Name, ID: "scp-" + in.Scope.Name, Action: action}, fail("EnsureScope:" + in.Scope.Name)
+	})
+	env.OnActivity(a.EnsureClaim, mock.Anything, mock.Anything).Return(func(context.Context, activities.ClaimInput) (dcrflow.Resource, error) {
+		return dcrflow.Resource{Kind: dcrflow.KindClaim, Name: "client_id", ID: "ocl1", Action: dcrflow.ActionCreated}, fail("EnsureClaim")
+	})
+	env.OnActivity(a.EnsureDCRProvider, mock.Anything, mock.Anything).Return(func(context.Context, activities.ProviderInput) (dcrflow.Resource, error) {
+		return dcrflow.Resource{Kind: dcrflow.KindDCRProvider, Name: "dcrflow-payments", ID: "prov1", Action: dcrflow.ActionCreated}, fail("EnsureDCRProvider")
+	})
+	env.OnActivity(a.VerifyDCRProvider, mock.Anything, mock.Anything).Return(func(context.Context, activities.KonnectResourceInput) error {
+		return fail("VerifyDCRProvider")
+	})
+	env.OnActivity(a.EnsureAuthStrategy, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.StrategyInput) (dcrflow.Resource, error) {
+		if in.ProviderID != "prov1" || in.Issuer != "https://org/oauth2/aus1" || !slices.Equal(in.Scopes, []string{"pay:read", "pay:write"}) {
+			t.Errorf("strategy input = %+v", in)
+		}
+		return dcrflow.Resource{Kind: dcrflow.KindAuthStrategy, Name: "dcrflow-payments", ID: "strat1", Action: dcrflow.ActionCreated}, fail("EnsureAuthStrategy")
+	})
+	env.OnActivity(a.PublishAPI, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PublishInput) (activities.PublishResult, error) {
+		r := activities.PublishResult{Resource: dcrflow.Resource{Kind: dcrflow.KindPublication, Name: in.APIName, Action: dcrflow.ActionPublished}}
+		if in.APIID == "api2" {
+			r.Resource.Action = dcrflow.ActionUpdated
+			r.Previous = &activities.Publication{AuthStrategyIDs: []string{"old"}, Visibility: "public"}
+		}
+		return r, fail("PublishAPI:" + in.APIName)
+	})
+	env.OnActivity(a.ValidateDCR, mock.Anything, mock.Anything).Return(func(context.Context, activities.ValidateInput) (dcrflow.Validation, error) {
+		if f.validFail {
+			return dcrflow.Validation{Passed: false, ClientID: "0oa1", Problems: []string{"scope \"pay:write\" was not granted"}}, nil
+		}
+		return dcrflow.Validation{Passed: true, ClientID: "0oa1", Scopes: []string{"pay:read", "pay:write"}}, fail("ValidateDCR")
+	})
+	env.OnActivity(a.DeleteScope, mock.Anything, mock.Anything).Return(func(context.Context, activities.OktaResourceInput) error { return fail("DeleteScope") })
+	env.OnActivity(a.DeleteClaim, mock.Anything, mock.Anything).Return(func(context.Context, activities.OktaResourceInput) error { return fail("DeleteClaim") })
+	env.OnActivity(a.DeleteDCRProvider, mock.Anything, mock.Anything).Return(func(context.Context, activities.KonnectResourceInput) error {
+		return fail("DeleteDCRProvider")
+	})
+	env.OnActivity(a.DeleteAuthStrategy, mock.Anything, mock.Anything).Return(func(context.Context, activities.KonnectResourceInput) error {
+		return fail("DeleteAuthStrategy")
+	})
+	env.OnActivity(a.RestorePublication, mock.Anything, mock.Anything).Return(func(context.Context, activities.RestoreInput) error {
+		return fail("RestorePublication")
+	})
+	return f
+}
+
+// detail adds the resource an undo or per-item step touches, so order checks are exact.
+func detail(name string, args converter.EncodedValues) string {
+	switch name {
+	case "EnsureScope":
+		var in activities.ScopeInput
+		_ = args.Get(&in)
+		return ":" + in.Scope.Name
+	case "DeleteScope", "DeleteClaim":
+		var in activities.OktaResourceInput
+		_ = args.Get(&in)
+		return ":" + in.ID
+	case "PublishAPI":
+		var in activities.PublishInput
+		_ = args.Get(&in)
+		return ":" + in.APIName
+	case "RestorePublication":
+		var in activities.RestoreInput
+		_ = args.Get(&in)
+		if in.Previous == nil {
+			return ":" + in.APIName + "(unpublish)"
+		}
+		return ":" + in.APIName + "(restore " + strings.Join(in.Previous.AuthStrategyIDs, ",") + ")"
+	}
+	return ""
+}
+
+func (f *fixture) run(t *testing.T) (*dcrflow.OnboardResult, error) {
+	t.Helper()
+	f.env.ExecuteWorkflow(OnboardPortal, spec)
+	if !f.env.IsWorkflowCompleted() {
+		t.Fatal("workflow did not complete")
+	}
+	err := f.env.GetWorkflowError()
+	if err != nil {
+		var app *temporal.ApplicationError
+		if !errors.As(err, &app) || app.Type() != dcrflow.ErrTypeOnboardFailed {
+			return nil, err
+		}
+		var res dcrflow.OnboardResult
+		if derr := app.Details(&res); derr != nil {
+			t.Fatalf("failure details: %v", derr)
+		}
+		return &res, err
+	}
+	var res dcrflow.OnboardResult
+	if err := f.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	return &res, nil
+}
+
+// undos returns the calls after the failing one: the compensation, in order.
+func (f *fixture) undos() []string {
+	var out []string
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, "Delete") || strings.HasPrefix(c, "Restore") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+var forward = []string{"ResolveTargets", "EnsureScope:pay:read", "EnsureScope:pay:write", "EnsureClaim", "EnsureDCRProvider",
+	"VerifyDCRProvider", "EnsureAuthStrategy", "PublishAPI:pay-api", "PublishAPI:refunds", "ValidateDCR"}
+
+func TestOnboardPortal_HappyPathRunsEveryStepInOrder(t *testing.T) {
+	f := newFixture(t)
+	res, err := f.run(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(f.calls, forward) {
+		t.Fatalf("calls = %v\nwant    %v", f.calls, forward)
+	}
+	if res.AuthServerID != "aus1" || res.PortalID != "p1" || res.Validation == nil || !res.Validation.Passed || res.Failure != nil {
+		t.Fatalf("result = %+v", res)
+	}
+	actions := map[string]string{}
+	for _, r := range res.Resources {
+		actions[r.Kind+"/"+r.Name] = r.Action
+	}
+	want := map[string]string{"scope/pay:read": "created", "scope/pay:write": "adopted", "claim/client_id": "created",
+		"dcr_provider/dcrflow-payments": "created", "auth_strategy/dcrflow-payments": "created",
+		"publication/pay-api": "published", "publication/refunds": "updated"}
+	for k, v := range want {
+		if actions[k] != v {
+			t.Errorf("%s = %q, want %q", k, actions[k], v)
+		}
+	}
+}
+
+func TestOnboardPortal_FailureAtEachStepUndoesWhatThisRunDidInReverse(t *testing.T) {
+	all := []string{"RestorePublication:refunds(restore old)", "RestorePublication:pay-api(unpublish)", "DeleteAuthStrategy",
+		"DeleteDCRProvider", "DeleteClaim:ocl1", "DeleteScope:scp-pay:read"}
+	tests := []struct {
+		failAt   string
+		step     string
+		wantUndo []string
+	}{
+		{"ResolveTargets", StepResolve, nil},
+		{"EnsureScope:pay:read", StepScopes, nil},
+		{"EnsureScope:pay:write", StepScopes, all[5:]},
+		{"EnsureClaim", StepClaim, all[5:]},
+		{"EnsureDCRProvider", StepProvider, all[4:]},
+		{"VerifyDCRProvider", StepProvider, all[3:]},
+		{"EnsureAuthStrategy", StepStrategy, all[3:]},
+		{"PublishAPI:pay-api", StepPublish, all[2:]},
+		{"PublishAPI:refunds", StepPublish, all[1:]},
+		{"ValidateDCR", StepValidate, all},
+	}
+	for _, tt := range tests {
+		t.Run(tt.failAt, func(t *testing.T) {
+			f := newFixture(t)
+			f.failAt = tt.failAt
+			res, err := f.run(t)
+			if err == nil || res == nil {
+				t.Fatalf("err = %v, res = %v; want an OnboardFailed error with the result", err, res)
+			}
+			if res.Failure == nil || res.Failure.Step != tt.step || !strings.Contains(res.Failure.Message, "refused") {
+				t.Errorf("failure = %+v, want step %s with the server's message", res.Failure, tt.step)
+			}
+			if !strings.Contains(err.Error(), "step "+tt.step) {
+				t.Errorf("error %q does not name the step", err)
+			}
+			if got := f.undos(); !slices.Equal(got, tt.wantUndo) {
+				t.Errorf("compensation = %v\nwant           %v", got, tt.wantUndo)
+			}
+			if len(res.Compensated) != len(tt.wantUndo) || len(res.CompensationErrors) != 0 {
+				t.Errorf("reported compensated %v errors %v", res.Compensated, res.CompensationErrors)
+			}
+			for _, c := range f.calls {
+				if c == "DeleteScope:scp-pay:write" {
+					t.Error("the adopted scope was deleted")
+				}
+			}
+		})
+	}
+}
+
+func TestOnboardPortal_FailedValidationIsCompensated(t *testing.T) {
+	f := newFixture(t)
+	f.validFail = true
+	res, err := f.run(t)
+	if err == nil || res.Failure == nil || res.Failure.Step != StepValidate || !strings.Contains(res.Failure.Message, "was not granted") {
+		t.Fatalf("err = %v, failure = %+v", err, res.Failure)
+	}
+	if res.Validation == nil || res.Validation.Passed {
+		t.Errorf("validation = %+v", res.Validation)
+	}
+	if len(f.undos()) != 6 {
+		t.Errorf("compensation = %v", f.undos())
+	}
+}
+
+func TestOnboardPortal_CompensationFailureIsReportedAndTheRestStillRuns(t *testing.T) {
+	f := newFixture(t)
+	f.failAt, f.failUndo = "ValidateDCR", "DeleteClaim"
+	res, err := f.run(t)
+	if err == nil || !strings.Contains(err.Error(), "undo step(s) failed") {
+		t.Fatalf("err = %v, want it to say resources may be left behind", err)
+	}
+	if len(res.CompensationErrors) != 1 || !strings.Contains(res.CompensationErrors[0], "delete claim client_id") {
+		t.Errorf("compensation errors = %v", res.CompensationErrors)
+	}
+	if got := f.undos(); len(got) != 6 || got[5] != "DeleteScope:scp-pay:read" {
+		t.Errorf("compensation stopped at the failure: %v", got)
+	}
+}
+
+func TestOnboardPortal_CancellationStillCompensates(t *testing.T) {
+	f := newFixture(t)
+	f.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+		f.mu.Lock()
+		f.calls = append(f.calls, info.ActivityType.Name+detail(info.ActivityType.Name, args))
+		f.mu.Unlock()
+		if info.ActivityType.Name == "EnsureAuthStrategy" {
+			f.env.CancelWorkflow()
+		}
+	})
+	f.env.ExecuteWorkflow(OnboardPortal, spec)
+	err := f.env.GetWorkflowError()
+	if !temporal.IsCanceledError(err) {
+		t.Fatalf("err = %v, want canceled", err)
+	}
+	got := f.undos()
+	if len(got) < 3 || got[len(got)-1] != "DeleteScope:scp-pay:read" || !slices.Contains(got, "DeleteDCRProvider") {
+		t.Fatalf("compensation after cancel = %v", got)
+	}
+}

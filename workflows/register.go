@@ -1,0 +1,8 @@
+package workflows
+
+import "go.temporal.io/sdk/worker"
+
+// Register adds every dcrflow workflow to a worker.
+func Register(r worker.WorkflowRegistry) {
+	r.RegisterWorkflow(OnboardPortal)
+}

@@ -1,0 +1,42 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// saga records how to undo what a run did. Undo steps are recorded as soon as the
+// step reports what it created, and run in reverse on a disconnected context, so they
+// also run after the workflow is cancelled.
+type saga struct {
+	undos []undo
+}
+
+type undo struct {
+	name string
+	run  func(ctx workflow.Context) error
+}
+
+func (s *saga) add(name string, run func(ctx workflow.Context) error) {
+	s.undos = append(s.undos, undo{name: name, run: run})
+}
+
+// compensate runs every undo, last first, and reports which succeeded and which
+// failed; one failure does not stop the others.
+func (s *saga) compensate(ctx workflow.Context) (done []string, failed []string, err error) {
+	dctx, cancel := workflow.NewDisconnectedContext(ctx)
+	defer cancel()
+	dctx = workflow.WithActivityOptions(dctx, undoOptions)
+	for i := len(s.undos) - 1; i >= 0; i-- {
+		u := s.undos[i]
+		if uerr := u.run(dctx); uerr != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", u.name, uerr))
+			err = errors.Join(err, fmt.Errorf("undo %s: %w", u.name, uerr))
+			continue
+		}
+		done = append(done, u.name)
+	}
+	return done, failed, err
+}
