@@ -167,12 +167,27 @@ func (a *Activities) EnsureClaim(ctx context.Context, in ClaimInput) (dcrflow.Re
 	return res, nil
 }
 
-// DeleteClaim undoes EnsureClaim; already gone counts as done.
-func (a *Activities) DeleteClaim(ctx context.Context, in OktaResourceInput) error {
-	if err := a.Okta.DeleteClaim(ctx, in.AuthServerID, in.ID); err != nil && !okta.IsNotFound(err) {
-		return apiError("delete claim "+in.Name, err)
+// DeleteClaim undoes EnsureClaim; already gone counts as done. The claim is shared by
+// every portal on the authorization server, so it stays while a Konnect OIDC strategy
+// for the same issuer still names it: another portal may have adopted it meanwhile.
+func (a *Activities) DeleteClaim(ctx context.Context, in OktaResourceInput) (UndoResult, error) {
+	strategies, err := a.Konnect.AuthStrategies.ListOIDC(ctx)
+	if err != nil {
+		return UndoResult{}, apiError("list auth strategies using claim "+in.Name, err)
 	}
-	return nil
+	var users []string
+	for _, s := range strategies {
+		if s.OIDC != nil && sameURL(s.OIDC.Issuer, in.Issuer) && slices.Contains(s.OIDC.CredentialClaim, in.Name) {
+			users = append(users, s.Name)
+		}
+	}
+	if len(users) > 0 {
+		return UndoResult{Kept: true, Reason: "still used by auth strategies " + strings.Join(users, ", ")}, nil
+	}
+	if err := a.Okta.DeleteClaim(ctx, in.AuthServerID, in.ID); err != nil && !okta.IsNotFound(err) {
+		return UndoResult{}, apiError("delete claim "+in.Name, err)
+	}
+	return UndoResult{}, nil
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -34,6 +34,13 @@ type OktaResourceInput struct {
 	AuthServerID string `json:"auth_server_id"`
 	ID           string `json:"id"`
 	Name         string `json:"name"`
+	Issuer       string `json:"issuer,omitempty"` // for claims: whose strategies may still use it
+}
+
+// UndoResult says what an undo did when it may rightly keep a resource.
+type UndoResult struct {
+	Kept   bool   `json:"kept"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // ProviderInput ensures the Konnect DCR provider. TokenName names a worker secret.

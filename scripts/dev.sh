@@ -46,22 +46,26 @@ up() {
   start sandbox "$RUN/sandbox" -okta-addr "$SANDBOX_OKTA_ADDR" -konnect-addr "$SANDBOX_KONNECT_ADDR"
   wait_for temporal "port_open 127.0.0.1:$TEMPORAL_PORT"
   wait_for sandbox "port_open $SANDBOX_KONNECT_ADDR"
+  stop_one worker # always the freshly built worker, never a stale one
   DCRFLOW_TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT" DCRFLOW_OKTA_ORG_URL="http://$SANDBOX_OKTA_ADDR" \
     DCRFLOW_KONNECT_BASE_URL="http://$SANDBOX_KONNECT_ADDR" start worker "$RUN/worker" -config examples/worker-sandbox.yaml
   wait_for worker "grep -q 'Started Worker' $RUN/worker.log"
   echo "up: Temporal 127.0.0.1:$TEMPORAL_PORT (UI http://localhost:$TEMPORAL_UI_PORT), sandbox okta http://$SANDBOX_OKTA_ADDR konnect http://$SANDBOX_KONNECT_ADDR, worker (logs in $RUN/)"
 }
 
+stop_one() { # SIGTERM, up to 10 s for a clean exit, then SIGKILL
+  local name=$1
+  if alive "$name"; then
+    kill "$(cat "$RUN/$name.pid")"
+    for _ in $(seq 1 100); do alive "$name" || break; sleep 0.1; done
+    if alive "$name"; then kill -9 "$(cat "$RUN/$name.pid")"; fi
+    echo "stopped $name"
+  fi
+  rm -f "$RUN/$name.pid"
+}
+
 down() {
-  for name in worker sandbox temporal; do
-    if alive "$name"; then
-      kill "$(cat "$RUN/$name.pid")"
-      for _ in $(seq 1 100); do alive "$name" || break; sleep 0.1; done
-      alive "$name" && kill -9 "$(cat "$RUN/$name.pid")"
-      echo "stopped $name"
-    fi
-    rm -f "$RUN/$name.pid"
-  done
+  for name in worker sandbox temporal; do stop_one "$name"; done
 }
 
 case "${1:-}" in

@@ -72,9 +72,9 @@ func (o *onboarding) run(ctx workflow.Context) error {
 		if err := workflow.ExecuteActivity(ctx, a.EnsureScope, activities.ScopeInput{AuthServerID: t.AuthServerID, Scope: sc, PortalKey: o.spec.Key}).Get(ctx, &r); err != nil {
 			return err
 		}
-		o.record(r, func(ctx workflow.Context) error {
+		o.record(r, plain(func(ctx workflow.Context) error {
 			return workflow.ExecuteActivity(ctx, a.DeleteScope, activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: r.ID, Name: r.Name}).Get(ctx, nil)
-		})
+		}))
 		scopeNames = append(scopeNames, sc.Name)
 	}
 
@@ -83,8 +83,11 @@ func (o *onboarding) run(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(ctx, a.EnsureClaim, activities.ClaimInput{AuthServerID: t.AuthServerID, Name: o.spec.ClaimName}).Get(ctx, &claim); err != nil {
 		return err
 	}
-	o.record(claim, func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(ctx, a.DeleteClaim, activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: claim.ID, Name: claim.Name}).Get(ctx, nil)
+	o.record(claim, func(ctx workflow.Context) (string, error) {
+		in := activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: claim.ID, Name: claim.Name, Issuer: t.Issuer}
+		var r activities.UndoResult
+		err := workflow.ExecuteActivity(ctx, a.DeleteClaim, in).Get(ctx, &r)
+		return r.Reason, err
 	})
 
 	o.step = StepProvider
@@ -93,9 +96,9 @@ func (o *onboarding) run(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(ctx, a.EnsureDCRProvider, pin).Get(ctx, &provider); err != nil {
 		return err
 	}
-	o.record(provider, func(ctx workflow.Context) error {
+	o.record(provider, plain(func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(ctx, a.DeleteDCRProvider, activities.KonnectResourceInput{ID: provider.ID, Name: provider.Name}).Get(ctx, nil)
-	})
+	}))
 	if err := workflow.ExecuteActivity(ctx, a.VerifyDCRProvider, activities.KonnectResourceInput{ID: provider.ID, Name: provider.Name}).Get(ctx, nil); err != nil {
 		return err
 	}
@@ -106,9 +109,9 @@ func (o *onboarding) run(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(ctx, a.EnsureAuthStrategy, sin).Get(ctx, &strategy); err != nil {
 		return err
 	}
-	o.record(strategy, func(ctx workflow.Context) error {
+	o.record(strategy, plain(func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(ctx, a.DeleteAuthStrategy, activities.KonnectResourceInput{ID: strategy.ID, Name: strategy.Name}).Get(ctx, nil)
-	})
+	}))
 
 	o.step = StepPublish
 	for _, api := range t.APIs {
@@ -123,9 +126,9 @@ func (o *onboarding) run(ctx workflow.Context) error {
 			continue
 		}
 		restore := activities.RestoreInput{APIID: api.ID, APIName: api.Spec.API, PortalID: t.PortalID, Previous: pub.Previous}
-		o.undo.add("restore publication "+api.Spec.API, func(ctx workflow.Context) error {
+		o.undo.add("restore publication "+api.Spec.API, plain(func(ctx workflow.Context) error {
 			return workflow.ExecuteActivity(ctx, a.RestorePublication, restore).Get(ctx, nil)
-		})
+		}))
 	}
 
 	if !o.spec.Validate {
@@ -146,7 +149,7 @@ func (o *onboarding) run(ctx workflow.Context) error {
 }
 
 // record adds a resource to the result and, when this run created it, its undo.
-func (o *onboarding) record(r dcrflow.Resource, undo func(ctx workflow.Context) error) {
+func (o *onboarding) record(r dcrflow.Resource, undo func(ctx workflow.Context) (string, error)) {
 	o.res.Resources = append(o.res.Resources, r)
 	if r.Action == dcrflow.ActionCreated {
 		o.undo.add("delete "+r.Kind+" "+r.Name, undo)

@@ -33,12 +33,13 @@ var spec = dcrflow.PortalSpec{
 // fixture mocks every activity: pay:read is created, pay:write adopted, pay-api newly
 // published, refunds republished. failAt names an activity that fails for good.
 type fixture struct {
-	env       *testsuite.TestWorkflowEnvironment
-	mu        sync.Mutex
-	calls     []string // activity type (and a detail) in call order
-	failAt    string
-	failUndo  string
-	validFail bool
+	env        *testsuite.TestWorkflowEnvironment
+	mu         sync.Mutex
+	calls      []string // activity type (and a detail) in call order
+	failAt     string
+	failUndo   string
+	validFail  bool
+	claimInUse bool
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -99,7 +100,15 @@ func newFixture(t *testing.T) *fixture {
 		return dcrflow.Validation{Passed: true, ClientID: "0oa1", Scopes: []string{"pay:read", "pay:write"}}, fail("ValidateDCR")
 	})
 	env.OnActivity(a.DeleteScope, mock.Anything, mock.Anything).Return(func(context.Context, activities.OktaResourceInput) error { return fail("DeleteScope") })
-	env.OnActivity(a.DeleteClaim, mock.Anything, mock.Anything).Return(func(context.Context, activities.OktaResourceInput) error { return fail("DeleteClaim") })
+	env.OnActivity(a.DeleteClaim, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OktaResourceInput) (activities.UndoResult, error) {
+		if in.Issuer != "https://org/oauth2/aus1" {
+			t.Errorf("claim undo without the issuer: %+v", in)
+		}
+		if f.claimInUse {
+			return activities.UndoResult{Kept: true, Reason: "still used by auth strategies other"}, nil
+		}
+		return activities.UndoResult{}, fail("DeleteClaim")
+	})
 	env.OnActivity(a.DeleteDCRProvider, mock.Anything, mock.Anything).Return(func(context.Context, activities.KonnectResourceInput) error {
 		return fail("DeleteDCRProvider")
 	})
@@ -299,5 +308,17 @@ func TestOnboardPortal_CancellationStillCompensates(t *testing.T) {
 	got := f.undos()
 	if len(got) < 3 || got[len(got)-1] != "DeleteScope:scp-pay:read" || !slices.Contains(got, "DeleteDCRProvider") {
 		t.Fatalf("compensation after cancel = %v", got)
+	}
+}
+
+func TestOnboardPortal_ReportsASharedClaimKeptByItsUndo(t *testing.T) {
+	f := newFixture(t)
+	f.failAt, f.claimInUse = "ValidateDCR", true
+	res, err := f.run(t)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if !slices.Contains(res.Compensated, "delete claim client_id (kept: still used by auth strategies other)") {
+		t.Errorf("compensated = %v", res.Compensated)
 	}
 }

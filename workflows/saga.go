@@ -14,13 +14,20 @@ type saga struct {
 	undos []undo
 }
 
+// undo runs one compensation; note, when not empty, says why it changed nothing
+// (e.g. a shared resource kept because something else still uses it).
 type undo struct {
 	name string
-	run  func(ctx workflow.Context) error
+	run  func(ctx workflow.Context) (note string, err error)
 }
 
-func (s *saga) add(name string, run func(ctx workflow.Context) error) {
+func (s *saga) add(name string, run func(ctx workflow.Context) (string, error)) {
 	s.undos = append(s.undos, undo{name: name, run: run})
+}
+
+// plain adapts an undo that has nothing to note.
+func plain(f func(ctx workflow.Context) error) func(ctx workflow.Context) (string, error) {
+	return func(ctx workflow.Context) (string, error) { return "", f(ctx) }
 }
 
 // compensate runs every undo, last first, and reports which succeeded and which
@@ -31,9 +38,14 @@ func (s *saga) compensate(ctx workflow.Context) (done []string, failed []string,
 	dctx = workflow.WithActivityOptions(dctx, undoOptions)
 	for i := len(s.undos) - 1; i >= 0; i-- {
 		u := s.undos[i]
-		if uerr := u.run(dctx); uerr != nil {
+		note, uerr := u.run(dctx)
+		if uerr != nil {
 			failed = append(failed, fmt.Sprintf("%s: %v", u.name, uerr))
 			err = errors.Join(err, fmt.Errorf("undo %s: %w", u.name, uerr))
+			continue
+		}
+		if note != "" {
+			done = append(done, u.name+" (kept: "+note+")")
 			continue
 		}
 		done = append(done, u.name)

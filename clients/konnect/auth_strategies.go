@@ -3,6 +3,7 @@ package konnect
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"time"
 )
 
@@ -70,6 +71,7 @@ type CreateOIDCStrategy struct {
 // AuthStrategiesAPI is what dcrflow calls on application auth strategies.
 type AuthStrategiesAPI interface {
 	FindByName(ctx context.Context, name string) (*AuthStrategy, error)
+	ListOIDC(ctx context.Context) ([]AuthStrategy, error)
 	Get(ctx context.Context, id string) (*AuthStrategy, error)
 	CreateOIDC(ctx context.Context, in CreateOIDCStrategy) (*AuthStrategy, error)
 	Delete(ctx context.Context, id string) error
@@ -87,6 +89,13 @@ const strategiesPath = "/v2/application-auth-strategies"
 func (s *AuthStrategiesService) FindByName(ctx context.Context, name string) (*AuthStrategy, error) {
 	return findOne(ctx, s.client, "list-app-auth-strategies", strategiesPath, "auth strategy", name,
 		func(a AuthStrategy) string { return a.Name })
+}
+
+// ListOIDC returns every openid_connect strategy (the API filters by type but not by
+// issuer or claim, so callers filter those themselves).
+func (s *AuthStrategiesService) ListOIDC(ctx context.Context) ([]AuthStrategy, error) {
+	return listAll[AuthStrategy](ctx, s.client, "list-app-auth-strategies", strategiesPath,
+		url.Values{"filter[strategy_type][eq]": {"openid_connect"}})
 }
 
 // Get returns one strategy; a missing one is an *Error with IsNotFound.

@@ -2,6 +2,7 @@ package konnect
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -78,5 +79,28 @@ func TestAuthStrategiesService_DeleteInUseConflicts(t *testing.T) {
 	got, err := c.AuthStrategies.Get(ctx, s.ID)
 	if err != nil || !got.Active {
 		t.Fatalf("strategy after refused delete: %+v, %v", got, err)
+	}
+}
+
+func TestAuthStrategiesService_ListOIDCFollowsPages(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t)
+	const n = 105 // more than one page of 100
+	for i := range n {
+		createDCRStrategy(t, c, fmt.Sprintf("oidc-%03d", i), "")
+	}
+	got, err := c.AuthStrategies.ListOIDC(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, s := range got {
+		if s.StrategyType != "openid_connect" || s.OIDC == nil || s.OIDC.CredentialClaim[0] != "client_id" {
+			t.Fatalf("listed %+v", s)
+		}
+		names[s.Name] = true
+	}
+	if len(names) < n || !names["oidc-000"] || !names["oidc-104"] {
+		t.Fatalf("listed %d distinct strategies, want at least %d", len(names), n)
 	}
 }
