@@ -22,6 +22,7 @@ import (
 	"github.com/dcrflow/dcrflow/internal/devserver"
 	"github.com/dcrflow/dcrflow/launcher"
 	"github.com/dcrflow/dcrflow/onboarding"
+	"github.com/dcrflow/dcrflow/sandbox/faults"
 	sbkonnect "github.com/dcrflow/dcrflow/sandbox/konnect"
 	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
 	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
@@ -269,4 +270,45 @@ func lastSeq(s *stack) int {
 		return 0
 	}
 	return reqs[len(reqs)-1].Seq
+}
+
+func TestOnboard_StartingARunningPortalAttachesToIt(t *testing.T) {
+	s := startStack(t)
+	ctx := context.Background()
+	specs, err := onboarding.Load("../examples/portals.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := specs[:1]
+	// Slow the first step down so the run is surely still going when started again.
+	if _, err := s.sb.Control.AddFault(ctx, faults.Fault{Method: "GET", Path: "/api/v1/authorizationServers/*", LatencyMS: 3000, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := launcher.Start(ctx, s.temporal, s.taskQueue, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := launcher.Start(ctx, s.temporal, s.taskQueue, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first[0].RunID != second[0].RunID {
+		t.Fatalf("second start made run %s beside %s, want it to attach", second[0].RunID, first[0].RunID)
+	}
+	for _, o := range launcher.Wait(ctx, append(first, second...)) {
+		if !o.Succeeded {
+			t.Fatalf("%s: %v", o.Portal, o.Err)
+		}
+	}
+	// Once it has ended, starting it again is a new run that adopts what exists.
+	third, err := launcher.Start(ctx, s.temporal, s.taskQueue, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third[0].RunID == first[0].RunID {
+		t.Fatal("starting an ended portal did not start a new run")
+	}
+	if o := launcher.Wait(ctx, third)[0]; !o.Succeeded || o.Result.Resources[0].Action != dcrflow.ActionAdopted {
+		t.Fatalf("rerun: %+v %v", o.Result, o.Err)
+	}
 }
