@@ -20,6 +20,37 @@ type PortalSpec struct {
 	Strategy     StrategySpec `json:"strategy"`
 	APIs         []APISpec    `json:"apis"`
 	Validate     bool         `json:"validate"`
+	// OnFailure says what a permanent failure does: OnFailureCompensate (undo and
+	// fail) or OnFailureHold (keep what was built and wait for an operator's decision).
+	OnFailure string `json:"on_failure"`
+}
+
+// What a portal's run does when a step fails for good.
+const (
+	OnFailureCompensate = "compensate"
+	OnFailureHold       = "hold"
+)
+
+// SignalDecision is the signal an operator sends to a held run (from the Temporal UI,
+// `temporal workflow signal --name decision --input '"retry"'`, or the starter), with
+// DecisionRetry or DecisionAbandon as its payload.
+const SignalDecision = "decision"
+
+// Operator decisions for a held run.
+const (
+	DecisionRetry   = "retry"   // run the failed step again (e.g. after fixing a permission)
+	DecisionAbandon = "abandon" // undo what the run built and end
+)
+
+// QueryProgress returns a run's Progress.
+const QueryProgress = "progress"
+
+// Progress is where a run stands.
+type Progress struct {
+	Portal    string     `json:"portal"`
+	Step      string     `json:"step"`           // the step running, held or failed
+	Held      *Failure   `json:"held,omitempty"` // set while waiting for a decision
+	Resources []Resource `json:"resources"`
 }
 
 // ScopeSpec is a custom scope on the authorization server.

@@ -365,3 +365,50 @@ func TestAPIErrors_TransientRetriesAndRateLimitCarriesTheServersWait(t *testing.
 		t.Fatalf("after the faults: %+v %v", r, err)
 	}
 }
+
+func TestFreshReferences_AMissingJustCreatedResourceIsRetried(t *testing.T) {
+	h := newHarness(t)
+	issuer := h.sb.OktaURL + "/oauth2/default"
+	p, err := call[dcrflow.Resource](h, a.EnsureDCRProvider, activities.ProviderInput{Name: "prov", Issuer: issuer, TokenName: "default", PortalKey: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The provider reads as missing once, as an eventually consistent store may answer.
+	if _, err := h.sb.Sandbox.Faults.Add(faults.Fault{Method: "POST", Path: "/v2/dcr-providers/*/verify", Status: 404, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.env.ExecuteActivity(a.VerifyDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: "prov"})
+	if typ, retry := errType(t, err); typ != dcrflow.ErrTypeTransient || !retry || !strings.Contains(err.Error(), "not visible yet") {
+		t.Fatalf("404 right after create: %v (%s, retryable %v)", err, typ, retry)
+	}
+	if _, err := h.env.ExecuteActivity(a.VerifyDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: "prov"}); err != nil {
+		t.Fatalf("next attempt: %v", err)
+	}
+	// A strategy naming a provider that does not exist (yet) is retried too.
+	_, err = call[dcrflow.Resource](h, a.EnsureAuthStrategy, activities.StrategyInput{
+		Strategy: dcrflow.StrategySpec{Name: "s", DisplayName: "S", AuthMethods: []string{"bearer"}},
+		Issuer:   issuer, Scopes: []string{"x"}, ClaimName: "client_id", ProviderID: "6f2d5e8a-9a43-4c43-9d4e-0d7d3e3a1b10", PortalKey: "p"})
+	if typ, retry := errType(t, err); typ != dcrflow.ErrTypeTransient || !retry {
+		t.Fatalf("unknown provider reference: %v", err)
+	}
+}
+
+func TestEnsureClaim_ARetryAfterACrashOwnsTheClaimItSetOutToCreate(t *testing.T) {
+	h := newHarness(t)
+	yes := true
+	// The crashed attempt created the claim but never reported it.
+	if _, err := h.okta.CreateClaim(context.Background(), "default", okta.Claim{Name: "client_id", Status: okta.StatusActive,
+		ClaimType: okta.ClaimTypeResource, ValueType: okta.ValueTypeExpression, Value: activities.ClaimValue, AlwaysIncludeInToken: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	in := activities.ClaimInput{AuthServerID: "default", Name: "client_id"}
+	if r, err := call[dcrflow.Resource](h, a.EnsureClaim, in); err != nil || r.Action != dcrflow.ActionAdopted {
+		t.Fatalf("without a heartbeat the claim is someone else's: %+v %v", r, err)
+	}
+	h.env.SetHeartbeatDetails(struct {
+		Creating string `json:"creating"`
+	}{"client_id"})
+	if r, err := call[dcrflow.Resource](h, a.EnsureClaim, in); err != nil || r.Action != dcrflow.ActionCreated {
+		t.Fatalf("after a crash mid-create: %+v %v", r, err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/dcrflow/dcrflow"
@@ -73,4 +74,27 @@ func notFound(format string, args ...any) error {
 // configError fails a step because the worker lacks what the spec names.
 func configError(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), dcrflow.ErrTypeConfig, nil)
+}
+
+// maxInvisibleAttempts is how many attempts a reference to a resource this run just
+// created may read as missing (Konnect's and Okta's reads are eventually consistent)
+// before it counts as really missing.
+const maxInvisibleAttempts = 5
+
+// freshRefError is apiError for a call that names a resource an earlier step of this
+// run created or found: a 404, or a 400 "missing_reference", is retried for a few
+// attempts instead of failing the portal.
+func freshRefError(ctx context.Context, op string, err error) error {
+	var ke *konnect.Error
+	missing := konnect.IsNotFound(err) || okta.IsNotFound(err)
+	if errors.As(err, &ke) {
+		for _, p := range ke.InvalidParameters {
+			missing = missing || p.Rule == "missing_reference"
+		}
+	}
+	if missing && activity.GetInfo(ctx).Attempt <= maxInvisibleAttempts {
+		return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("%s: %v (created moments ago: not visible yet, retrying)", op, err),
+			dcrflow.ErrTypeTransient, temporal.ApplicationErrorOptions{})
+	}
+	return apiError(op, err)
 }

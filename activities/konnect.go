@@ -49,7 +49,7 @@ func (a *Activities) EnsureDCRProvider(ctx context.Context, in ProviderInput) (d
 func (a *Activities) VerifyDCRProvider(ctx context.Context, in KonnectResourceInput) error {
 	v, err := a.Konnect.DCRProviders.Verify(ctx, in.ID)
 	if err != nil {
-		return apiError("verify DCR provider "+in.Name, err)
+		return freshRefError(ctx, "verify DCR provider "+in.Name, err)
 	}
 	if !v.OK() {
 		return conflict("Konnect could not register a client in Okta with DCR provider %q: %s; check its DCR token and issuer",
@@ -89,7 +89,7 @@ func (a *Activities) EnsureAuthStrategy(ctx context.Context, in StrategyInput) (
 		DCRProviderID: in.ProviderID, Labels: ownerLabels(in.PortalKey, runID(ctx)),
 	})
 	if err != nil {
-		return res, apiError("create auth strategy "+in.Strategy.Name, err)
+		return res, freshRefError(ctx, "create auth strategy "+in.Strategy.Name, err)
 	}
 	res.ID, res.Action = s.ID, dcrflow.ActionCreated
 	return res, nil
@@ -145,7 +145,7 @@ func (a *Activities) PublishAPI(ctx context.Context, in PublishInput) (PublishRe
 		out.Previous = &Publication{AuthStrategyIDs: cur.AuthStrategyIDs, Visibility: cur.Visibility, AutoApprove: cur.AutoApproveRegistrations}
 	}
 	if _, err := a.Konnect.Publications.Put(ctx, in.APIID, in.PortalID, want); err != nil {
-		return out, apiError("publish "+in.APIName, err)
+		return out, freshRefError(ctx, "publish "+in.APIName, err)
 	}
 	return out, nil
 }

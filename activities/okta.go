@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
@@ -143,13 +145,24 @@ func (a *Activities) EnsureClaim(ctx context.Context, in ClaimInput) (dcrflow.Re
 		res.ID, res.Action = c.ID, dcrflow.ActionAdopted
 		return res, nil
 	}
+	// Claims carry no label, so an attempt notes in its heartbeat that it is about to
+	// create one: a retry after a crash or timeout then knows the claim is this run's.
+	var earlier claimProgress
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &earlier)
+	}
 	c, err := a.Okta.FindClaim(ctx, in.AuthServerID, in.Name, okta.ClaimTypeResource)
 	if err != nil {
 		return res, apiError("find claim "+in.Name, err)
 	}
 	if c != nil {
-		return adopt(c)
+		r, err := adopt(c)
+		if err == nil && earlier.Creating == in.Name {
+			r.Action = dcrflow.ActionCreated
+		}
+		return r, err
 	}
+	activity.RecordHeartbeat(ctx, claimProgress{Creating: in.Name})
 	yes := true
 	c, err = a.Okta.CreateClaim(ctx, in.AuthServerID, okta.Claim{
 		Name: in.Name, Status: okta.StatusActive, ClaimType: okta.ClaimTypeResource,
@@ -165,6 +178,11 @@ func (a *Activities) EnsureClaim(ctx context.Context, in ClaimInput) (dcrflow.Re
 	}
 	res.ID, res.Action = c.ID, dcrflow.ActionCreated
 	return res, nil
+}
+
+// claimProgress is EnsureClaim's heartbeat: the claim an attempt set out to create.
+type claimProgress struct {
+	Creating string `json:"creating"`
 }
 
 // DeleteClaim undoes EnsureClaim; already gone counts as done. The claim is shared by

@@ -70,10 +70,12 @@ func (a *Activities) checkToken(ctx context.Context, in ValidateInput, c *okta.R
 	if err != nil {
 		return nil, nil, apiError("read issuer metadata", err)
 	}
+	activity.RecordHeartbeat(ctx, c.ClientID)
 	keys, err := a.Okta.GetJWKS(ctx, md.JWKSURI)
 	if err != nil {
 		return nil, nil, apiError("read issuer JWKS", err)
 	}
+	activity.RecordHeartbeat(ctx, c.ClientID)
 	tok, err := a.Okta.ClientCredentialsToken(ctx, in.Issuer, c.ClientID, c.ClientSecret, in.Scopes)
 	if err != nil {
 		if _, temporary, _ := classify(err); temporary {

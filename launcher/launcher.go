@@ -93,3 +93,38 @@ func Failed(outcomes []Outcome) int {
 	}
 	return n
 }
+
+// Decide sends an operator's decision (dcrflow.DecisionRetry or DecisionAbandon) to a
+// portal's held run. A portal that is not running is an error naming it.
+func Decide(ctx context.Context, c client.Client, portalKey, decision string) error {
+	if decision != dcrflow.DecisionRetry && decision != dcrflow.DecisionAbandon {
+		return fmt.Errorf("decision %q: use %s or %s", decision, dcrflow.DecisionRetry, dcrflow.DecisionAbandon)
+	}
+	id := dcrflow.OnboardWorkflowID(portalKey)
+	var p dcrflow.Progress
+	v, err := c.QueryWorkflow(ctx, id, "", dcrflow.QueryProgress)
+	if err != nil {
+		return fmt.Errorf("portal %s: no running onboarding to decide on: %w", portalKey, err)
+	}
+	if err := v.Get(&p); err != nil {
+		return fmt.Errorf("portal %s: read progress: %w", portalKey, err)
+	}
+	if p.Held == nil {
+		return fmt.Errorf("portal %s is not held (it is at step %s); nothing to decide", portalKey, p.Step)
+	}
+	if err := c.SignalWorkflow(ctx, id, "", dcrflow.SignalDecision, decision); err != nil {
+		return fmt.Errorf("portal %s: send decision: %w", portalKey, err)
+	}
+	return nil
+}
+
+// Attach returns the running (or last) onboarding of each portal, to wait on it.
+func Attach(c client.Client, portalKeys []string) []Run {
+	runs := make([]Run, 0, len(portalKeys))
+	for _, k := range portalKeys {
+		id := dcrflow.OnboardWorkflowID(k)
+		h := c.GetWorkflow(context.Background(), id, "")
+		runs = append(runs, Run{Portal: k, WorkflowID: id, RunID: h.GetRunID(), handle: h})
+	}
+	return runs
+}

@@ -28,6 +28,7 @@ type Defaults struct {
 	DCRToken    string   `yaml:"dcr_token"`
 	AuthMethods []string `yaml:"auth_methods"`
 	Validate    *bool    `yaml:"validate"`
+	OnFailure   string   `yaml:"on_failure"`
 	Visibility  string   `yaml:"visibility"`
 	AutoApprove *bool    `yaml:"auto_approve"`
 }
@@ -43,6 +44,7 @@ type PortalYAML struct {
 	AuthStrategy *StrategyYAML `yaml:"auth_strategy"`
 	APIs         []APIYAML     `yaml:"apis"`
 	Validate     *bool         `yaml:"validate"`
+	OnFailure    string        `yaml:"on_failure"`
 
 	line int // where the portal starts, for messages
 }
@@ -226,6 +228,10 @@ func (v *validator) portal(p PortalYAML, d Defaults) dcrflow.PortalSpec {
 		ClaimName:    first(p.Claim, d.Claim, DefaultClaim),
 		DCRTokenName: first(d.DCRToken, DefaultDCRToken),
 		Validate:     firstBool(p.Validate, d.Validate, true),
+		OnFailure:    first(p.OnFailure, d.OnFailure, dcrflow.OnFailureCompensate),
+	}
+	if s.OnFailure != dcrflow.OnFailureCompensate && s.OnFailure != dcrflow.OnFailureHold {
+		v.addf(p.line, key, "on_failure", "%q: use compensate (undo at once) or hold (wait for an operator's retry or abandon)", s.OnFailure)
 	}
 	if key == "" {
 		v.addf(p.line, "", "name", "a portal needs `name` or `portal` (the Konnect portal's name or id)")

@@ -10,6 +10,7 @@ func TestParse_AppliesDefaults(t *testing.T) {
 defaults:
   dcr_token: okta-prod
   visibility: public
+  on_failure: hold
 portals:
   - name: payments
     scopes: [payments:read, {name: payments:write, description: Write}]
@@ -21,6 +22,7 @@ portals:
     dcr_provider: {name: shared-okta, dcr_token: okta-partners}
     auth_strategy: {auth_methods: [client_credentials]}
     validate: false
+    on_failure: compensate
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +32,8 @@ portals:
 	}
 	p := specs[0]
 	if p.Key != "payments" || p.Portal != "payments" || p.AuthServer != DefaultAuthServer || p.ClaimName != DefaultClaim ||
-		p.DCRProvider != "dcrflow-payments" || p.DCRTokenName != "okta-prod" || p.Strategy.Name != "dcrflow-payments" || !p.Validate {
+		p.DCRProvider != "dcrflow-payments" || p.DCRTokenName != "okta-prod" || p.Strategy.Name != "dcrflow-payments" || !p.Validate ||
+		p.OnFailure != "hold" {
 		t.Fatalf("payments = %+v", p)
 	}
 	if len(p.Scopes) != 2 || p.Scopes[1].Description != "Write" {
@@ -41,7 +44,7 @@ portals:
 	}
 	q := specs[1]
 	if q.Key != "partners" || q.AuthServer != "partners" || q.ClaimName != "cid" || q.DCRProvider != "shared-okta" ||
-		q.DCRTokenName != "okta-partners" || len(q.Strategy.AuthMethods) != 1 || q.Validate {
+		q.DCRTokenName != "okta-partners" || len(q.Strategy.AuthMethods) != 1 || q.Validate || q.OnFailure != "compensate" {
 		t.Fatalf("partners = %+v", q)
 	}
 }
@@ -55,6 +58,7 @@ func TestParse_ReportsEveryProblemWithLineAndField(t *testing.T) {
     auth_strategy: {auth_methods: [password]}
     apis: [{api: x, visibility: secret}]
   - name: Bad Name
+    on_failure: pause
 `))
 	if err == nil {
 		t.Fatal("no error")
@@ -67,6 +71,7 @@ func TestParse_ReportsEveryProblemWithLineAndField(t *testing.T) {
 		`bad.yaml:4: portal "payments": apis.visibility: "secret"`,
 		`bad.yaml:8: portal "Bad Name": name: use lowercase`,
 		`bad.yaml:8: portal "Bad Name": scopes: list at least one`,
+		`bad.yaml:8: portal "Bad Name": on_failure: "pause"`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("missing %q in:\n%s", want, msg)

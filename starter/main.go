@@ -1,7 +1,9 @@
 // Command starter validates an onboarding file and starts one onboarding workflow per
-// portal (attaching to any already running), optionally waiting for the outcomes.
+// portal (attaching to any already running), optionally waiting for the outcomes; or
+// sends an operator's decision to held portals.
 //
 //	starter -f portals.yaml [-portal payments,partners] [-wait] [-config starter.yaml]
+//	starter -decide retry|abandon -portal payments [-wait]
 package main
 
 import (
@@ -38,7 +40,11 @@ func run() (int, error) {
 	wait := flag.Bool("wait", false, "wait for every portal and print its outcome")
 	configPath := flag.String("config", "", "config file (YAML) with temporal.address/namespace/task_queue; DCRFLOW_TEMPORAL_* override it")
 	uiURL := flag.String("ui", "http://localhost:8233", "Temporal UI base URL for links in the report (empty: none)")
+	decide := flag.String("decide", "", "retry or abandon: the decision for held portals named by -portal")
 	flag.Parse()
+	if *decide != "" {
+		return decideHeld(*configPath, *decide, *only, *wait, *uiURL)
+	}
 	if *file == "" {
 		return 2, fmt.Errorf("-f is required: the onboarding file to apply")
 	}
@@ -50,17 +56,9 @@ func run() (int, error) {
 	if specs, err = pick(specs, *only); err != nil {
 		return 2, err
 	}
-	cfg, err := config.LoadStarter(*configPath)
-	if err != nil {
-		return 2, err
-	}
-	log, err := logging.New("warn")
+	c, cfg, err := dial(*configPath)
 	if err != nil {
 		return 1, err
-	}
-	c, err := client.Dial(cfg.Temporal.ClientOptions(logging.Temporal(log)))
-	if err != nil {
-		return 1, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.Temporal.Address, cfg.Temporal.Namespace, err)
 	}
 	defer c.Close()
 
@@ -76,17 +74,66 @@ func run() (int, error) {
 	if !*wait {
 		return 0, nil
 	}
+	return report(ctx, runs, cfg.Temporal.Namespace, *uiURL)
+}
+
+// report waits for the runs and prints their outcome; exit 1 when any failed.
+func report(ctx context.Context, runs []launcher.Run, namespace, uiURL string) (int, error) {
 	outcomes := launcher.Wait(ctx, runs)
 	fmt.Println()
 	ui := ""
-	if *uiURL != "" {
-		ui = strings.TrimSuffix(*uiURL, "/") + "/namespaces/" + url.PathEscape(cfg.Temporal.Namespace)
+	if uiURL != "" {
+		ui = strings.TrimSuffix(uiURL, "/") + "/namespaces/" + url.PathEscape(namespace)
 	}
 	launcher.Print(os.Stdout, outcomes, ui)
 	if n := launcher.Failed(outcomes); n > 0 {
 		return 1, fmt.Errorf("%d of %d portal(s) failed", n, len(outcomes))
 	}
 	return 0, nil
+}
+
+// decideHeld sends a decision to each named held portal.
+func decideHeld(configPath, decision, portals string, wait bool, uiURL string) (int, error) {
+	if portals == "" {
+		return 2, fmt.Errorf("-decide needs -portal: the held portal(s) to decide on")
+	}
+	c, cfg, err := dial(configPath)
+	if err != nil {
+		return 1, err
+	}
+	defer c.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var keys []string
+	for _, k := range strings.Split(portals, ",") {
+		k = strings.TrimSpace(k)
+		if err := launcher.Decide(ctx, c, k, decision); err != nil {
+			return 1, err
+		}
+		fmt.Printf("sent %s to %s\n", decision, k)
+		keys = append(keys, k)
+	}
+	if !wait {
+		return 0, nil
+	}
+	return report(ctx, launcher.Attach(c, keys), cfg.Temporal.Namespace, uiURL)
+}
+
+// dial reads the starter's configuration and connects to Temporal.
+func dial(configPath string) (client.Client, config.Starter, error) {
+	cfg, err := config.LoadStarter(configPath)
+	if err != nil {
+		return nil, cfg, err
+	}
+	log, err := logging.New("warn")
+	if err != nil {
+		return nil, cfg, err
+	}
+	c, err := client.Dial(cfg.Temporal.ClientOptions(logging.Temporal(log)))
+	if err != nil {
+		return nil, cfg, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.Temporal.Address, cfg.Temporal.Namespace, err)
+	}
+	return c, cfg, nil
 }
 
 // pick keeps the portals named in a comma-separated list (all when empty).

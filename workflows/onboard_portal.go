@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -27,12 +28,16 @@ const (
 var a *activities.Activities
 
 // OnboardPortal makes one Konnect portal hand out credentials through Okta DCR: the
-// saga of DESIGN.md, steps 1–3 and 5–8. On a permanent failure it undoes what this run
-// created or changed, in reverse order, and fails with an OnboardFailed error whose
-// details hold the OnboardResult (what was done and undone).
+// saga of DESIGN.md, steps 1–3 and 5–8. When a step fails for good it either undoes
+// what this run created or changed, in reverse order, and fails with an OnboardFailed
+// error whose details hold the OnboardResult; or, with on_failure: hold, keeps what
+// it built and waits for an operator's decision (retry the step, or abandon: undo).
 func OnboardPortal(ctx workflow.Context, spec dcrflow.PortalSpec) (*dcrflow.OnboardResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, stepOptions)
 	o := &onboarding{spec: spec, res: &dcrflow.OnboardResult{Portal: spec.Key, Resources: []dcrflow.Resource{}}}
+	if err := workflow.SetQueryHandler(ctx, dcrflow.QueryProgress, o.progress); err != nil {
+		return nil, err
+	}
 	err := o.run(ctx)
 	if err == nil {
 		return o.res, nil
@@ -40,12 +45,12 @@ func OnboardPortal(ctx workflow.Context, spec dcrflow.PortalSpec) (*dcrflow.Onbo
 	o.res.Failure = &dcrflow.Failure{Step: o.step, Message: message(err)}
 	done, failed, cerr := o.undo.compensate(ctx)
 	o.res.Compensated, o.res.CompensationErrors = done, failed
+	if temporal.IsCanceledError(err) {
+		return nil, err // compensated above; the run ends as canceled
+	}
 	msg := fmt.Sprintf("portal %s: step %s failed: %s", spec.Key, o.step, o.res.Failure.Message)
 	if cerr != nil {
 		msg += fmt.Sprintf("; %d undo step(s) failed, resources may be left behind", len(failed))
-	}
-	if temporal.IsCanceledError(err) {
-		return nil, err // compensated above; the run ends as canceled
 	}
 	return nil, temporal.NewNonRetryableApplicationError(msg, dcrflow.ErrTypeOnboardFailed, errors.Join(err, cerr), o.res)
 }
@@ -55,18 +60,94 @@ type onboarding struct {
 	res  *dcrflow.OnboardResult
 	undo saga
 	step string
+	held *dcrflow.Failure
+
+	// What earlier steps found, for later ones.
+	targets    activities.Targets
+	scopeNames []string
+	providerID string
+	strategyID string
 }
 
+type step struct {
+	name string
+	run  func(ctx workflow.Context) error
+}
+
+// run executes the steps in order. Each step is idempotent within the run, so a held
+// run can execute the failed step again.
 func (o *onboarding) run(ctx workflow.Context) error {
-	o.step = StepResolve
-	var t activities.Targets
-	if err := workflow.ExecuteActivity(ctx, a.ResolveTargets, o.spec).Get(ctx, &t); err != nil {
+	steps := []step{
+		{StepResolve, o.resolve}, {StepScopes, o.scopes}, {StepClaim, o.claim}, {StepProvider, o.provider},
+		{StepStrategy, o.strategy}, {StepPublish, o.publish},
+	}
+	if o.spec.Validate {
+		steps = append(steps, step{StepValidate, o.validate})
+	}
+	for i := 0; i < len(steps); {
+		o.step = steps[i].name
+		err := steps[i].run(ctx)
+		if err == nil {
+			i++
+			continue
+		}
+		if o.spec.OnFailure != dcrflow.OnFailureHold || temporal.IsCanceledError(err) {
+			return err
+		}
+		if decision, herr := o.hold(ctx, err); herr != nil {
+			return herr
+		} else if decision == dcrflow.DecisionAbandon {
+			return err
+		}
+	}
+	workflow.SetCurrentDetails(ctx, "Onboarded.")
+	return nil
+}
+
+// hold shows the failure and waits for an operator's decision (or cancellation).
+func (o *onboarding) hold(ctx workflow.Context, cause error) (string, error) {
+	o.held = &dcrflow.Failure{Step: o.step, Message: message(cause)}
+	defer func() { o.held = nil }()
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Held** at step %s: %s\n\nSend the signal `%s` with \"%s\" (run the step again) or \"%s\" (undo and end).",
+		o.step, o.held.Message, dcrflow.SignalDecision, dcrflow.DecisionRetry, dcrflow.DecisionAbandon))
+	workflow.GetLogger(ctx).Warn("onboarding held", "portal", o.spec.Key, "step", o.step, "error", o.held.Message)
+	ch := workflow.GetSignalChannel(ctx, dcrflow.SignalDecision)
+	for {
+		var decision string
+		canceled := false
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &decision) })
+		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { canceled = true })
+		sel.Select(ctx)
+		if canceled {
+			return "", temporal.NewCanceledError("canceled while held at step " + o.step)
+		}
+		switch decision = strings.ToLower(strings.TrimSpace(decision)); decision {
+		case dcrflow.DecisionRetry, dcrflow.DecisionAbandon:
+			workflow.GetLogger(ctx).Info("decision received", "portal", o.spec.Key, "decision", decision)
+			workflow.SetCurrentDetails(ctx, fmt.Sprintf("Decision %q for step %s.", decision, o.step))
+			return decision, nil
+		default:
+			workflow.GetLogger(ctx).Warn("ignored decision", "decision", decision)
+		}
+	}
+}
+
+func (o *onboarding) progress() (dcrflow.Progress, error) {
+	return dcrflow.Progress{Portal: o.spec.Key, Step: o.step, Held: o.held, Resources: o.res.Resources}, nil
+}
+
+func (o *onboarding) resolve(ctx workflow.Context) error {
+	if err := workflow.ExecuteActivity(ctx, a.ResolveTargets, o.spec).Get(ctx, &o.targets); err != nil {
 		return err
 	}
-	o.res.AuthServerID, o.res.Issuer, o.res.PortalID = t.AuthServerID, t.Issuer, t.PortalID
+	o.res.AuthServerID, o.res.Issuer, o.res.PortalID = o.targets.AuthServerID, o.targets.Issuer, o.targets.PortalID
+	return nil
+}
 
-	o.step = StepScopes
-	var scopeNames []string
+func (o *onboarding) scopes(ctx workflow.Context) error {
+	o.scopeNames = nil
+	t := o.targets
 	for _, sc := range o.spec.Scopes {
 		var r dcrflow.Resource
 		if err := workflow.ExecuteActivity(ctx, a.EnsureScope, activities.ScopeInput{AuthServerID: t.AuthServerID, Scope: sc, PortalKey: o.spec.Key}).Get(ctx, &r); err != nil {
@@ -75,10 +156,13 @@ func (o *onboarding) run(ctx workflow.Context) error {
 		o.record(r, plain(func(ctx workflow.Context) error {
 			return workflow.ExecuteActivity(ctx, a.DeleteScope, activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: r.ID, Name: r.Name}).Get(ctx, nil)
 		}))
-		scopeNames = append(scopeNames, sc.Name)
+		o.scopeNames = append(o.scopeNames, sc.Name)
 	}
+	return nil
+}
 
-	o.step = StepClaim
+func (o *onboarding) claim(ctx workflow.Context) error {
+	t := o.targets
 	var claim dcrflow.Resource
 	if err := workflow.ExecuteActivity(ctx, a.EnsureClaim, activities.ClaimInput{AuthServerID: t.AuthServerID, Name: o.spec.ClaimName}).Get(ctx, &claim); err != nil {
 		return err
@@ -89,71 +173,93 @@ func (o *onboarding) run(ctx workflow.Context) error {
 		err := workflow.ExecuteActivity(ctx, a.DeleteClaim, in).Get(ctx, &r)
 		return r.Reason, err
 	})
+	return nil
+}
 
-	o.step = StepProvider
-	var provider dcrflow.Resource
-	pin := activities.ProviderInput{Name: o.spec.DCRProvider, Issuer: t.Issuer, TokenName: o.spec.DCRTokenName, PortalKey: o.spec.Key}
-	if err := workflow.ExecuteActivity(ctx, a.EnsureDCRProvider, pin).Get(ctx, &provider); err != nil {
+func (o *onboarding) provider(ctx workflow.Context) error {
+	var p dcrflow.Resource
+	in := activities.ProviderInput{Name: o.spec.DCRProvider, Issuer: o.targets.Issuer, TokenName: o.spec.DCRTokenName, PortalKey: o.spec.Key}
+	if err := workflow.ExecuteActivity(ctx, a.EnsureDCRProvider, in).Get(ctx, &p); err != nil {
 		return err
 	}
-	o.record(provider, plain(func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(ctx, a.DeleteDCRProvider, activities.KonnectResourceInput{ID: provider.ID, Name: provider.Name}).Get(ctx, nil)
+	o.providerID = p.ID
+	o.record(p, plain(func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(ctx, a.DeleteDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
 	}))
-	if err := workflow.ExecuteActivity(ctx, a.VerifyDCRProvider, activities.KonnectResourceInput{ID: provider.ID, Name: provider.Name}).Get(ctx, nil); err != nil {
-		return err
-	}
+	return workflow.ExecuteActivity(ctx, a.VerifyDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
+}
 
-	o.step = StepStrategy
-	var strategy dcrflow.Resource
-	sin := activities.StrategyInput{Strategy: o.spec.Strategy, Issuer: t.Issuer, Scopes: scopeNames, ClaimName: o.spec.ClaimName, ProviderID: provider.ID, PortalKey: o.spec.Key}
-	if err := workflow.ExecuteActivity(ctx, a.EnsureAuthStrategy, sin).Get(ctx, &strategy); err != nil {
+func (o *onboarding) strategy(ctx workflow.Context) error {
+	var s dcrflow.Resource
+	in := activities.StrategyInput{Strategy: o.spec.Strategy, Issuer: o.targets.Issuer, Scopes: o.scopeNames,
+		ClaimName: o.spec.ClaimName, ProviderID: o.providerID, PortalKey: o.spec.Key}
+	if err := workflow.ExecuteActivity(ctx, a.EnsureAuthStrategy, in).Get(ctx, &s); err != nil {
 		return err
 	}
-	o.record(strategy, plain(func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(ctx, a.DeleteAuthStrategy, activities.KonnectResourceInput{ID: strategy.ID, Name: strategy.Name}).Get(ctx, nil)
+	o.strategyID = s.ID
+	o.record(s, plain(func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(ctx, a.DeleteAuthStrategy, activities.KonnectResourceInput{ID: s.ID, Name: s.Name}).Get(ctx, nil)
 	}))
+	return nil
+}
 
-	o.step = StepPublish
+func (o *onboarding) publish(ctx workflow.Context) error {
+	t := o.targets
 	for _, api := range t.APIs {
-		in := activities.PublishInput{APIID: api.ID, APIName: api.Spec.API, PortalID: t.PortalID, StrategyID: strategy.ID,
+		in := activities.PublishInput{APIID: api.ID, APIName: api.Spec.API, PortalID: t.PortalID, StrategyID: o.strategyID,
 			Visibility: api.Spec.Visibility, AutoApprove: api.Spec.AutoApprove}
 		var pub activities.PublishResult
 		if err := workflow.ExecuteActivity(ctx, a.PublishAPI, in).Get(ctx, &pub); err != nil {
 			return err
 		}
+		if pub.Resource.Action == dcrflow.ActionUnchanged && o.has(pub.Resource) {
+			continue // published earlier in this run (a held step run again)
+		}
+		restore := activities.RestoreInput{APIID: api.ID, APIName: api.Spec.API, PortalID: t.PortalID, Previous: pub.Previous}
 		o.res.Resources = append(o.res.Resources, pub.Resource)
 		if pub.Resource.Action == dcrflow.ActionUnchanged {
 			continue
 		}
-		restore := activities.RestoreInput{APIID: api.ID, APIName: api.Spec.API, PortalID: t.PortalID, Previous: pub.Previous}
 		o.undo.add("restore publication "+api.Spec.API, plain(func(ctx workflow.Context) error {
 			return workflow.ExecuteActivity(ctx, a.RestorePublication, restore).Get(ctx, nil)
 		}))
 	}
+	return nil
+}
 
-	if !o.spec.Validate {
-		return nil
-	}
-	o.step = StepValidate
+func (o *onboarding) validate(ctx workflow.Context) error {
 	vctx := workflow.WithActivityOptions(ctx, validateOptions)
-	vin := activities.ValidateInput{PortalKey: o.spec.Key, Issuer: t.Issuer, Scopes: scopeNames, ClaimName: o.spec.ClaimName, TokenName: o.spec.DCRTokenName}
+	in := activities.ValidateInput{PortalKey: o.spec.Key, Issuer: o.targets.Issuer, Scopes: o.scopeNames, ClaimName: o.spec.ClaimName, TokenName: o.spec.DCRTokenName}
 	var v dcrflow.Validation
-	if err := workflow.ExecuteActivity(vctx, a.ValidateDCR, vin).Get(ctx, &v); err != nil {
+	if err := workflow.ExecuteActivity(vctx, a.ValidateDCR, in).Get(ctx, &v); err != nil {
 		return err
 	}
 	o.res.Validation = &v
 	if !v.Passed {
-		return temporal.NewNonRetryableApplicationError("validation failed: "+joinProblems(v.Problems), dcrflow.ErrTypeValidation, nil)
+		return temporal.NewNonRetryableApplicationError("validation failed: "+strings.Join(v.Problems, "; "), dcrflow.ErrTypeValidation, nil)
 	}
 	return nil
 }
 
-// record adds a resource to the result and, when this run created it, its undo.
+// record adds a resource to the result and, when this run created it, its undo. A
+// resource already recorded (a held step run again) is not recorded twice.
 func (o *onboarding) record(r dcrflow.Resource, undo func(ctx workflow.Context) (string, error)) {
+	if o.has(r) {
+		return
+	}
 	o.res.Resources = append(o.res.Resources, r)
 	if r.Action == dcrflow.ActionCreated {
 		o.undo.add("delete "+r.Kind+" "+r.Name, undo)
 	}
+}
+
+func (o *onboarding) has(r dcrflow.Resource) bool {
+	for _, x := range o.res.Resources {
+		if x.Kind == r.Kind && x.ID == r.ID {
+			return true
+		}
+	}
+	return false
 }
 
 // message is the innermost application error's message: the server's words, without
@@ -164,15 +270,4 @@ func message(err error) string {
 		return app.Message()
 	}
 	return err.Error()
-}
-
-func joinProblems(ps []string) string {
-	out := ""
-	for i, p := range ps {
-		if i > 0 {
-			out += "; "
-		}
-		out += p
-	}
-	return out
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
@@ -320,5 +321,93 @@ func TestOnboardPortal_ReportsASharedClaimKeptByItsUndo(t *testing.T) {
 	}
 	if !slices.Contains(res.Compensated, "delete claim client_id (kept: still used by auth strategies other)") {
 		t.Errorf("compensated = %v", res.Compensated)
+	}
+}
+
+// holdAndDecide makes the portal hold on failure and, once held, checks the progress
+// query, optionally clears the fault, and sends the decisions.
+func holdAndDecide(t *testing.T, f *fixture, wantStep string, clear bool, decisions ...string) {
+	f.env.RegisterDelayedCallback(func() {
+		v, err := f.env.QueryWorkflow(dcrflow.QueryProgress)
+		if err != nil {
+			t.Errorf("query: %v", err)
+			return
+		}
+		var p dcrflow.Progress
+		if err := v.Get(&p); err != nil || p.Held == nil || p.Held.Step != wantStep || !strings.Contains(p.Held.Message, "refused") {
+			t.Errorf("progress while held = %+v %v", p, err)
+		}
+		if len(f.undos()) != 0 {
+			t.Errorf("a held run compensated: %v", f.undos())
+		}
+		if clear {
+			f.failAt = ""
+		}
+		for _, d := range decisions {
+			f.env.SignalWorkflow(dcrflow.SignalDecision, d)
+		}
+	}, time.Hour)
+}
+
+func TestOnboardPortal_HoldThenRetryRunsTheFailedStepAgain(t *testing.T) {
+	f := newFixture(t)
+	f.failAt = "EnsureAuthStrategy"
+	holdAndDecide(t, f, StepStrategy, true, "later", dcrflow.DecisionRetry) // an unknown decision is ignored
+	held := spec
+	held.OnFailure = dcrflow.OnFailureHold
+	f.env.ExecuteWorkflow(OnboardPortal, held)
+	if err := f.env.GetWorkflowError(); err != nil {
+		t.Fatalf("after retry: %v", err)
+	}
+	var res dcrflow.OnboardResult
+	if err := f.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	strategies := 0
+	for _, c := range f.calls {
+		if c == "EnsureAuthStrategy" {
+			strategies++
+		}
+	}
+	if strategies != 2 || len(f.undos()) != 0 || res.Validation == nil || !res.Validation.Passed {
+		t.Fatalf("calls %v, result %+v", f.calls, res)
+	}
+	if len(res.Resources) != 7 {
+		t.Errorf("resources recorded = %d, want 7 (no duplicates): %+v", len(res.Resources), res.Resources)
+	}
+}
+
+func TestOnboardPortal_HoldThenAbandonUndoesEverythingOnce(t *testing.T) {
+	f := newFixture(t)
+	f.failAt = "EnsureScope:pay:write"
+	// Retry with the fault still there: held again at the same step, then abandon.
+	holdAndDecide(t, f, StepScopes, false, dcrflow.DecisionRetry)
+	f.env.RegisterDelayedCallback(func() { f.env.SignalWorkflow(dcrflow.SignalDecision, dcrflow.DecisionAbandon) }, 2*time.Hour)
+	held := spec
+	held.OnFailure = dcrflow.OnFailureHold
+	f.env.ExecuteWorkflow(OnboardPortal, held)
+	err := f.env.GetWorkflowError()
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || app.Type() != dcrflow.ErrTypeOnboardFailed {
+		t.Fatalf("after abandon: %v", err)
+	}
+	// pay:read was ensured twice (once per try) but is undone once.
+	if got := f.undos(); !slices.Equal(got, []string{"DeleteScope:scp-pay:read"}) {
+		t.Fatalf("compensation = %v", got)
+	}
+}
+
+func TestOnboardPortal_CancelWhileHeldCompensates(t *testing.T) {
+	f := newFixture(t)
+	f.failAt = "PublishAPI:refunds"
+	f.env.RegisterDelayedCallback(func() { f.env.CancelWorkflow() }, time.Hour)
+	held := spec
+	held.OnFailure = dcrflow.OnFailureHold
+	f.env.ExecuteWorkflow(OnboardPortal, held)
+	if err := f.env.GetWorkflowError(); !temporal.IsCanceledError(err) {
+		t.Fatalf("err = %v, want canceled; calls %v", err, f.calls)
+	}
+	if got := f.undos(); len(got) != 5 {
+		t.Fatalf("compensation after cancel while held = %v", got)
 	}
 }
