@@ -148,3 +148,8 @@ const (
 // OnboardWorkflowID is the stable workflow id of a portal's onboarding, so starting it
 // again while it runs attaches to the running one.
 func OnboardWorkflowID(portalKey string) string { return "dcrflow-onboard-" + portalKey }
+
+// WorkerInfo is what a worker tells the starter before a run: names only, never values.
+type WorkerInfo struct {
+	DCRTokenNames []string `json:"dcr_token_names"`
+}

@@ -5,6 +5,9 @@
 package activities
 
 import (
+	"context"
+
+	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
 )
@@ -31,6 +34,11 @@ type Konnect struct {
 func KonnectFrom(c *konnect.Client) Konnect {
 	return Konnect{DCRProviders: c.DCRProviders, AuthStrategies: c.AuthStrategies, Portals: c.Portals,
 		APIs: c.APIs, Publications: c.Publications}
+}
+
+// WorkerInfo reports the names (never the values) of the worker's DCR tokens.
+func (a *Activities) WorkerInfo(context.Context) (dcrflow.WorkerInfo, error) {
+	return dcrflow.WorkerInfo{DCRTokenNames: sortedKeys(a.DCRTokens)}, nil
 }
 
 // Ownership labels put on the Konnect resources dcrflow creates.

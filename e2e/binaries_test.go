@@ -122,6 +122,17 @@ func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 		t.Fatalf("a broken file started %d workflow(s)", after-before)
 	}
 
+	// A DCR token name the worker does not hold is refused before anything starts.
+	unknown := filepath.Join(dir, "unknown-token.yaml")
+	os.WriteFile(unknown, []byte("portals:\n  - name: payments\n    scopes: [payments:read]\n    dcr_provider: {dcr_token: partners}\n"), 0o644)
+	out, code = starter("-f", unknown, "-wait")
+	if code != 2 || !strings.Contains(out, `no DCR token named "partners"`) || !strings.Contains(out, "DCRFLOW_DCR_TOKEN_PARTNERS") {
+		t.Fatalf("unknown DCR token: exit %d:\n%s", code, out)
+	}
+	if after := countWorkflows(t, srv.Client()); after != before {
+		t.Fatalf("an unknown DCR token started %d workflow(s)", after-before)
+	}
+
 	// A portal that fails makes the starter exit non-zero, naming the step.
 	failing := filepath.Join(dir, "failing.yaml")
 	os.WriteFile(failing, []byte("portals:\n  - name: payments\n    scopes: [payments:read]\n    apis: [no-such-api]\n"), 0o644)
@@ -155,7 +166,7 @@ func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 
 func countWorkflows(t *testing.T, c client.Client) int64 {
 	t.Helper()
-	resp, err := c.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: "TaskQueue = 'binaries'"})
+	resp, err := c.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: "TaskQueue = 'binaries' AND WorkflowType = 'OnboardPortal'"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,6 +64,9 @@ func run() (int, error) {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := launcher.Preflight(ctx, c, cfg.Temporal.TaskQueue, *file, specs); err != nil {
+		return 2, err
+	}
 	runs, err := launcher.Start(ctx, c, cfg.Temporal.TaskQueue, specs)
 	for _, r := range runs {
 		fmt.Printf("started %s: workflow %s (run %s)\n", r.Portal, r.WorkflowID, r.RunID)

@@ -5,4 +5,5 @@ import "go.temporal.io/sdk/worker"
 // Register adds every dcrflow workflow to a worker.
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(OnboardPortal)
+	r.RegisterWorkflow(WorkerInfo)
 }
