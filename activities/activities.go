@@ -49,8 +49,15 @@ const (
 	managedBy      = "dcrflow"
 )
 
-func ownerLabels(portalKey, runID string) map[string]string {
-	return map[string]string{LabelManagedBy: managedBy, LabelPortal: portalKey, LabelRun: runID}
+// ownerLabels are the portal's own labels (from the onboarding file) plus dcrflow's
+// ownership labels, which win on a clash.
+func ownerLabels(labels map[string]string, portalKey, runID string) map[string]string {
+	out := make(map[string]string, len(labels)+3)
+	for k, v := range labels {
+		out[k] = v
+	}
+	out[LabelManagedBy], out[LabelPortal], out[LabelRun] = managedBy, portalKey, runID
+	return out
 }
 
 // createdByRun tells whether labels mark a resource this workflow run created: a

@@ -412,3 +412,28 @@ func TestEnsureClaim_ARetryAfterACrashOwnsTheClaimItSetOutToCreate(t *testing.T)
 		t.Fatalf("after a crash mid-create: %+v %v", r, err)
 	}
 }
+
+func TestPublishAPI_ARetryAfterALateAnswerStillOwnsThePublication(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	issuer := h.sb.OktaURL + "/oauth2/default"
+	prov, _ := call[dcrflow.Resource](h, a.EnsureDCRProvider, activities.ProviderInput{Name: "prov", Issuer: issuer, TokenName: "default", PortalKey: "p"})
+	strat, err := call[dcrflow.Resource](h, a.EnsureAuthStrategy, activities.StrategyInput{
+		Strategy: dcrflow.StrategySpec{Name: "s", DisplayName: "S", AuthMethods: []string{"bearer"}},
+		Issuer:   issuer, Scopes: []string{"x"}, ClaimName: "client_id", ProviderID: prov.ID, PortalKey: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	portal, _ := h.kon.Portals.Resolve(ctx, "payments")
+	api, _ := h.kon.APIs.Resolve(ctx, "payments-api")
+	// The timed-out attempt's PUT landed: the publication is already as wanted.
+	if _, err := h.kon.Publications.Put(ctx, api.ID, portal.ID, konnect.Publication{AuthStrategyIDs: []string{strat.ID}, Visibility: "public"}); err != nil {
+		t.Fatal(err)
+	}
+	h.env.SetHeartbeatDetails(activities.PublishResult{Resource: dcrflow.Resource{Action: dcrflow.ActionPublished}})
+	in := activities.PublishInput{APIID: api.ID, APIName: api.Name, PortalID: portal.ID, StrategyID: strat.ID, Visibility: "public"}
+	got, err := call[activities.PublishResult](h, a.PublishAPI, in)
+	if err != nil || got.Resource.Action != dcrflow.ActionPublished || got.Previous != nil {
+		t.Fatalf("retry: %+v %v, want published with nothing before (so it is undone by unpublishing)", got, err)
+	}
+}

@@ -35,7 +35,7 @@ func (a *Activities) EnsureDCRProvider(ctx context.Context, in ProviderInput) (d
 		return res, configError("the worker has no DCR token named %q; add it to dcr_tokens (or DCRFLOW_DCR_TOKEN_%s)", in.TokenName, envName(in.TokenName))
 	}
 	p, err = a.Konnect.DCRProviders.CreateOkta(ctx, konnect.CreateOktaProvider{
-		Name: in.Name, Issuer: in.Issuer, DCRToken: token, Labels: ownerLabels(in.PortalKey, runID(ctx)),
+		Name: in.Name, Issuer: in.Issuer, DCRToken: token, Labels: ownerLabels(in.Labels, in.PortalKey, runID(ctx)),
 	})
 	if err != nil {
 		return res, apiError("create DCR provider "+in.Name, err)
@@ -86,7 +86,7 @@ func (a *Activities) EnsureAuthStrategy(ctx context.Context, in StrategyInput) (
 	s, err = a.Konnect.AuthStrategies.CreateOIDC(ctx, konnect.CreateOIDCStrategy{
 		Name: in.Strategy.Name, DisplayName: in.Strategy.DisplayName, Issuer: in.Issuer,
 		CredentialClaim: []string{in.ClaimName}, Scopes: in.Scopes, AuthMethods: in.Strategy.AuthMethods,
-		DCRProviderID: in.ProviderID, Labels: ownerLabels(in.PortalKey, runID(ctx)),
+		DCRProviderID: in.ProviderID, Labels: ownerLabels(in.Labels, in.PortalKey, runID(ctx)),
 	})
 	if err != nil {
 		return res, freshRefError(ctx, "create auth strategy "+in.Strategy.Name, err)
@@ -131,12 +131,20 @@ func (a *Activities) DeleteAuthStrategy(ctx context.Context, in KonnectResourceI
 func (a *Activities) PublishAPI(ctx context.Context, in PublishInput) (PublishResult, error) {
 	out := PublishResult{Resource: dcrflow.Resource{Kind: dcrflow.KindPublication, Name: in.APIName, ID: in.APIID + "/" + in.PortalID}}
 	want := konnect.Publication{AuthStrategyIDs: []string{in.StrategyID}, Visibility: in.Visibility, AutoApproveRegistrations: in.AutoApprove}
+	// An earlier attempt that reached its PUT noted what the publication was before;
+	// its answer may never have come, so what is there now may be its own doing.
+	var earlier PublishResult
+	if activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &earlier) == nil && earlier.Resource.Action != "" {
+		out.Resource.Action, out.Previous = earlier.Resource.Action, earlier.Previous
+	}
 	cur, err := a.Konnect.Publications.Get(ctx, in.APIID, in.PortalID)
 	switch {
+	case err != nil && !konnect.IsNotFound(err):
+		return out, apiError("read publication of "+in.APIName, err)
+	case out.Resource.Action != "":
+		// keep what the earlier attempt found
 	case konnect.IsNotFound(err):
 		out.Resource.Action = dcrflow.ActionPublished
-	case err != nil:
-		return out, apiError("read publication of "+in.APIName, err)
 	case samePublication(cur, want):
 		out.Resource.Action = dcrflow.ActionUnchanged
 		return out, nil
@@ -144,6 +152,10 @@ func (a *Activities) PublishAPI(ctx context.Context, in PublishInput) (PublishRe
 		out.Resource.Action = dcrflow.ActionUpdated
 		out.Previous = &Publication{AuthStrategyIDs: cur.AuthStrategyIDs, Visibility: cur.Visibility, AutoApprove: cur.AutoApproveRegistrations}
 	}
+	if err == nil && samePublication(cur, want) {
+		return out, nil // the earlier attempt's PUT landed
+	}
+	activity.RecordHeartbeat(ctx, out)
 	if _, err := a.Konnect.Publications.Put(ctx, in.APIID, in.PortalID, want); err != nil {
 		return out, freshRefError(ctx, "publish "+in.APIName, err)
 	}

@@ -45,10 +45,11 @@ type UndoResult struct {
 
 // ProviderInput ensures the Konnect DCR provider. TokenName names a worker secret.
 type ProviderInput struct {
-	Name      string `json:"name"`
-	Issuer    string `json:"issuer"`
-	TokenName string `json:"token_name"`
-	PortalKey string `json:"portal_key"`
+	Name      string            `json:"name"`
+	Issuer    string            `json:"issuer"`
+	TokenName string            `json:"token_name"`
+	PortalKey string            `json:"portal_key"`
+	Labels    map[string]string `json:"labels,omitempty"` // the portal's, beside dcrflow's ownership labels
 }
 
 // StrategyInput ensures the OIDC auth strategy bound to the provider.
@@ -59,6 +60,7 @@ type StrategyInput struct {
 	ClaimName  string               `json:"claim_name"`
 	ProviderID string               `json:"provider_id"`
 	PortalKey  string               `json:"portal_key"`
+	Labels     map[string]string    `json:"labels,omitempty"` // the portal's, beside dcrflow's ownership labels
 }
 
 // KonnectResourceInput names a Konnect resource to delete or verify.

@@ -29,16 +29,18 @@ func (a *Activities) ValidateDCR(ctx context.Context, in ValidateInput) (dcrflow
 	if !ok {
 		return v, configError("the worker has no DCR token named %q", in.TokenName)
 	}
-	// A previous attempt may have died after registering its client: delete that one.
-	var leftover string
-	if activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &leftover) == nil && leftover != "" {
-		if err := a.Okta.DeleteClient(ctx, token, leftover); err != nil && !okta.IsNotFound(err) {
-			return v, apiError("delete earlier validation client", err)
+	// The client's name carries the run, so a retry finds what an earlier attempt
+	// registered even when that attempt never saw Okta's answer (a timeout after the
+	// side effect), and deletes it first.
+	name := fmt.Sprintf("dcrflow-validate-%s-%s", in.PortalKey, runID(ctx))
+	retry := activity.GetInfo(ctx).Attempt > 1
+	if retry {
+		if err := a.deleteValidationClients(ctx, token, name); err != nil {
+			return v, err
 		}
 	}
-
 	client, err := a.Okta.RegisterClient(ctx, token, okta.ClientRegistration{
-		ClientName:      fmt.Sprintf("dcrflow-validate-%s", in.PortalKey),
+		ClientName:      name,
 		ApplicationType: "service", GrantTypes: []string{"client_credentials"}, ResponseTypes: []string{"token"},
 		TokenEndpointAuthMethod: "client_secret_basic",
 	})
@@ -52,15 +54,32 @@ func (a *Activities) ValidateDCR(ctx context.Context, in ValidateInput) (dcrflow
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	if err := a.Okta.DeleteClient(dctx, token, client.ClientID); err != nil && !okta.IsNotFound(err) {
-		// Keep the id in the heartbeat so the retry deletes it first.
-		return v, apiError("delete validation client "+client.ClientID, err)
+		return v, apiError("delete validation client "+client.ClientID, err) // the retry deletes it by name
 	}
-	activity.RecordHeartbeat(ctx, "")
+	if retry { // an earlier attempt's registration may have landed late
+		if err := a.deleteValidationClients(dctx, token, name); err != nil {
+			return v, err
+		}
+	}
 	if checkErr != nil {
 		return v, checkErr
 	}
 	v.Scopes, v.Problems, v.Passed = granted, problems, len(problems) == 0
 	return v, nil
+}
+
+// deleteValidationClients deletes every client named name (this run's leftovers).
+func (a *Activities) deleteValidationClients(ctx context.Context, token, name string) error {
+	left, err := a.Okta.ListClients(ctx, token, name)
+	if err != nil {
+		return apiError("list earlier validation clients", err)
+	}
+	for _, c := range left {
+		if err := a.Okta.DeleteClient(ctx, token, c.ClientID); err != nil && !okta.IsNotFound(err) {
+			return apiError("delete earlier validation client "+c.ClientID, err)
+		}
+	}
+	return nil
 }
 
 // checkToken gets and checks a token for the client. Problems are failed checks;

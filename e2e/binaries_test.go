@@ -115,7 +115,7 @@ func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("portals:\n  - name: x\n    scopes: [openid]\n"), 0o644)
 	out, code = starter("-f", bad, "-wait")
-	if code != 2 || !strings.Contains(out, "bad.yaml:2") || !strings.Contains(out, "scopes") {
+	if code != 2 || !strings.Contains(out, "bad.yaml:3") || !strings.Contains(out, "scopes") {
 		t.Fatalf("broken file: exit %d:\n%s", code, out)
 	}
 	if after := countWorkflows(t, srv.Client()); after != before {

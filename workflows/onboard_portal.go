@@ -91,6 +91,11 @@ func (o *onboarding) run(ctx workflow.Context) error {
 			i++
 			continue
 		}
+		if ctx.Err() != nil {
+			// Canceled: the attempt in flight may have failed because of it (its call
+			// aborted); the run ends as canceled either way.
+			return temporal.NewCanceledError("canceled at step " + o.step)
+		}
 		if o.spec.OnFailure != dcrflow.OnFailureHold || temporal.IsCanceledError(err) {
 			return err
 		}
@@ -178,7 +183,8 @@ func (o *onboarding) claim(ctx workflow.Context) error {
 
 func (o *onboarding) provider(ctx workflow.Context) error {
 	var p dcrflow.Resource
-	in := activities.ProviderInput{Name: o.spec.DCRProvider, Issuer: o.targets.Issuer, TokenName: o.spec.DCRTokenName, PortalKey: o.spec.Key}
+	in := activities.ProviderInput{Name: o.spec.DCRProvider, Issuer: o.targets.Issuer, TokenName: o.spec.DCRTokenName, PortalKey: o.spec.Key,
+		Labels: o.spec.Labels}
 	if err := workflow.ExecuteActivity(ctx, a.EnsureDCRProvider, in).Get(ctx, &p); err != nil {
 		return err
 	}
@@ -192,7 +198,7 @@ func (o *onboarding) provider(ctx workflow.Context) error {
 func (o *onboarding) strategy(ctx workflow.Context) error {
 	var s dcrflow.Resource
 	in := activities.StrategyInput{Strategy: o.spec.Strategy, Issuer: o.targets.Issuer, Scopes: o.scopeNames,
-		ClaimName: o.spec.ClaimName, ProviderID: o.providerID, PortalKey: o.spec.Key}
+		ClaimName: o.spec.ClaimName, ProviderID: o.providerID, PortalKey: o.spec.Key, Labels: o.spec.Labels}
 	if err := workflow.ExecuteActivity(ctx, a.EnsureAuthStrategy, in).Get(ctx, &s); err != nil {
 		return err
 	}

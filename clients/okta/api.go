@@ -26,6 +26,7 @@ type API interface {
 
 	RegisterClient(ctx context.Context, dcrToken string, reg ClientRegistration) (*RegisteredClient, error)
 	DeleteClient(ctx context.Context, dcrToken, clientID string) error
+	ListClients(ctx context.Context, dcrToken, namePrefix string) ([]RegisteredClient, error)
 
 	ClientCredentialsToken(ctx context.Context, issuer, clientID, clientSecret string, scopes []string) (*Token, error)
 	GetMetadata(ctx context.Context, issuer string) (*Metadata, error)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -125,4 +128,39 @@ func (c *Client) DeleteClient(ctx context.Context, dcrToken, clientID string) er
 		return failure(op, ex, resp, err, dcrToken)
 	}
 	return nil
+}
+
+// ListClients lists the DCR clients whose client_name starts with namePrefix (Okta's
+// `q` is a prefix match on it), following every page. Secrets are not returned.
+func (c *Client) ListClients(ctx context.Context, dcrToken, namePrefix string) ([]RegisteredClient, error) {
+	const op = "ListClients"
+	if dcrToken == "" {
+		return nil, invalidArgument(op, "DCR token is empty")
+	}
+	sdk, err := c.dcrSDK(dcrToken)
+	if err != nil {
+		return nil, &Error{Op: op, Summary: "configure SDK", Err: err}
+	}
+	ctx, cancel, ex := c.start(ctx, op)
+	defer cancel()
+	re := sdk.CloneRequestExecutor()
+	path := "/oauth2/v1/clients?" + url.Values{"q": {namePrefix}, "limit": {strconv.Itoa(pageSize)}}.Encode()
+	req, err := re.WithAccept("application/json").NewRequest(http.MethodGet, path, nil)
+	if err != nil {
+		return nil, failure(op, ex, nil, err, dcrToken)
+	}
+	var first []*registeredJSON
+	resp, err := re.Do(ctx, req, &first)
+	all, resp, err := allPages(ctx, first, resp, err)
+	if err != nil {
+		return nil, failure(op, ex, resp, err, dcrToken)
+	}
+	out := make([]RegisteredClient, 0, len(all))
+	for _, j := range all {
+		if strings.HasPrefix(j.ClientName, namePrefix) {
+			out = append(out, RegisteredClient{ClientID: j.ClientID, ClientName: j.ClientName, ApplicationType: j.ApplicationType,
+				GrantTypes: slices.Clone(j.GrantTypes), TokenEndpointAuthMethod: j.TokenEndpointAuthMethod})
+		}
+	}
+	return out, nil
 }

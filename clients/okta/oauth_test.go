@@ -169,3 +169,31 @@ func TestToken_RefusalsKeepOktaCodes(t *testing.T) {
 		noSecrets(t, err, rc.ClientSecret, "not-the-secret", mgmtToken)
 	}
 }
+
+func TestDCR_ListClientsByNamePrefixAcrossPages(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	reg := serviceClient()
+	for i := range 203 {
+		reg.ClientName = fmt.Sprintf("run-a-%03d", i)
+		if _, err := h.c.RegisterClient(ctx(t), dcrToken, reg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg.ClientName = "run-b-000"
+	if _, err := h.c.RegisterClient(ctx(t), dcrToken, reg); err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.c.ListClients(ctx(t), dcrToken, "run-a-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 203 || got[0].ClientID == "" || got[0].ClientSecret != "" {
+		t.Fatalf("listed %d clients (first %+v), want 203 without secrets", len(got), got[0])
+	}
+	for _, c := range got {
+		if !strings.HasPrefix(c.ClientName, "run-a-") {
+			t.Fatalf("listed %s", c.ClientName)
+		}
+	}
+}

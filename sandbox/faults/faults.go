@@ -1,9 +1,11 @@
 // Package faults injects failures into the sandbox's HTTP handlers: a status for the
-// next N matching calls, added latency, or a dropped connection. Tests and
-// benchmarks drive it through the sandbox's control API.
+// next N matching calls, added latency (before the call, or after it: the side effect
+// happens and the answer is late), or a dropped connection. Tests and benchmarks
+// drive it through the sandbox's control API.
 package faults
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,12 +14,17 @@ import (
 )
 
 // HeaderInjected marks a response produced by an injected fault, so that contract
-// checks can tell it from the emulator's own answers.
+// checks can tell it from the emulator's own answers, and the request log names the
+// fault. A held-back answer (DelayResponse) carries it too.
 const HeaderInjected = "X-Sandbox-Fault"
 
 // Fault is one injection rule. A request matches when its method equals Method (or
 // Method is empty or "*") and its path matches Path, where "*" stands for one path
 // segment and a trailing "**" for any rest (an empty Path matches everything).
+//
+// LatencyMS alone delays the call before the emulator sees it. With DelayResponse the
+// emulator handles the call first — its side effect happens — and the answer is held
+// back for LatencyMS, or until the client gives up: a timeout after the side effect.
 type Fault struct {
 	ID                string `json:"id"`
 	Method            string `json:"method,omitempty"`
@@ -27,6 +34,7 @@ type Fault struct {
 	LatencyMS         int    `json:"latency_ms,omitempty"`          // delay before answering
 	Drop              bool   `json:"drop,omitempty"`                // close the connection without an answer
 	RetryAfterSeconds int    `json:"retry_after_seconds,omitempty"` // for Status 429: the reset the answer names
+	DelayResponse     bool   `json:"delay_response,omitempty"`      // with LatencyMS: handle the call first, then hold the answer back
 	Hits              int    `json:"hits"`                          // how many calls it has affected
 }
 
@@ -39,6 +47,12 @@ func (f Fault) validate() error {
 	}
 	if f.Count < 0 || f.LatencyMS < 0 || f.RetryAfterSeconds < 0 {
 		return fmt.Errorf("fault count, latency_ms and retry_after_seconds must not be negative")
+	}
+	if f.DelayResponse && f.LatencyMS == 0 {
+		return fmt.Errorf("fault delay_response needs latency_ms: how long to hold the answer")
+	}
+	if f.DelayResponse && (f.Drop || f.Status != 0) {
+		return fmt.Errorf("fault delay_response holds the emulator's own answer: it cannot go with drop or status")
 	}
 	return nil
 }
@@ -133,6 +147,10 @@ func (in *Injector) Wrap(next http.Handler, writeError ErrorWriter) http.Handler
 			next.ServeHTTP(w, r)
 			return
 		}
+		if f.DelayResponse {
+			delayed(w, r, next, f)
+			return
+		}
 		if f.LatencyMS > 0 {
 			select {
 			case <-time.After(time.Duration(f.LatencyMS) * time.Millisecond):
@@ -150,6 +168,54 @@ func (in *Injector) Wrap(next http.Handler, writeError ErrorWriter) http.Handler
 			next.ServeHTTP(w, r)
 		}
 	})
+}
+
+// delayed lets next handle r into a buffer, then holds the answer for the fault's
+// latency or until the client goes away, and writes it (marked with the fault's id,
+// so the request log names it). A client that went away gets nothing, but the call's
+// side effect has happened and the log shows the status it would have had.
+func delayed(w http.ResponseWriter, r *http.Request, next http.Handler, f Fault) {
+	rec := &recorder{header: http.Header{}}
+	next.ServeHTTP(rec, r)
+	t := time.NewTimer(time.Duration(f.LatencyMS) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
+	h := w.Header()
+	for k, v := range rec.header {
+		h[k] = v
+	}
+	h.Set(HeaderInjected, f.ID)
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	w.WriteHeader(rec.status)
+	_, _ = w.Write(rec.body.Bytes())
+}
+
+// recorder buffers a handler's answer (what httptest.ResponseRecorder does, without
+// importing a test package into the sandbox).
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(b)
 }
 
 // drop closes the client's connection without writing a response.

@@ -1,10 +1,12 @@
 package faults
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -113,9 +115,130 @@ func TestInjector_LatencyThenReal(t *testing.T) {
 
 func TestInjector_RejectsInvalidFaults(t *testing.T) {
 	in := &Injector{}
-	for _, f := range []Fault{{}, {Status: 200}, {Status: 500, Count: -1}} {
+	for _, f := range []Fault{{}, {Status: 200}, {Status: 500, Count: -1},
+		{DelayResponse: true},                              // nothing to hold the answer for
+		{DelayResponse: true, LatencyMS: 100, Drop: true},  // no answer to hold
+		{DelayResponse: true, LatencyMS: 100, Status: 503}, // not the emulator's answer
+		{DelayResponse: true, LatencyMS: -1},               // negative latency
+	} {
 		if _, err := in.Add(f); err == nil {
 			t.Errorf("Add(%+v) accepted", f)
 		}
+	}
+}
+
+// sideEffect is an emulator stand-in that counts the calls it handled and answers 201
+// with a header and a body, and says when each call's handling (fault included) ended.
+type sideEffect struct {
+	handled atomic.Int32
+	ended   chan struct{}
+}
+
+func newSideEffectServer(t *testing.T, in *Injector) (*httptest.Server, *sideEffect) {
+	t.Helper()
+	se := &sideEffect{ended: make(chan struct{}, 10)}
+	create := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		se.handled.Add(1)
+		w.Header().Set("Location", "/things/1")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"id":"1"}`)
+	})
+	wrapped := in.Wrap(create, func(w http.ResponseWriter, r *http.Request, status int, _ time.Duration) { w.WriteHeader(status) })
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { se.ended <- struct{}{} }()
+		wrapped.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, se
+}
+
+func TestInjector_DelayResponseHandlesFirstThenAnswersLate(t *testing.T) {
+	in := &Injector{}
+	srv, se := newSideEffectServer(t, in)
+	const latency = 300 * time.Millisecond
+	f, err := in.Add(Fault{Method: "POST", Path: "/things", LatencyMS: int(latency / time.Millisecond), DelayResponse: true, Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		resp *http.Response
+		body string
+		err  error
+		at   time.Time
+	}
+	start := time.Now()
+	done := make(chan answer, 1)
+	go func() {
+		resp, err := http.Post(srv.URL+"/things", "application/json", nil)
+		a := answer{resp: resp, err: err, at: time.Now()}
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			a.body = string(b)
+		}
+		done <- a
+	}()
+	// The side effect happens while the answer is still held back.
+	deadline := time.Now().Add(latency / 2)
+	for se.handled.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the emulator had not handled the call halfway through the latency")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case <-done:
+		t.Fatal("the answer came before the latency")
+	default:
+	}
+	a := <-done
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	if took := a.at.Sub(start); took < latency {
+		t.Errorf("answer after %v, want at least %v", took, latency)
+	}
+	if a.resp.StatusCode != http.StatusCreated || a.body != `{"id":"1"}` || a.resp.Header.Get("Location") != "/things/1" {
+		t.Errorf("held answer = %d %q Location %q, want the emulator's own", a.resp.StatusCode, a.body, a.resp.Header.Get("Location"))
+	}
+	if a.resp.Header.Get(HeaderInjected) != f.ID {
+		t.Errorf("held answer lacks %s: %q", HeaderInjected, a.resp.Header.Get(HeaderInjected))
+	}
+	if n := se.handled.Load(); n != 1 {
+		t.Errorf("handled %d times, want 1", n)
+	}
+}
+
+func TestInjector_DelayResponseEndsWhenTheClientGivesUp(t *testing.T) {
+	in := &Injector{}
+	srv, se := newSideEffectServer(t, in)
+	if _, err := in.Add(Fault{Path: "/things", LatencyMS: 60_000, DelayResponse: true, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/things", nil)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the client got an answer (%d) before its timeout", resp.StatusCode)
+	}
+	// The call was handled (a timeout after the side effect) and the handler let go
+	// once the client left, not after the minute of latency.
+	select {
+	case <-se.ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the held call still runs 5 s after the client gave up")
+	}
+	if n := se.handled.Load(); n != 1 {
+		t.Fatalf("handled %d times, want 1", n)
+	}
+	// The fault is spent: the next call is answered at once.
+	resp, err := http.Post(srv.URL+"/things", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get(HeaderInjected) != "" {
+		t.Errorf("call after the spent fault = %d %q", resp.StatusCode, resp.Header.Get(HeaderInjected))
 	}
 }
