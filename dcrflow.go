@@ -23,6 +23,8 @@ type PortalSpec struct {
 	// OnFailure says what a permanent failure does: OnFailureCompensate (undo and
 	// fail) or OnFailureHold (keep what was built and wait for an operator's decision).
 	OnFailure string `json:"on_failure"`
+	// Labels go on the Konnect resources dcrflow creates, beside its ownership labels.
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // What a portal's run does when a step fails for good.

@@ -17,7 +17,7 @@ portals:
     apis: [payments-api, {api: refunds, visibility: private, auto_approve: true}]
   - portal: partners
     auth_server: partners
-    claim: cid
+    claim: app_id # not cid: Okta sets that one itself
     scopes: [partners:read]
     dcr_provider: {name: shared-okta, dcr_token: okta-partners}
     auth_strategy: {auth_methods: [client_credentials]}
@@ -43,7 +43,7 @@ portals:
 		t.Fatalf("apis = %+v", p.APIs)
 	}
 	q := specs[1]
-	if q.Key != "partners" || q.AuthServer != "partners" || q.ClaimName != "cid" || q.DCRProvider != "shared-okta" ||
+	if q.Key != "partners" || q.AuthServer != "partners" || q.ClaimName != "app_id" || q.DCRProvider != "shared-okta" ||
 		q.DCRTokenName != "okta-partners" || len(q.Strategy.AuthMethods) != 1 || q.Validate || q.OnFailure != "compensate" {
 		t.Fatalf("partners = %+v", q)
 	}
@@ -65,13 +65,14 @@ func TestParse_ReportsEveryProblemWithLineAndField(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		`bad.yaml:2: portal "payments": scopes: ` + "`openid`",
+		// Each problem points at the line of the value at fault, not the portal's first line.
+		`bad.yaml:3: portal "payments": scopes: ` + "`openid`",
 		`bad.yaml:4: portal "payments": name: duplicate portal (first at line 2)`,
-		`bad.yaml:4: portal "payments": auth_strategy.auth_methods: "password"`,
-		`bad.yaml:4: portal "payments": apis.visibility: "secret"`,
-		`bad.yaml:8: portal "Bad Name": name: use lowercase`,
+		`bad.yaml:6: portal "payments": auth_strategy.auth_methods: "password"`,
+		`bad.yaml:7: portal "payments": apis.visibility: "secret"`,
+		`bad.yaml:8: portal "Bad Name": name: "Bad Name": use lowercase`,
 		`bad.yaml:8: portal "Bad Name": scopes: list at least one`,
-		`bad.yaml:8: portal "Bad Name": on_failure: "pause"`,
+		`bad.yaml:9: portal "Bad Name": on_failure: "pause"`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("missing %q in:\n%s", want, msg)
@@ -80,15 +81,18 @@ func TestParse_ReportsEveryProblemWithLineAndField(t *testing.T) {
 }
 
 func TestParse_RefusesUnknownFieldsAtEveryLevel(t *testing.T) {
-	for name, doc := range map[string]string{
-		"top":      "portal: []\n",
-		"portal":   "portals:\n  - name: a\n    scope: [x]\n",
-		"scope":    "portals:\n  - name: a\n    scopes:\n      - {name: x, descr: y}\n",
-		"api":      "portals:\n  - name: a\n    scopes: [x]\n    apis:\n      - {api: x, visible: public}\n",
-		"provider": "portals:\n  - name: a\n    scopes: [x]\n    dcr_provider: {token: x}\n",
+	for name, c := range map[string]struct{ doc, want string }{
+		"top":      {"portal: []\n", "f.yaml:1: portal: unknown field"},
+		"portal":   {"portals:\n  - name: a\n    scope: [x]\n", `f.yaml:3: portal "a": scope: unknown field`},
+		"scope":    {"portals:\n  - name: a\n    scopes:\n      - {name: x, descr: y}\n", `f.yaml:4: portal "a": scopes.descr: unknown field`},
+		"api":      {"portals:\n  - name: a\n    scopes: [x]\n    apis:\n      - {api: x, visible: public}\n", `f.yaml:5: portal "a": apis.visible: unknown field`},
+		"provider": {"portals:\n  - name: a\n    scopes: [x]\n    dcr_provider: {token: x}\n", `f.yaml:4: portal "a": dcr_provider.token: unknown field`},
+		"strategy": {"portals:\n  - name: a\n    scopes: [x]\n    auth_strategy: {methods: [bearer]}\n", `f.yaml:4: portal "a": auth_strategy.methods: unknown field`},
+		"defaults": {"defaults: {token: x}\nportals:\n  - name: a\n    scopes: [x]\n", `f.yaml:1: defaults.token: unknown field`},
 	} {
-		if _, err := Parse("f.yaml", []byte(doc)); err == nil || !strings.Contains(err.Error(), "f.yaml") || !strings.Contains(err.Error(), "line") {
-			t.Errorf("%s: err = %v, want an error naming the file and line", name, err)
+		// The file and line are written file:line, as compilers do, rather than "line N".
+		if _, err := Parse("f.yaml", []byte(c.doc)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", name, err, c.want)
 		}
 	}
 }

@@ -1,0 +1,124 @@
+package onboarding
+
+import (
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/dcrflow/dcrflow"
+)
+
+// FuzzParse feeds Parse arbitrary bytes: it must never panic, every error must be an
+// *Error whose text and problems start with the file name, and whatever it accepts
+// must obey the rules it enforces.
+//
+//	go test -fuzz=FuzzParse -fuzztime=60s ./onboarding/
+func FuzzParse(f *testing.F) {
+	example, err := os.ReadFile("../examples/portals.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(example)
+	for _, c := range brokenFiles {
+		if len(c.doc) < 2000 {
+			f.Add([]byte(c.doc))
+		}
+	}
+	f.Add([]byte("portals:\n  - &p {name: a, scopes: [x], labels: {a: b}}\n  - <<: *p\n    name: b\n"))
+	f.Add([]byte("x: 1\n---\n- a\n"))
+
+	const name = "fuzz.yaml"
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		specs, err := Parse(name, raw)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %v is a %T, want *Error", err, err)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, name+": ") || len(e.Problems) == 0 {
+				t.Fatalf("error %q: want it to start with the file name and list problems", msg)
+			}
+			for _, p := range e.Problems {
+				if !strings.HasPrefix(p, name) || len(p) <= len(name)+2 {
+					t.Fatalf("problem %q does not start with the file name or says nothing", p)
+				}
+			}
+			if specs != nil {
+				t.Fatalf("specs alongside an error: %+v", specs)
+			}
+			return
+		}
+		if len(specs) == 0 {
+			t.Fatal("no error and no portal")
+		}
+		for _, s := range specs {
+			checkAccepted(t, s)
+		}
+	})
+}
+
+// checkAccepted asserts what Parse promises about a portal it accepts.
+func checkAccepted(t *testing.T, s dcrflow.PortalSpec) {
+	t.Helper()
+	fail := func(what string) { t.Fatalf("accepted a portal with %s: %+v", what, s) }
+	if !keyPattern.MatchString(s.Key) {
+		fail("a bad key")
+	}
+	if s.Portal == "" || s.AuthServer == "" || s.DCRProvider == "" || s.Strategy.Name == "" || s.Strategy.DisplayName == "" || s.ClaimName == "" {
+		fail("an empty name")
+	}
+	if utf8.RuneCountInString(s.DCRProvider) > maxProviderNameLen || utf8.RuneCountInString(s.Strategy.Name) > maxStrategyNameLen ||
+		utf8.RuneCountInString(s.Strategy.DisplayName) > maxDisplayNameLen || utf8.RuneCountInString(s.Portal) > maxPortalLen {
+		fail("a name over its limit")
+	}
+	if !tokenNamePattern.MatchString(s.DCRTokenName) {
+		fail("a bad DCR token name")
+	}
+	if slices.Contains(reservedClaims, s.ClaimName) || utf8.RuneCountInString(s.ClaimName) > maxClaimLen {
+		fail("a bad claim")
+	}
+	if len(s.Scopes) == 0 || len(s.Scopes) > maxScopes {
+		fail("no scope or too many")
+	}
+	seen := map[string]bool{}
+	for _, sc := range s.Scopes {
+		if !scopePattern.MatchString(sc.Name) || slices.Contains(oidcScopes, sc.Name) || len(sc.Name) > maxScopeLen || seen[sc.Name] {
+			fail("a bad scope " + sc.Name)
+		}
+		seen[sc.Name] = true
+	}
+	if len(s.Strategy.AuthMethods) == 0 {
+		fail("no auth method")
+	}
+	for _, m := range s.Strategy.AuthMethods {
+		if !slices.Contains(dcrflow.DCRAuthMethods, m) {
+			fail("a bad auth method")
+		}
+	}
+	apis := map[string]bool{}
+	for _, a := range s.APIs {
+		if a.API == "" || apis[a.API] || (a.Visibility != "public" && a.Visibility != "private") {
+			fail("a bad API")
+		}
+		apis[a.API] = true
+	}
+	if s.OnFailure != dcrflow.OnFailureCompensate && s.OnFailure != dcrflow.OnFailureHold {
+		fail("a bad on_failure")
+	}
+	if len(s.Labels) > maxUserLabels {
+		fail("too many labels")
+	}
+	for k, v := range s.Labels {
+		if k == "" || utf8.RuneCountInString(k) > maxLabelLen || slices.Contains(dcrflowLabels, k) || !labelValuePattern.MatchString(v) || len(v) > maxLabelLen {
+			fail("a bad label " + k)
+		}
+		for _, pre := range labelPrefixes {
+			if strings.HasPrefix(k, pre) {
+				fail("a reserved label " + k)
+			}
+		}
+	}
+}
