@@ -1,6 +1,8 @@
 // Package config loads the worker's and the starter's configuration through viper: a
 // config file (YAML) and DCRFLOW_* environment variables, the environment winning.
-// Secrets (tokens) are read only by LoadWorker; the starter never sees them.
+// Okta, Konnect and DCR tokens are read only by LoadWorker; the starter never sees them.
+// Both read how to reach Temporal (address, namespace, TLS, API key) and the payload
+// encryption keys (codec), since both write and read workflow payloads.
 package config
 
 import (
@@ -9,20 +11,15 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/spf13/viper"
 
 	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/clients/konnect"
 )
-
-// Temporal is how to reach the Temporal service.
-type Temporal struct {
-	Address   string `mapstructure:"address"`
-	Namespace string `mapstructure:"namespace"`
-	TaskQueue string `mapstructure:"task_queue"`
-}
 
 // Okta is the Okta org and its management token.
 type Okta struct {
@@ -43,11 +40,14 @@ type Worker struct {
 	Okta      Okta              `mapstructure:"okta"`
 	Konnect   Konnect           `mapstructure:"konnect"`
 	DCRTokens map[string]string `mapstructure:"dcr_tokens"` // secret name → Okta DCR token
+	Codec     CodecServer       `mapstructure:"codec"`
 }
 
-// Starter is what the starter needs: no secrets.
+// Starter is what the starter needs: how to reach Temporal and the payload keys; no
+// Okta, Konnect or DCR token.
 type Starter struct {
 	Temporal Temporal `mapstructure:"temporal"`
+	Codec    Codec    `mapstructure:"codec"`
 }
 
 // EnvPrefix prefixes every environment variable, e.g. DCRFLOW_OKTA_TOKEN.
@@ -67,25 +67,39 @@ func newViper(path string) (*viper.Viper, error) {
 	if path != "" {
 		v.SetConfigFile(path)
 		if err := v.ReadInConfig(); err != nil {
-			return nil, fmt.Errorf("config file %s: %w", path, err)
+			return nil, fmt.Errorf("config file %s: %s", path, oneLine(err.Error()))
 		}
 	}
 	return v, nil
 }
 
-// keys must be bound for AutomaticEnv to reach Unmarshal.
-var workerKeys = []string{"temporal.address", "temporal.namespace", "temporal.task_queue",
-	"okta.org_url", "okta.token", "konnect.region", "konnect.base_url", "konnect.token"}
+// Keys must be bound for AutomaticEnv to reach Unmarshal.
+var (
+	starterKeys = []string{"temporal.address", "temporal.namespace", "temporal.task_queue", "temporal.api_key",
+		"temporal.tls.enabled", "temporal.tls.ca_file", "temporal.tls.cert_file", "temporal.tls.key_file",
+		"temporal.tls.server_name", "temporal.tls.insecure_skip_verify", "codec.key_id"}
+	workerKeys = append(slices.Clone(starterKeys), "okta.org_url", "okta.token", "konnect.region", "konnect.base_url",
+		"konnect.token", "codec.listen", "codec.auth_token", "codec.cors_origin")
+)
 
-// LoadStarter reads the Temporal settings only.
+// LoadStarter reads and checks the Temporal and codec settings.
 func LoadStarter(path string) (Starter, error) {
 	v, err := newViper(path)
 	if err != nil {
 		return Starter{}, err
 	}
+	for _, k := range starterKeys {
+		_ = v.BindEnv(k)
+	}
 	var s Starter
 	if err := v.Unmarshal(&s); err != nil {
-		return Starter{}, fmt.Errorf("config %s: %w", orEnv(path), err)
+		return Starter{}, fmt.Errorf("config %s: %s", orEnv(path), oneLine(err.Error()))
+	}
+	src := orEnv(path)
+	errs := s.Temporal.load(src)
+	errs = append(errs, s.Codec.load(src)...)
+	if len(errs) > 0 {
+		return Starter{}, errors.Join(errs...)
 	}
 	return s, nil
 }
@@ -102,43 +116,62 @@ func LoadWorker(path string) (Worker, error) {
 	}
 	var w Worker
 	if err := v.Unmarshal(&w); err != nil {
-		return Worker{}, fmt.Errorf("config %s: %w", orEnv(path), err)
+		return Worker{}, fmt.Errorf("config %s: %s", orEnv(path), oneLine(err.Error()))
 	}
 	if w.DCRTokens == nil {
 		w.DCRTokens = map[string]string{}
 	}
 	var errs []error
+	unreadable := map[string]bool{} // a _FILE that failed: say so, not "not set" too
 	for _, s := range []struct {
 		env string
 		dst *string
 	}{{"OKTA_TOKEN", &w.Okta.Token}, {"KONNECT_TOKEN", &w.Konnect.Token}} {
 		if err := fromFile(EnvPrefix+"_"+s.env+"_FILE", s.dst); err != nil {
 			errs = append(errs, err)
+			unreadable[s.env] = true
 		}
 	}
-	for _, kv := range os.Environ() {
-		name, val, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(name, dcrTokenEnv) {
-			continue
-		}
-		key := strings.ToLower(strings.TrimPrefix(name, dcrTokenEnv))
-		if strings.HasSuffix(key, "_file") {
-			key = strings.TrimSuffix(key, "_file")
-			tok := ""
-			if err := fromFile(name, &tok); err != nil {
-				errs = append(errs, err)
-			}
-			val = tok
-		}
-		w.DCRTokens[strings.ReplaceAll(key, "_", "-")] = val
+	tokens, tokErrs := envSecrets(dcrTokenEnv)
+	errs = append(errs, tokErrs...)
+	for name, tok := range tokens {
+		w.DCRTokens[name] = tok
 	}
-	errs = append(errs, w.check(path)...)
+	src := orEnv(path)
+	errs = append(errs, w.Temporal.load(src)...)
+	errs = append(errs, w.Codec.load(src)...)
+	errs = append(errs, w.check(src, unreadable)...)
 	if len(errs) > 0 {
 		return Worker{}, errors.Join(errs...)
 	}
 	return w, nil
 }
 
+// envSecrets collects PREFIX<NAME>=value and PREFIX<NAME>_FILE=path variables into
+// name → value, the name lowercased with '_' as '-'. Names in skip are left alone.
+func envSecrets(prefix string, skip ...string) (map[string]string, []error) {
+	out := map[string]string{}
+	var errs []error
+	for _, kv := range os.Environ() {
+		env, val, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(env, prefix) || slices.Contains(skip, strings.TrimPrefix(env, prefix)) {
+			continue
+		}
+		key := strings.ToLower(strings.TrimPrefix(env, prefix))
+		if strings.HasSuffix(key, "_file") {
+			key = strings.TrimSuffix(key, "_file")
+			val = ""
+			if err := fromFile(env, &val); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		out[strings.ReplaceAll(key, "_", "-")] = val
+	}
+	return out, errs
+}
+
+// fromFile sets *dst to the trimmed content of the file named by $env, if set.
 func fromFile(env string, dst *string) error {
 	path := os.Getenv(env)
 	if path == "" {
@@ -146,68 +179,74 @@ func fromFile(env string, dst *string) error {
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w", env, err)
+		return fmt.Errorf("%s: %s", env, oneLine(err.Error()))
 	}
 	*dst = strings.TrimSpace(string(b))
 	return nil
 }
 
-func (w Worker) check(path string) []error {
-	src := orEnv(path)
+// check says, before any client is built, what the Okta and Konnect clients would
+// refuse, naming the setting and its variable.
+func (w Worker) check(src string, unreadable map[string]bool) []error {
 	var errs []error
 	need := func(val, key, env string) {
-		if val == "" {
-			errs = append(errs, fmt.Errorf("config %s: %s is not set; set it in the file or as %s_%s", src, key, EnvPrefix, env))
+		if val == "" && !unreadable[env] {
+			errs = append(errs, fmt.Errorf("config %s: %s is not set; set it in the file or as %s_%s (or %s_%s_FILE)", src, key, EnvPrefix, env, EnvPrefix, env))
 		}
 	}
-	need(w.Okta.OrgURL, "okta.org_url", "OKTA_ORG_URL")
+	if w.Okta.OrgURL == "" {
+		errs = append(errs, fmt.Errorf("config %s: okta.org_url is not set; set it in the file or as %s_OKTA_ORG_URL (e.g. https://acme.okta.com)", src, EnvPrefix))
+	}
 	need(w.Okta.Token, "okta.token", "OKTA_TOKEN")
 	need(w.Konnect.Token, "konnect.token", "KONNECT_TOKEN")
+	if t := w.Konnect.Token; t != "" && !strings.HasPrefix(t, "kpat_") && !strings.HasPrefix(t, "spat_") {
+		errs = append(errs, fmt.Errorf("config %s: konnect.token (%s_KONNECT_TOKEN) must be a personal (kpat_…) or system account (spat_…) access token", src, EnvPrefix))
+	}
 	if w.Konnect.Region == "" && w.Konnect.BaseURL == "" {
-		errs = append(errs, fmt.Errorf("config %s: konnect.region or konnect.base_url is required (e.g. region: us)", src))
+		errs = append(errs, fmt.Errorf("config %s: konnect.region or konnect.base_url is required (e.g. region: us, or %s_KONNECT_REGION=us)", src, EnvPrefix))
+	}
+	if r := strings.ToLower(strings.TrimSpace(w.Konnect.Region)); r != "" && w.Konnect.BaseURL == "" && !slices.Contains(konnect.Regions, r) {
+		errs = append(errs, fmt.Errorf("config %s: konnect.region (%s_KONNECT_REGION) %q is not a Konnect region (one of %s)", src, EnvPrefix, w.Konnect.Region, strings.Join(konnect.Regions, ", ")))
 	}
 	if w.Okta.OrgURL != "" {
-		if err := checkURL(w.Okta.OrgURL); err != nil {
-			errs = append(errs, fmt.Errorf("config %s: okta.org_url: %v", src, err))
+		if err := checkURL(w.Okta.OrgURL, "https://acme.okta.com"); err != nil {
+			errs = append(errs, fmt.Errorf("config %s: okta.org_url (%s_OKTA_ORG_URL) %v", src, EnvPrefix, err))
 		}
 	}
 	if w.Konnect.BaseURL != "" {
-		if err := checkURL(w.Konnect.BaseURL); err != nil {
-			errs = append(errs, fmt.Errorf("config %s: konnect.base_url: %v", src, err))
+		if err := checkURL(w.Konnect.BaseURL, "https://eu.api.konghq.com"); err != nil {
+			errs = append(errs, fmt.Errorf("config %s: konnect.base_url (%s_KONNECT_BASE_URL) %v", src, EnvPrefix, err))
 		}
 	}
 	if len(w.DCRTokens) == 0 {
-		errs = append(errs, fmt.Errorf("config %s: dcr_tokens is empty; name at least one Okta DCR token (dcr_tokens: {default: ...} or %sdefault)", src, dcrTokenEnv))
+		errs = append(errs, fmt.Errorf("config %s: dcr_tokens is empty; name at least one Okta DCR token (dcr_tokens: {default: ...} or %sDEFAULT)", src, dcrTokenEnv))
 	}
-	for name, tok := range w.DCRTokens {
-		if tok == "" {
-			errs = append(errs, fmt.Errorf("config %s: dcr_tokens.%s is empty", src, name))
+	for _, name := range w.DCRTokenNames() {
+		if w.DCRTokens[name] == "" {
+			errs = append(errs, fmt.Errorf("config %s: dcr_tokens.%s (%s%s) is empty", src, name, dcrTokenEnv, strings.ToUpper(strings.ReplaceAll(name, "-", "_"))))
 		}
 	}
 	return errs
 }
 
-// checkURL accepts https, and http only to a loopback host.
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL (e.g. https://acme.okta.com)", raw)
+// checkURL accepts an absolute https URL without user info, query or fragment, and
+// plain http only to a loopback host — what the Okta and Konnect clients accept.
+func checkURL(raw, example string) error {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%q is not an absolute https URL (e.g. %s)", raw, example)
 	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if isLoopback(u.Hostname()) {
-			return nil
-		}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q must not carry user info, a query or a fragment (e.g. %s)", raw, example)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		return fmt.Errorf("%q: plain http is allowed only to a loopback host; use https", raw)
-	default:
-		return fmt.Errorf("%q: scheme must be https", raw)
 	}
+	return nil
 }
 
 func isLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
@@ -229,4 +268,9 @@ func orEnv(path string) string {
 		return "(environment)"
 	}
 	return path
+}
+
+// oneLine keeps a message on one line of stderr.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
 }

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dcrflow/dcrflow/clients/konnect"
+	"github.com/dcrflow/dcrflow/clients/okta"
 )
 
 func writeFile(t *testing.T, name, body string) string {
@@ -68,5 +71,52 @@ func TestLoadStarter_ReadsNoSecrets(t *testing.T) {
 	}
 	if s.Temporal.Address != "127.0.0.1:9999" || s.Temporal.Namespace != "default" {
 		t.Fatalf("starter = %+v", s)
+	}
+}
+
+// The worker's config check refuses, naming the setting, every URL the Okta and
+// Konnect clients would refuse later — and accepts the ones they accept.
+func TestLoadWorker_URLsCheckedAsTheClientsDo(t *testing.T) {
+	for _, tc := range []struct {
+		env, val, want string // want "" = accepted
+	}{
+		{"DCRFLOW_OKTA_ORG_URL", "https://acme.okta.com", ""},
+		{"DCRFLOW_OKTA_ORG_URL", "http://127.0.0.1:8180", ""},
+		{"DCRFLOW_OKTA_ORG_URL", "http://LOCALHOST:8180", ""},
+		{"DCRFLOW_OKTA_ORG_URL", "http://acme.okta.com", "okta.org_url (DCRFLOW_OKTA_ORG_URL) \"http://acme.okta.com\": plain http is allowed only to a loopback host; use https"},
+		{"DCRFLOW_OKTA_ORG_URL", "acme.okta.com", "okta.org_url (DCRFLOW_OKTA_ORG_URL) \"acme.okta.com\" is not an absolute https URL"},
+		{"DCRFLOW_OKTA_ORG_URL", "ftp://acme.okta.com", "is not an absolute https URL"},
+		{"DCRFLOW_OKTA_ORG_URL", "https://acme.okta.com/?x=1", "must not carry user info, a query or a fragment"},
+		{"DCRFLOW_OKTA_ORG_URL", "https://user:pw@acme.okta.com", "must not carry user info"},
+		{"DCRFLOW_KONNECT_BASE_URL", "https://eu.api.konghq.com", ""},
+		{"DCRFLOW_KONNECT_BASE_URL", "http://[::1]:8181", ""},
+		{"DCRFLOW_KONNECT_BASE_URL", "http://eu.api.konghq.com", "konnect.base_url (DCRFLOW_KONNECT_BASE_URL) \"http://eu.api.konghq.com\": plain http is allowed only to a loopback host"},
+		{"DCRFLOW_KONNECT_BASE_URL", "://bad", "konnect.base_url (DCRFLOW_KONNECT_BASE_URL) \"://bad\" is not an absolute https URL"},
+		{"DCRFLOW_KONNECT_REGION", "mars", "konnect.region (DCRFLOW_KONNECT_REGION) \"mars\" is not a Konnect region"},
+		{"DCRFLOW_KONNECT_TOKEN", "not-a-pat", "konnect.token (DCRFLOW_KONNECT_TOKEN) must be a personal (kpat_…) or system account (spat_…) access token"},
+	} {
+		t.Run(tc.env+"="+tc.val, func(t *testing.T) {
+			workerEnv(t)
+			t.Setenv(tc.env, tc.val)
+			w, err := LoadWorker("")
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if _, err := okta.New(okta.Config{OrgURL: w.Okta.OrgURL, Token: w.Okta.Token}); err != nil {
+					t.Errorf("config accepted what the Okta client refuses: %v", err)
+				}
+				if _, err := konnect.New(konnect.Config{Region: w.Konnect.Region, BaseURL: w.Konnect.BaseURL, Token: w.Konnect.Token}); err != nil {
+					t.Errorf("config accepted what the Konnect client refuses: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("one problem, several lines: %q", err)
+			}
+		})
 	}
 }

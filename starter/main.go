@@ -38,7 +38,7 @@ func run() (int, error) {
 	file := flag.String("f", "", "onboarding file (YAML), required")
 	only := flag.String("portal", "", "comma-separated portal names: start only these")
 	wait := flag.Bool("wait", false, "wait for every portal and print its outcome")
-	configPath := flag.String("config", "", "config file (YAML) with temporal.address/namespace/task_queue; DCRFLOW_TEMPORAL_* override it")
+	configPath := flag.String("config", "", "config file (YAML) with temporal.* (address, namespace, task_queue, tls, api_key) and codec keys; DCRFLOW_* override it")
 	uiURL := flag.String("ui", "http://localhost:8233", "Temporal UI base URL for links in the report (empty: none)")
 	decide := flag.String("decide", "", "retry or abandon: the decision for held portals named by -portal")
 	flag.Parse()
@@ -132,9 +132,9 @@ func dial(configPath string) (client.Client, config.Starter, error) {
 	if err != nil {
 		return nil, cfg, err
 	}
-	c, err := client.Dial(cfg.Temporal.ClientOptions(logging.Temporal(log)))
+	c, err := cfg.Temporal.Dial(context.Background(), logging.Temporal(log), cfg.Codec.PayloadCodec())
 	if err != nil {
-		return nil, cfg, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.Temporal.Address, cfg.Temporal.Namespace, err)
+		return nil, cfg, err
 	}
 	return c, cfg, nil
 }

@@ -1,14 +1,14 @@
 // Command worker runs dcrflow's workflows and activities on a Temporal task queue.
 //
-//	worker [-config worker.yaml]   (or DCRFLOW_* environment variables; see README)
+//	worker [-config worker.yaml] [-codec-addr 127.0.0.1:8081]   (or DCRFLOW_* environment variables; see README)
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/dcrflow/dcrflow/activities"
@@ -29,11 +29,15 @@ func main() {
 func run() error {
 	configPath := flag.String("config", "", "worker config file (YAML); DCRFLOW_* variables override it")
 	level := flag.String("log-level", "info", "debug, info, warn or error")
+	codecAddr := flag.String("codec-addr", "", "serve the payload codec endpoint for the Temporal UI on host:port (overrides codec.listen)")
 	flag.Parse()
 
 	cfg, err := config.LoadWorker(*configPath)
 	if err != nil {
 		return err
+	}
+	if *codecAddr != "" {
+		cfg.Codec.Listen = *codecAddr
 	}
 	log, err := logging.New(*level)
 	if err != nil {
@@ -43,23 +47,35 @@ func run() error {
 
 	oktaClient, err := okta.New(okta.Config{OrgURL: cfg.Okta.OrgURL, Token: cfg.Okta.Token})
 	if err != nil {
-		return err
+		return fmt.Errorf("okta.org_url / okta.token: %w", err)
 	}
 	konnectClient, err := konnect.New(konnect.Config{Region: cfg.Konnect.Region, BaseURL: cfg.Konnect.BaseURL, Token: cfg.Konnect.Token})
 	if err != nil {
+		return fmt.Errorf("konnect.region / konnect.base_url / konnect.token: %w", err)
+	}
+	c, err := cfg.Temporal.Dial(context.Background(), logging.Temporal(log), cfg.Codec.PayloadCodec())
+	if err != nil {
 		return err
 	}
-	c, err := client.Dial(cfg.Temporal.ClientOptions(logging.Temporal(log)))
-	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.Temporal.Address, cfg.Temporal.Namespace, err)
-	}
 	defer c.Close()
+	codecSrv, err := cfg.Codec.Serve()
+	if err != nil {
+		return err
+	}
+	if codecSrv != nil {
+		log.Sugar().Infow("codec endpoint for the Temporal UI", "url", codecSrv.URL(), "cors_origin", cfg.Codec.CORSOrigin, "auth", cfg.Codec.AuthToken != "")
+		if cfg.Codec.OpenToAll() {
+			log.Warn("the codec endpoint listens beyond loopback without codec.auth_token: whoever reaches it can decrypt every payload")
+		}
+		defer func() { _ = codecSrv.Close() }()
+	}
 
 	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{Okta: oktaClient, Konnect: activities.KonnectFrom(konnectClient), DCRTokens: cfg.DCRTokens})
 	log.Sugar().Infow("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace,
-		"task_queue", cfg.Temporal.TaskQueue, "okta", cfg.Okta.OrgURL, "dcr_tokens", cfg.DCRTokenNames())
+		"task_queue", cfg.Temporal.TaskQueue, "okta", cfg.Okta.OrgURL, "dcr_tokens", cfg.DCRTokenNames(),
+		"tls", cfg.Temporal.TLS.On() || cfg.Temporal.APIKey != "", "encryption_key_id", cfg.Codec.KeyID)
 	// Run returns after SIGINT/SIGTERM once in-flight tasks are handed back.
 	if err := w.Run(worker.InterruptCh()); err != nil {
 		return err
