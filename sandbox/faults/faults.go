@@ -6,8 +6,10 @@ package faults
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httputil"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +37,7 @@ type Fault struct {
 	Drop              bool   `json:"drop,omitempty"`                // close the connection without an answer
 	RetryAfterSeconds int    `json:"retry_after_seconds,omitempty"` // for Status 429: the reset the answer names
 	DelayResponse     bool   `json:"delay_response,omitempty"`      // with LatencyMS: handle the call first, then hold the answer back
+	EchoRequest       bool   `json:"echo_request,omitempty"`        // with Status: the error body quotes the whole request, headers included
 	Hits              int    `json:"hits"`                          // how many calls it has affected
 }
 
@@ -47,6 +50,9 @@ func (f Fault) validate() error {
 	}
 	if f.Count < 0 || f.LatencyMS < 0 || f.RetryAfterSeconds < 0 {
 		return fmt.Errorf("fault count, latency_ms and retry_after_seconds must not be negative")
+	}
+	if f.EchoRequest && f.Status == 0 {
+		return fmt.Errorf("fault echo_request needs a status: the error whose body quotes the request")
 	}
 	if f.DelayResponse && f.LatencyMS == 0 {
 		return fmt.Errorf("fault delay_response needs latency_ms: how long to hold the answer")
@@ -161,6 +167,9 @@ func (in *Injector) Wrap(next http.Handler, writeError ErrorWriter) http.Handler
 		switch {
 		case f.Drop:
 			drop(w)
+		case f.Status != 0 && f.EchoRequest:
+			w.Header().Set(HeaderInjected, f.ID)
+			echo(w, r, f.Status)
 		case f.Status != 0:
 			w.Header().Set(HeaderInjected, f.ID)
 			writeError(w, r, f.Status, time.Duration(f.RetryAfterSeconds)*time.Second)
@@ -229,4 +238,21 @@ func drop(w http.ResponseWriter) {
 		panic(http.ErrAbortHandler)
 	}
 	_ = conn.Close()
+}
+
+// echo answers like a careless server or proxy that quotes the request in its error:
+// the request line, every header (credentials too) and the body, in the fields both
+// Okta's (errorSummary) and Konnect's (detail) error readers show.
+func echo(w http.ResponseWriter, r *http.Request, status int) {
+	dump, err := httputil.DumpRequest(r, true)
+	if err != nil {
+		dump = []byte(err.Error())
+	}
+	quoted := "could not process: " + string(dump)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errorCode": "E0000001", "errorSummary": quoted, "errorCauses": []map[string]string{{"errorSummary": quoted}},
+		"status": status, "title": http.StatusText(status), "detail": quoted, "instance": "kong:trace:echo",
+	})
 }

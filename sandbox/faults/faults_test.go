@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 )
@@ -240,5 +241,27 @@ func TestInjector_DelayResponseEndsWhenTheClientGivesUp(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated || resp.Header.Get(HeaderInjected) != "" {
 		t.Errorf("call after the spent fault = %d %q", resp.StatusCode, resp.Header.Get(HeaderInjected))
+	}
+}
+
+func TestInjector_EchoQuotesTheWholeRequest(t *testing.T) {
+	in := &Injector{}
+	srv := newServer(t, in)
+	if _, err := in.Add(Fault{Path: "/a", Status: 400, EchoRequest: true, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/a", strings.NewReader(`{"dcr_token":"s3cret-body"}`))
+	req.Header.Set("Authorization", "SSWS s3cret-header")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "s3cret-body") || !strings.Contains(string(body), "s3cret-header") {
+		t.Fatalf("echo: %d %s", resp.StatusCode, body)
+	}
+	if _, err := in.Add(Fault{Path: "/a", EchoRequest: true, LatencyMS: 1}); err == nil {
+		t.Fatal("echo without a status accepted")
 	}
 }
