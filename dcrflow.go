@@ -25,7 +25,28 @@ type PortalSpec struct {
 	OnFailure string `json:"on_failure"`
 	// Labels go on the Konnect resources dcrflow creates, beside its ownership labels.
 	Labels map[string]string `json:"labels,omitempty"`
+	// UpsertSearchAttributes is set by the launcher when the namespace has dcrflow's
+	// search attributes registered; upserting unregistered ones stalls a workflow.
+	UpsertSearchAttributes bool `json:"upsert_search_attributes,omitempty"`
 }
+
+// Custom search attributes (Keyword) that make "all failed portals" one filter in the
+// Temporal UI. Register them on the namespace (make run and the tests do; see README).
+const (
+	SearchAttrPortal  = "DcrflowPortal"
+	SearchAttrStep    = "DcrflowStep"
+	SearchAttrOutcome = "DcrflowOutcome"
+)
+
+// Outcomes, as the DcrflowOutcome search attribute and progress show them.
+const (
+	OutcomeRunning     = "running"
+	OutcomeHeld        = "held"
+	OutcomeSucceeded   = "succeeded"
+	OutcomeCompensated = "compensated" // failed, and everything it built was undone
+	OutcomeFailed      = "failed"      // failed, and some undo failed too
+	OutcomeCanceled    = "canceled"
+)
 
 // What a portal's run does when a step fails for good.
 const (
@@ -50,6 +71,7 @@ const QueryProgress = "progress"
 // Progress is where a run stands.
 type Progress struct {
 	Portal    string     `json:"portal"`
+	Outcome   string     `json:"outcome"`
 	Step      string     `json:"step"`           // the step running, held or failed
 	Held      *Failure   `json:"held,omitempty"` // set while waiting for a decision
 	Resources []Resource `json:"resources"`
@@ -155,3 +177,45 @@ func OnboardWorkflowID(portalKey string) string { return "dcrflow-onboard-" + po
 type WorkerInfo struct {
 	DCRTokenNames []string `json:"dcr_token_names"`
 }
+
+// FleetInput is a fleet's onboarding: many portals as child workflows.
+type FleetInput struct {
+	Name    string       `json:"name"`
+	Portals []PortalSpec `json:"portals"` // those not started yet
+	// MaxConcurrent bounds the portals running at once (default 10).
+	MaxConcurrent int `json:"max_concurrent,omitempty"`
+	// ContinueAsNewAfter bounds the children one run starts before it continues as
+	// new, which keeps each run's history small (default 500).
+	ContinueAsNewAfter int `json:"continue_as_new_after,omitempty"`
+	// Summary carries what earlier runs of this fleet finished.
+	Summary FleetSummary `json:"summary"`
+}
+
+// FleetSummary is how a fleet ended, portal by portal.
+type FleetSummary struct {
+	Total     int            `json:"total"`
+	Succeeded []string       `json:"succeeded"`
+	Failed    []FleetFailure `json:"failed"`
+}
+
+// FleetFailure is one portal that failed, where, why, and whether it was undone.
+type FleetFailure struct {
+	Portal      string   `json:"portal"`
+	Step        string   `json:"step,omitempty"`
+	Message     string   `json:"message"`
+	Compensated bool     `json:"compensated"`    // everything it built was undone
+	Left        []string `json:"left,omitempty"` // undo steps that failed
+}
+
+// FleetProgress is the fleet's `progress` query: counts and who is running.
+type FleetProgress struct {
+	Name      string         `json:"name"`
+	Total     int            `json:"total"`
+	Pending   int            `json:"pending"`
+	Running   []string       `json:"running"`
+	Succeeded int            `json:"succeeded"`
+	Failed    []FleetFailure `json:"failed"`
+}
+
+// FleetWorkflowID is the stable id of a fleet's workflow.
+func FleetWorkflowID(name string) string { return "dcrflow-fleet-" + name }

@@ -42,7 +42,8 @@ up() {
     fi
   done
   start temporal bin/temporal server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
-    --db-filename "$RUN/temporal.db" --log-level warn
+    --db-filename "$RUN/temporal.db" --log-level warn \
+    --search-attribute DcrflowPortal=Keyword --search-attribute DcrflowStep=Keyword --search-attribute DcrflowOutcome=Keyword
   start sandbox "$RUN/sandbox" -okta-addr "$SANDBOX_OKTA_ADDR" -konnect-addr "$SANDBOX_KONNECT_ADDR"
   wait_for temporal "port_open 127.0.0.1:$TEMPORAL_PORT"
   wait_for sandbox "port_open $SANDBOX_KONNECT_ADDR"

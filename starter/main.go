@@ -2,7 +2,9 @@
 // portal (attaching to any already running), optionally waiting for the outcomes; or
 // sends an operator's decision to held portals.
 //
-//	starter -f portals.yaml [-portal payments,partners] [-wait] [-config starter.yaml]
+//	starter -f portals.yaml [-wait] [-max-concurrent 10]    one fleet workflow, a child per portal
+//	starter -f portals.yaml -portal payments,partners [-wait]  one workflow per named portal
+//	starter -f portals.yaml -status                           where a file's runs stand
 //	starter -decide retry|abandon -portal payments [-wait]
 package main
 
@@ -16,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
@@ -41,6 +44,9 @@ func run() (int, error) {
 	configPath := flag.String("config", "", "config file (YAML) with temporal.* (address, namespace, task_queue, tls, api_key) and codec keys; DCRFLOW_* override it")
 	uiURL := flag.String("ui", "http://localhost:8233", "Temporal UI base URL for links in the report (empty: none)")
 	decide := flag.String("decide", "", "retry or abandon: the decision for held portals named by -portal")
+	maxConcurrent := flag.Int("max-concurrent", 10, "fleet: portals onboarded at once")
+	fleetName := flag.String("fleet", "", "fleet name (default: the file's base name)")
+	status := flag.Bool("status", false, "show where the runs of the file (or -portal) stand, then exit")
 	flag.Parse()
 	if *decide != "" {
 		return decideHeld(*configPath, *decide, *only, *wait, *uiURL)
@@ -64,8 +70,24 @@ func run() (int, error) {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ui := uiBase(*uiURL, cfg.Temporal.Namespace)
+	name := *fleetName
+	if name == "" {
+		name = launcher.FleetName(*file)
+	}
+	if *status {
+		return 0, launcher.Status(ctx, c, os.Stdout, name, keys(specs), *only == "")
+	}
 	if err := launcher.Preflight(ctx, c, cfg.Temporal.TaskQueue, *file, specs); err != nil {
 		return 2, err
+	}
+	sa, err := launcher.SearchAttributesRegistered(ctx, c, cfg.Temporal.Namespace)
+	if err != nil {
+		return 1, err
+	}
+	specs = launcher.WithSearchAttributes(specs, sa)
+	if *only == "" {
+		return runFleet(ctx, c, cfg.Temporal.TaskQueue, dcrflow.FleetInput{Name: name, Portals: specs, MaxConcurrent: *maxConcurrent}, *wait, ui)
 	}
 	runs, err := launcher.Start(ctx, c, cfg.Temporal.TaskQueue, specs)
 	for _, r := range runs {
@@ -77,17 +99,62 @@ func run() (int, error) {
 	if !*wait {
 		return 0, nil
 	}
-	return report(ctx, runs, cfg.Temporal.Namespace, *uiURL)
+	return report(ctx, runs, ui)
+}
+
+// runFleet starts (or attaches to) a fleet and, when asked, watches it to the end.
+func runFleet(ctx context.Context, c client.Client, taskQueue string, in dcrflow.FleetInput, wait bool, ui string) (int, error) {
+	f, err := launcher.StartFleet(ctx, c, taskQueue, in)
+	if err != nil {
+		return 1, err
+	}
+	fmt.Printf("started fleet %s: %d portal(s), workflow %s (run %s)\n", in.Name, len(in.Portals), f.WorkflowID, f.RunID)
+	if !wait {
+		return 0, nil
+	}
+	wctx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		launcher.Watch(wctx, c, in.Name, os.Stdout, isTerminal(os.Stdout), time.Second)
+	}()
+	sum, err := f.Wait(ctx)
+	stopWatch()
+	<-watched
+	if err != nil {
+		return 1, fmt.Errorf("fleet %s: %w", in.Name, err)
+	}
+	launcher.PrintFleet(os.Stdout, sum, ui, f.WorkflowID)
+	if len(sum.Failed) > 0 {
+		return 1, fmt.Errorf("%d of %d portal(s) failed", len(sum.Failed), sum.Total)
+	}
+	return 0, nil
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func uiBase(uiURL, namespace string) string {
+	if uiURL == "" {
+		return ""
+	}
+	return strings.TrimSuffix(uiURL, "/") + "/namespaces/" + url.PathEscape(namespace)
+}
+
+func keys(specs []dcrflow.PortalSpec) []string {
+	out := make([]string, len(specs))
+	for i, s := range specs {
+		out[i] = s.Key
+	}
+	return out
 }
 
 // report waits for the runs and prints their outcome; exit 1 when any failed.
-func report(ctx context.Context, runs []launcher.Run, namespace, uiURL string) (int, error) {
+func report(ctx context.Context, runs []launcher.Run, ui string) (int, error) {
 	outcomes := launcher.Wait(ctx, runs)
 	fmt.Println()
-	ui := ""
-	if uiURL != "" {
-		ui = strings.TrimSuffix(uiURL, "/") + "/namespaces/" + url.PathEscape(namespace)
-	}
 	launcher.Print(os.Stdout, outcomes, ui)
 	if n := launcher.Failed(outcomes); n > 0 {
 		return 1, fmt.Errorf("%d of %d portal(s) failed", n, len(outcomes))
@@ -119,7 +186,7 @@ func decideHeld(configPath, decision, portals string, wait bool, uiURL string) (
 	if !wait {
 		return 0, nil
 	}
-	return report(ctx, launcher.Attach(c, keys), cfg.Temporal.Namespace, uiURL)
+	return report(ctx, launcher.Attach(c, keys), uiBase(uiURL, cfg.Temporal.Namespace))
 }
 
 // dial reads the starter's configuration and connects to Temporal.

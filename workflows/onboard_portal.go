@@ -40,13 +40,22 @@ func OnboardPortal(ctx workflow.Context, spec dcrflow.PortalSpec) (*dcrflow.Onbo
 	}
 	err := o.run(ctx)
 	if err == nil {
+		o.show(ctx, dcrflow.OutcomeSucceeded)
 		return o.res, nil
 	}
 	o.res.Failure = &dcrflow.Failure{Step: o.step, Message: message(err)}
+	o.checks.set(o.step, stateFailed, o.res.Failure.Message)
 	done, failed, cerr := o.undo.compensate(ctx)
 	o.res.Compensated, o.res.CompensationErrors = done, failed
-	if temporal.IsCanceledError(err) {
+	o.markCompensated(len(failed) == 0)
+	switch {
+	case temporal.IsCanceledError(err):
+		o.show(ctx, dcrflow.OutcomeCanceled)
 		return nil, err // compensated above; the run ends as canceled
+	case len(failed) == 0:
+		o.show(ctx, dcrflow.OutcomeCompensated)
+	default:
+		o.show(ctx, dcrflow.OutcomeFailed)
 	}
 	msg := fmt.Sprintf("portal %s: step %s failed: %s", spec.Key, o.step, o.res.Failure.Message)
 	if cerr != nil {
@@ -61,6 +70,9 @@ type onboarding struct {
 	undo saga
 	step string
 	held *dcrflow.Failure
+
+	checks  *checklist
+	outcome string
 
 	// What earlier steps found, for later ones.
 	targets    activities.Targets
@@ -84,10 +96,18 @@ func (o *onboarding) run(ctx workflow.Context) error {
 	if o.spec.Validate {
 		steps = append(steps, step{StepValidate, o.validate})
 	}
+	names := make([]string, len(steps))
+	for i, st := range steps {
+		names[i] = st.name
+	}
+	o.checks = newChecklist(names)
 	for i := 0; i < len(steps); {
 		o.step = steps[i].name
+		o.checks.set(o.step, stateRunning, "")
+		o.show(ctx, dcrflow.OutcomeRunning)
 		err := steps[i].run(ctx)
 		if err == nil {
+			o.checks.set(o.step, stateDone, "")
 			i++
 			continue
 		}
@@ -105,16 +125,28 @@ func (o *onboarding) run(ctx workflow.Context) error {
 			return err
 		}
 	}
-	workflow.SetCurrentDetails(ctx, "Onboarded.")
 	return nil
+}
+
+// markCompensated marks the steps that ran as undone, once compensation is through.
+func (o *onboarding) markCompensated(clean bool) {
+	if !clean {
+		return
+	}
+	for _, n := range o.checks.names {
+		if o.checks.states[n] == stateDone {
+			o.checks.set(n, stateCompensated, "")
+		}
+	}
 }
 
 // hold shows the failure and waits for an operator's decision (or cancellation).
 func (o *onboarding) hold(ctx workflow.Context, cause error) (string, error) {
 	o.held = &dcrflow.Failure{Step: o.step, Message: message(cause)}
 	defer func() { o.held = nil }()
-	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Held** at step %s: %s\n\nSend the signal `%s` with \"%s\" (run the step again) or \"%s\" (undo and end).",
-		o.step, o.held.Message, dcrflow.SignalDecision, dcrflow.DecisionRetry, dcrflow.DecisionAbandon))
+	o.checks.set(o.step, stateHeld, fmt.Sprintf("%s. Send the signal `%s` with \"%s\" (run the step again) or \"%s\" (undo and end).",
+		o.held.Message, dcrflow.SignalDecision, dcrflow.DecisionRetry, dcrflow.DecisionAbandon))
+	o.show(ctx, dcrflow.OutcomeHeld)
 	workflow.GetLogger(ctx).Warn("onboarding held", "portal", o.spec.Key, "step", o.step, "error", o.held.Message)
 	ch := workflow.GetSignalChannel(ctx, dcrflow.SignalDecision)
 	for {
@@ -130,7 +162,8 @@ func (o *onboarding) hold(ctx workflow.Context, cause error) (string, error) {
 		switch decision = strings.ToLower(strings.TrimSpace(decision)); decision {
 		case dcrflow.DecisionRetry, dcrflow.DecisionAbandon:
 			workflow.GetLogger(ctx).Info("decision received", "portal", o.spec.Key, "decision", decision)
-			workflow.SetCurrentDetails(ctx, fmt.Sprintf("Decision %q for step %s.", decision, o.step))
+			o.checks.set(o.step, stateRunning, fmt.Sprintf("decision %q", decision))
+			o.show(ctx, dcrflow.OutcomeRunning)
 			return decision, nil
 		default:
 			workflow.GetLogger(ctx).Warn("ignored decision", "decision", decision)
@@ -139,11 +172,11 @@ func (o *onboarding) hold(ctx workflow.Context, cause error) (string, error) {
 }
 
 func (o *onboarding) progress() (dcrflow.Progress, error) {
-	return dcrflow.Progress{Portal: o.spec.Key, Step: o.step, Held: o.held, Resources: o.res.Resources}, nil
+	return dcrflow.Progress{Portal: o.spec.Key, Outcome: o.outcome, Step: o.step, Held: o.held, Resources: o.res.Resources}, nil
 }
 
 func (o *onboarding) resolve(ctx workflow.Context) error {
-	if err := workflow.ExecuteActivity(ctx, a.ResolveTargets, o.spec).Get(ctx, &o.targets); err != nil {
+	if err := workflow.ExecuteActivity(with(ctx, fmt.Sprintf("Resolve Okta server %s, portal %s and %d API(s)", o.spec.AuthServer, o.spec.Portal, len(o.spec.APIs))), a.ResolveTargets, o.spec).Get(ctx, &o.targets); err != nil {
 		return err
 	}
 	o.res.AuthServerID, o.res.Issuer, o.res.PortalID = o.targets.AuthServerID, o.targets.Issuer, o.targets.PortalID
@@ -155,11 +188,11 @@ func (o *onboarding) scopes(ctx workflow.Context) error {
 	t := o.targets
 	for _, sc := range o.spec.Scopes {
 		var r dcrflow.Resource
-		if err := workflow.ExecuteActivity(ctx, a.EnsureScope, activities.ScopeInput{AuthServerID: t.AuthServerID, Scope: sc, PortalKey: o.spec.Key}).Get(ctx, &r); err != nil {
+		if err := workflow.ExecuteActivity(with(ctx, "Ensure scope "+sc.Name+" on "+t.AuthServerID), a.EnsureScope, activities.ScopeInput{AuthServerID: t.AuthServerID, Scope: sc, PortalKey: o.spec.Key}).Get(ctx, &r); err != nil {
 			return err
 		}
 		o.record(r, plain(func(ctx workflow.Context) error {
-			return workflow.ExecuteActivity(ctx, a.DeleteScope, activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: r.ID, Name: r.Name}).Get(ctx, nil)
+			return workflow.ExecuteActivity(with(ctx, "Undo: delete scope "+r.Name), a.DeleteScope, activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: r.ID, Name: r.Name}).Get(ctx, nil)
 		}))
 		o.scopeNames = append(o.scopeNames, sc.Name)
 	}
@@ -169,13 +202,13 @@ func (o *onboarding) scopes(ctx workflow.Context) error {
 func (o *onboarding) claim(ctx workflow.Context) error {
 	t := o.targets
 	var claim dcrflow.Resource
-	if err := workflow.ExecuteActivity(ctx, a.EnsureClaim, activities.ClaimInput{AuthServerID: t.AuthServerID, Name: o.spec.ClaimName}).Get(ctx, &claim); err != nil {
+	if err := workflow.ExecuteActivity(with(ctx, "Ensure claim "+o.spec.ClaimName+" = app.clientId on "+t.AuthServerID), a.EnsureClaim, activities.ClaimInput{AuthServerID: t.AuthServerID, Name: o.spec.ClaimName}).Get(ctx, &claim); err != nil {
 		return err
 	}
 	o.record(claim, func(ctx workflow.Context) (string, error) {
 		in := activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: claim.ID, Name: claim.Name, Issuer: t.Issuer}
 		var r activities.UndoResult
-		err := workflow.ExecuteActivity(ctx, a.DeleteClaim, in).Get(ctx, &r)
+		err := workflow.ExecuteActivity(with(ctx, "Undo: delete claim "+claim.Name+" unless in use"), a.DeleteClaim, in).Get(ctx, &r)
 		return r.Reason, err
 	})
 	return nil
@@ -185,26 +218,26 @@ func (o *onboarding) provider(ctx workflow.Context) error {
 	var p dcrflow.Resource
 	in := activities.ProviderInput{Name: o.spec.DCRProvider, Issuer: o.targets.Issuer, TokenName: o.spec.DCRTokenName, PortalKey: o.spec.Key,
 		Labels: o.spec.Labels}
-	if err := workflow.ExecuteActivity(ctx, a.EnsureDCRProvider, in).Get(ctx, &p); err != nil {
+	if err := workflow.ExecuteActivity(with(ctx, "Ensure Konnect DCR provider "+in.Name), a.EnsureDCRProvider, in).Get(ctx, &p); err != nil {
 		return err
 	}
 	o.providerID = p.ID
 	o.record(p, plain(func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(ctx, a.DeleteDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
+		return workflow.ExecuteActivity(with(ctx, "Undo: delete DCR provider "+p.Name), a.DeleteDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
 	}))
-	return workflow.ExecuteActivity(ctx, a.VerifyDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
+	return workflow.ExecuteActivity(with(ctx, "Verify DCR provider "+p.Name+" against Okta"), a.VerifyDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
 }
 
 func (o *onboarding) strategy(ctx workflow.Context) error {
 	var s dcrflow.Resource
 	in := activities.StrategyInput{Strategy: o.spec.Strategy, Issuer: o.targets.Issuer, Scopes: o.scopeNames,
 		ClaimName: o.spec.ClaimName, ProviderID: o.providerID, PortalKey: o.spec.Key, Labels: o.spec.Labels}
-	if err := workflow.ExecuteActivity(ctx, a.EnsureAuthStrategy, in).Get(ctx, &s); err != nil {
+	if err := workflow.ExecuteActivity(with(ctx, "Ensure auth strategy "+in.Strategy.Name), a.EnsureAuthStrategy, in).Get(ctx, &s); err != nil {
 		return err
 	}
 	o.strategyID = s.ID
 	o.record(s, plain(func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(ctx, a.DeleteAuthStrategy, activities.KonnectResourceInput{ID: s.ID, Name: s.Name}).Get(ctx, nil)
+		return workflow.ExecuteActivity(with(ctx, "Undo: delete auth strategy "+s.Name), a.DeleteAuthStrategy, activities.KonnectResourceInput{ID: s.ID, Name: s.Name}).Get(ctx, nil)
 	}))
 	return nil
 }
@@ -215,7 +248,7 @@ func (o *onboarding) publish(ctx workflow.Context) error {
 		in := activities.PublishInput{APIID: api.ID, APIName: api.Spec.API, PortalID: t.PortalID, StrategyID: o.strategyID,
 			Visibility: api.Spec.Visibility, AutoApprove: api.Spec.AutoApprove}
 		var pub activities.PublishResult
-		if err := workflow.ExecuteActivity(ctx, a.PublishAPI, in).Get(ctx, &pub); err != nil {
+		if err := workflow.ExecuteActivity(with(ctx, "Publish "+api.Spec.API+" on portal "+o.spec.Portal), a.PublishAPI, in).Get(ctx, &pub); err != nil {
 			return err
 		}
 		if pub.Resource.Action == dcrflow.ActionUnchanged && o.has(pub.Resource) {
@@ -227,17 +260,22 @@ func (o *onboarding) publish(ctx workflow.Context) error {
 			continue
 		}
 		o.undo.add("restore publication "+api.Spec.API, plain(func(ctx workflow.Context) error {
-			return workflow.ExecuteActivity(ctx, a.RestorePublication, restore).Get(ctx, nil)
+			return workflow.ExecuteActivity(with(ctx, "Undo: restore publication of "+api.Spec.API), a.RestorePublication, restore).Get(ctx, nil)
 		}))
 	}
 	return nil
 }
 
 func (o *onboarding) validate(ctx workflow.Context) error {
+	// The claim is shared by the server's portals: one that failed may have undone it
+	// before this portal's strategy named it. Ensure it again (recorded if recreated).
+	if err := o.claim(ctx); err != nil {
+		return err
+	}
 	vctx := workflow.WithActivityOptions(ctx, validateOptions)
 	in := activities.ValidateInput{PortalKey: o.spec.Key, Issuer: o.targets.Issuer, Scopes: o.scopeNames, ClaimName: o.spec.ClaimName, TokenName: o.spec.DCRTokenName}
 	var v dcrflow.Validation
-	if err := workflow.ExecuteActivity(vctx, a.ValidateDCR, in).Get(ctx, &v); err != nil {
+	if err := workflow.ExecuteActivity(with(vctx, "Validate: DCR client, token, JWKS signature, claim and scopes"), a.ValidateDCR, in).Get(ctx, &v); err != nil {
 		return err
 	}
 	o.res.Validation = &v

@@ -6,4 +6,5 @@ import "go.temporal.io/sdk/worker"
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(OnboardPortal)
 	r.RegisterWorkflow(WorkerInfo)
+	r.RegisterWorkflow(OnboardFleet)
 }

@@ -12,7 +12,10 @@ import (
 
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/dcrflow/dcrflow"
 )
 
 // EnvBinary names the temporal CLI to use; `make test` sets it.
@@ -51,8 +54,14 @@ func Start(t testing.TB) *testsuite.DevServer {
 		ExistingPath:  binary(t),
 		ClientOptions: &client.Options{Namespace: "default", Logger: quiet},
 		LogLevel:      "error",
-		Stdout:        io.Discard,
-		Stderr:        io.Discard,
+		// dcrflow's custom search attributes, as a deployment registers them.
+		SearchAttributes: temporal.NewSearchAttributes(
+			temporal.NewSearchAttributeKeyKeyword(dcrflow.SearchAttrPortal).ValueSet(""),
+			temporal.NewSearchAttributeKeyKeyword(dcrflow.SearchAttrStep).ValueSet(""),
+			temporal.NewSearchAttributeKeyKeyword(dcrflow.SearchAttrOutcome).ValueSet(""),
+		),
+		Stdout: io.Discard,
+		Stderr: io.Discard,
 	})
 	if err != nil {
 		t.Fatalf("start Temporal dev server: %v", err)

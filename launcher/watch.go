@@ -1,0 +1,92 @@
+package launcher
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/dcrflow/dcrflow"
+)
+
+// Watch shows a fleet's progress until ctx ends: on a terminal one status block
+// redrawn in place (an overall bar and the running portals with their step), else a
+// plain line whenever the counts change.
+func Watch(ctx context.Context, c client.Client, name string, out io.Writer, tty bool, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	last, drawn := "", 0
+	for {
+		if p, err := FleetProgress(ctx, c, name); err == nil {
+			if tty {
+				block := render(ctx, c, p)
+				if drawn > 0 {
+					fmt.Fprintf(out, "\033[%dA\033[J", drawn) // back to the block's top, clear below
+				}
+				fmt.Fprint(out, block)
+				drawn = strings.Count(block, "\n")
+			} else if line := summaryLine(p); line != last {
+				fmt.Fprintln(out, line)
+				last = line
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func summaryLine(p dcrflow.FleetProgress) string {
+	done := p.Succeeded + len(p.Failed)
+	return fmt.Sprintf("fleet %s: %d/%d done (%d succeeded, %d failed), %d running, %d waiting",
+		p.Name, done, p.Total, p.Succeeded, len(p.Failed), len(p.Running), p.Pending)
+}
+
+// render draws the bar and one line per running portal with its step.
+func render(ctx context.Context, c client.Client, p dcrflow.FleetProgress) string {
+	var b strings.Builder
+	b.WriteString(bar(p.Succeeded+len(p.Failed), p.Total, 40) + " " + summaryLine(p) + "\n")
+	for _, portal := range p.Running {
+		step := "starting"
+		if pp, err := PortalProgress(ctx, c, portal); err == nil && pp.Step != "" {
+			step = pp.Step
+			if pp.Held != nil {
+				step = "HELD at " + pp.Held.Step + ": " + pp.Held.Message
+			}
+		}
+		fmt.Fprintf(&b, "  %-24s %s\n", portal, step)
+	}
+	return b.String()
+}
+
+func bar(done, total, width int) string {
+	if total <= 0 {
+		total = 1
+	}
+	n := done * width / total
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+// PrintFleet writes the final table of a fleet.
+func PrintFleet(w io.Writer, s dcrflow.FleetSummary, uiBase, fleetID string) {
+	fmt.Fprintf(w, "\nfleet: %d portal(s): %d succeeded, %d failed\n", s.Total, len(s.Succeeded), len(s.Failed))
+	for _, p := range s.Succeeded {
+		fmt.Fprintf(w, "  %-24s onboarded\n", p)
+	}
+	for _, f := range s.Failed {
+		undone := "undone"
+		if !f.Compensated {
+			undone = "NOT fully undone: " + strings.Join(f.Left, "; ")
+		}
+		fmt.Fprintf(w, "  %-24s FAILED at step %s: %s (%s)\n", f.Portal, f.Step, f.Message, undone)
+	}
+	if uiBase != "" {
+		fmt.Fprintf(w, "\nIn the Temporal UI: %s/workflows/%s\n  failed portals: %s/workflows?query=%s\n", uiBase, fleetID, uiBase,
+			"DcrflowOutcome%3D%22compensated%22+OR+DcrflowOutcome%3D%22failed%22")
+	}
+}
