@@ -34,6 +34,20 @@ start() { # start NAME CMD...: run in the background unless already running
   echo $! >"$RUN/$name.pid"
 }
 
+# register_search_attributes makes sure dcrflow's search attributes exist (a dev DB
+# kept from an older run may lack them); "already exists" is fine.
+register_search_attributes() {
+  local name out
+  for name in DcrflowPortal DcrflowStep DcrflowOutcome; do
+    for _ in $(seq 1 50); do
+      if out=$(bin/temporal operator search-attribute create --address "127.0.0.1:$TEMPORAL_PORT" --name "$name" --type Keyword 2>&1) \
+        || grep -qi "already" <<<"$out"; then continue 2; fi
+      sleep 0.2 # the namespace may not be ready yet
+    done
+    echo "could not register search attribute $name: $out" >&2; return 1
+  done
+}
+
 up() {
   mkdir -p "$RUN"
   for p in "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$TEMPORAL_UI_PORT" "$SANDBOX_OKTA_ADDR" "$SANDBOX_KONNECT_ADDR"; do
@@ -47,6 +61,7 @@ up() {
   start sandbox "$RUN/sandbox" -okta-addr "$SANDBOX_OKTA_ADDR" -konnect-addr "$SANDBOX_KONNECT_ADDR"
   wait_for temporal "port_open 127.0.0.1:$TEMPORAL_PORT"
   wait_for sandbox "port_open $SANDBOX_KONNECT_ADDR"
+  register_search_attributes
   stop_one worker # always the freshly built worker, never a stale one
   DCRFLOW_TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT" DCRFLOW_OKTA_ORG_URL="http://$SANDBOX_OKTA_ADDR" \
     DCRFLOW_KONNECT_BASE_URL="http://$SANDBOX_KONNECT_ADDR" start worker "$RUN/worker" -config examples/worker-sandbox.yaml
