@@ -41,6 +41,7 @@ type Worker struct {
 	Konnect   Konnect           `mapstructure:"konnect"`
 	DCRTokens map[string]string `mapstructure:"dcr_tokens"` // secret name → Okta DCR token
 	Codec     CodecServer       `mapstructure:"codec"`
+	Metrics   Metrics           `mapstructure:"metrics"`
 }
 
 // Starter is what the starter needs: how to reach Temporal and the payload keys; no
@@ -79,7 +80,7 @@ var (
 		"temporal.tls.enabled", "temporal.tls.ca_file", "temporal.tls.cert_file", "temporal.tls.key_file",
 		"temporal.tls.server_name", "temporal.tls.insecure_skip_verify", "codec.key_id"}
 	workerKeys = append(slices.Clone(starterKeys), "okta.org_url", "okta.token", "konnect.region", "konnect.base_url",
-		"konnect.token", "codec.listen", "codec.auth_token", "codec.cors_origin")
+		"konnect.token", "codec.listen", "codec.auth_token", "codec.cors_origin", "metrics.listen")
 )
 
 // LoadStarter reads and checks the Temporal and codec settings.
@@ -141,6 +142,9 @@ func LoadWorker(path string) (Worker, error) {
 	errs = append(errs, w.Temporal.load(src)...)
 	errs = append(errs, w.Codec.load(src)...)
 	errs = append(errs, w.check(src, unreadable)...)
+	if err := w.Metrics.check(); err != nil {
+		errs = append(errs, fmt.Errorf("config %s: %v", src, err))
+	}
 	if len(errs) > 0 {
 		return Worker{}, errors.Join(errs...)
 	}

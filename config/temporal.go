@@ -147,12 +147,23 @@ func (t Temporal) ClientOptions(logger tlog.Logger, pc *codec.Codec) (client.Opt
 	return o, nil
 }
 
+// ClientOption adjusts the client options Dial uses.
+type ClientOption func(*client.Options)
+
+// WithMetrics sets the client's metrics handler (nil: the SDK records nothing).
+func WithMetrics(h client.MetricsHandler) ClientOption {
+	return func(o *client.Options) { o.MetricsHandler = h }
+}
+
 // Dial connects to Temporal within DialTimeout and checks that the namespace exists.
 // Its errors are one line naming the address and the setting to fix.
-func (t Temporal) Dial(ctx context.Context, logger tlog.Logger, pc *codec.Codec) (client.Client, error) {
+func (t Temporal) Dial(ctx context.Context, logger tlog.Logger, pc *codec.Codec, extra ...ClientOption) (client.Client, error) {
 	opts, err := t.ClientOptions(logger, pc)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range extra {
+		o(&opts)
 	}
 	ctx, cancel := context.WithTimeout(ctx, DialTimeout)
 	defer cancel()

@@ -1,6 +1,6 @@
 // Command worker runs dcrflow's workflows and activities on a Temporal task queue.
 //
-//	worker [-config worker.yaml] [-codec-addr 127.0.0.1:8081]   (or DCRFLOW_* environment variables; see README)
+//	worker [-config worker.yaml] [-codec-addr 127.0.0.1:8081] [-metrics-addr 127.0.0.1:9090]   (or DCRFLOW_* environment variables; see README)
 package main
 
 import (
@@ -30,6 +30,7 @@ func run() error {
 	configPath := flag.String("config", "", "worker config file (YAML); DCRFLOW_* variables override it")
 	level := flag.String("log-level", "info", "debug, info, warn or error")
 	codecAddr := flag.String("codec-addr", "", "serve the payload codec endpoint for the Temporal UI on host:port (overrides codec.listen)")
+	metricsAddr := flag.String("metrics-addr", "", "serve Prometheus metrics on host:port at /metrics (overrides metrics.listen)")
 	flag.Parse()
 
 	cfg, err := config.LoadWorker(*configPath)
@@ -39,21 +40,30 @@ func run() error {
 	if *codecAddr != "" {
 		cfg.Codec.Listen = *codecAddr
 	}
+	if *metricsAddr != "" {
+		cfg.Metrics.Listen = *metricsAddr
+	}
 	log, err := logging.New(*level)
 	if err != nil {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	defer func() { _ = log.Sync() }()
 
-	oktaClient, err := okta.New(okta.Config{OrgURL: cfg.Okta.OrgURL, Token: cfg.Okta.Token})
+	// met is nil without metrics.listen: its observers and handler then record nothing.
+	met, err := cfg.Metrics.Serve(func(err error) { log.Sugar().Warnw("metrics", "error", err) })
+	if err != nil {
+		return err
+	}
+	defer func() { _ = met.Close() }()
+	oktaClient, err := okta.New(okta.Config{OrgURL: cfg.Okta.OrgURL, Token: cfg.Okta.Token, Observer: met.ObserveOkta})
 	if err != nil {
 		return fmt.Errorf("okta.org_url / okta.token: %w", err)
 	}
-	konnectClient, err := konnect.New(konnect.Config{Region: cfg.Konnect.Region, BaseURL: cfg.Konnect.BaseURL, Token: cfg.Konnect.Token})
+	konnectClient, err := konnect.New(konnect.Config{Region: cfg.Konnect.Region, BaseURL: cfg.Konnect.BaseURL, Token: cfg.Konnect.Token, Observer: met.ObserveKonnect})
 	if err != nil {
 		return fmt.Errorf("konnect.region / konnect.base_url / konnect.token: %w", err)
 	}
-	c, err := cfg.Temporal.Dial(context.Background(), logging.Temporal(log), cfg.Codec.PayloadCodec())
+	c, err := cfg.Temporal.Dial(context.Background(), logging.Temporal(log), cfg.Codec.PayloadCodec(), config.WithMetrics(met.Handler()))
 	if err != nil {
 		return err
 	}
@@ -75,7 +85,7 @@ func run() error {
 	w.RegisterActivity(&activities.Activities{Okta: oktaClient, Konnect: activities.KonnectFrom(konnectClient), DCRTokens: cfg.DCRTokens})
 	log.Sugar().Infow("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace,
 		"task_queue", cfg.Temporal.TaskQueue, "okta", cfg.Okta.OrgURL, "dcr_tokens", cfg.DCRTokenNames(),
-		"tls", cfg.Temporal.TLS.On() || cfg.Temporal.APIKey != "", "encryption_key_id", cfg.Codec.KeyID)
+		"tls", cfg.Temporal.TLS.On() || cfg.Temporal.APIKey != "", "encryption_key_id", cfg.Codec.KeyID, "metrics", met.URL())
 	// Run returns after SIGINT/SIGTERM once in-flight tasks are handed back.
 	if err := w.Run(worker.InterruptCh()); err != nil {
 		return err

@@ -40,7 +40,7 @@ func OnboardPortal(ctx workflow.Context, spec dcrflow.PortalSpec) (*dcrflow.Onbo
 	}
 	err := o.run(ctx)
 	if err == nil {
-		o.show(ctx, dcrflow.OutcomeSucceeded)
+		o.finish(ctx, dcrflow.OutcomeSucceeded)
 		return o.res, nil
 	}
 	o.res.Failure = &dcrflow.Failure{Step: o.step, Message: message(err)}
@@ -50,12 +50,12 @@ func OnboardPortal(ctx workflow.Context, spec dcrflow.PortalSpec) (*dcrflow.Onbo
 	o.markCompensated(len(failed) == 0)
 	switch {
 	case temporal.IsCanceledError(err):
-		o.show(ctx, dcrflow.OutcomeCanceled)
+		o.finish(ctx, dcrflow.OutcomeCanceled)
 		return nil, err // compensated above; the run ends as canceled
 	case len(failed) == 0:
-		o.show(ctx, dcrflow.OutcomeCompensated)
+		o.finish(ctx, dcrflow.OutcomeCompensated)
 	default:
-		o.show(ctx, dcrflow.OutcomeFailed)
+		o.finish(ctx, dcrflow.OutcomeFailed)
 	}
 	msg := fmt.Sprintf("portal %s: step %s failed: %s", spec.Key, o.step, o.res.Failure.Message)
 	if cerr != nil {

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/internal/metrics"
 )
 
 // Step states in the checklist shown as the workflow's current details.
@@ -74,6 +75,12 @@ func (o *onboarding) show(ctx workflow.Context, outcome string) {
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
 	}
+}
+
+// finish publishes the final outcome and counts it (dcrflow_portals_total).
+func (o *onboarding) finish(ctx workflow.Context, outcome string) {
+	o.show(ctx, outcome)
+	metrics.PortalOutcome(workflow.GetMetricsHandler(ctx), outcome)
 }
 
 // with gives one activity call a summary the UI shows beside it.

@@ -1,0 +1,295 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dcrflow/dcrflow/internal/devserver"
+	"github.com/dcrflow/dcrflow/sandbox/faults"
+	sbkonnect "github.com/dcrflow/dcrflow/sandbox/konnect"
+	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
+	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
+)
+
+// TestMetrics_WorkerServesSDKAndAPIMetrics runs the worker binary with -metrics-addr
+// and scrapes /metrics as Prometheus would: the SDK's own metrics, dcrflow's API call
+// counters for both systems after one portal, and the 429s and the waits they named
+// after one rate-limit fault in each system.
+func TestMetrics_WorkerServesSDKAndAPIMetrics(t *testing.T) {
+	dir := t.TempDir()
+	workerBin, starterBin := metricsBuild(t, dir, "./worker"), metricsBuild(t, dir, "./starter")
+	srv := devserver.Start(t)
+	sb := sandboxtest.Start(t)
+	temporalEnv := []string{"DCRFLOW_TEMPORAL_ADDRESS=" + srv.FrontendHostPort(), "DCRFLOW_TEMPORAL_TASK_QUEUE=metrics"}
+	secrets := []string{sbokta.DefaultManagementToken, sbokta.DefaultDCRToken, sbkonnect.DefaultToken}
+	addr := metricsFreeAddr(t)
+	url := "http://" + addr + "/metrics"
+
+	var workerOut metricsBuffer
+	w := exec.Command(workerBin, "-metrics-addr", addr)
+	w.Env = append(os.Environ(), append(temporalEnv,
+		"DCRFLOW_OKTA_ORG_URL="+sb.OktaURL, "DCRFLOW_OKTA_TOKEN="+secrets[0], "DCRFLOW_DCR_TOKEN_DEFAULT="+secrets[1],
+		"DCRFLOW_KONNECT_BASE_URL="+sb.KonnectURL, "DCRFLOW_KONNECT_TOKEN="+secrets[2])...)
+	w.Stdout, w.Stderr = &workerOut, &workerOut
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- w.Wait() }()
+	t.Cleanup(func() {
+		if w.ProcessState == nil {
+			_ = w.Process.Kill()
+			<-exited
+		}
+	})
+	metricsWaitFor(t, 30*time.Second, "the worker to start", func() bool { return strings.Contains(workerOut.String(), "Started Worker") })
+	if !strings.Contains(workerOut.String(), `"metrics":"`+url+`"`) {
+		t.Errorf("the worker's start line does not name %s:\n%s", url, workerOut.String())
+	}
+
+	starter := func(args ...string) (string, int) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // killed past it
+		defer cancel()
+		cmd := exec.CommandContext(ctx, starterBin, args...)
+		cmd.Dir = ".."
+		cmd.Env = append(os.Environ(), temporalEnv...)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) || ctx.Err() != nil {
+			t.Fatalf("starter %v: %v (%v)\n%s", args, err, ctx.Err(), out)
+		}
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	scrape := func() string {
+		t.Helper()
+		c := http.Client{Timeout: 5 * time.Second}
+		resp, err := c.Get(url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d\n%s", url, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+
+	// Up before any portal; no 429 yet.
+	text := scrape()
+	for _, sys := range []string{"okta", "konnect"} {
+		if v, ok := metricsValue(text, "dcrflow_rate_limited_total", map[string]string{"system": sys}); !ok || v != 0 {
+			t.Errorf("dcrflow_rate_limited_total{system=%q} before any call = %v (present %v), want 0", sys, v, ok)
+		}
+	}
+
+	out, code := starter("-f", "examples/portals.yaml", "-portal", "payments", "-wait")
+	if code != 0 || !strings.Contains(out, "onboarded") {
+		t.Fatalf("starter exit %d:\n%s", code, out)
+	}
+	// The SDK's metrics reach the registry at tally's next report (every second).
+	metricsWaitFor(t, 15*time.Second, "temporal_workflow_completed_total", func() bool {
+		v, _ := metricsValue(scrape(), "temporal_workflow_completed_total", map[string]string{"workflow_type": "OnboardPortal"})
+		return v >= 1
+	})
+	text = scrape()
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+	}{
+		{"temporal_workflow_completed_total", map[string]string{"workflow_type": "OnboardPortal", "task_queue": "metrics", "namespace": "default"}},
+		{"temporal_activity_execution_latency_seconds_count", map[string]string{"task_queue": "metrics"}},
+		{"temporal_request_total", nil},
+		{"dcrflow_api_requests_total", map[string]string{"system": "okta", "status": "200"}},
+		{"dcrflow_api_requests_total", map[string]string{"system": "okta", "status": "201"}},
+		{"dcrflow_api_requests_total", map[string]string{"system": "konnect", "status": "200"}},
+		{"dcrflow_api_requests_total", map[string]string{"system": "konnect", "status": "201", "operation": "create-dcr-provider"}},
+		{"dcrflow_api_request_duration_seconds_count", map[string]string{"system": "okta"}},
+		{"dcrflow_api_request_duration_seconds_count", map[string]string{"system": "konnect"}},
+	} {
+		if v, _ := metricsValue(text, c.name, c.labels); v <= 0 {
+			t.Errorf("%s%v = %v, want > 0", c.name, c.labels, v)
+		}
+	}
+	if v, _ := metricsValue(text, "dcrflow_portals_total", map[string]string{"outcome": "succeeded"}); v < 1 {
+		t.Errorf(`dcrflow_portals_total{outcome="succeeded"} = %v, want >= 1`, v)
+	}
+
+	// One 429 in each system; the portal still succeeds, after the wait each named.
+	ctx := context.Background()
+	oktaFault, err := sb.Control.AddFault(ctx, faults.Fault{Method: "GET", Path: "/api/v1/authorizationServers/**", Status: 429, RetryAfterSeconds: 1, Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	konnectFault, err := sb.Control.AddFault(ctx, faults.Fault{Method: "POST", Path: "/v2/dcr-providers", Status: 429, RetryAfterSeconds: 1, Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, code = starter("-f", "examples/portals.yaml", "-portal", "partners", "-wait")
+	if code != 0 || !strings.Contains(out, "onboarded") {
+		t.Fatalf("starter after the 429s: exit %d:\n%s", code, out)
+	}
+	list, err := sb.Control.Faults(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range list {
+		if (f.ID == oktaFault.ID || f.ID == konnectFault.ID) && f.Hits != 1 {
+			t.Fatalf("fault %s %s hit %d times, want 1: the test would prove nothing", f.Method, f.Path, f.Hits)
+		}
+	}
+	text = scrape()
+	for _, sys := range []string{"okta", "konnect"} {
+		if v, _ := metricsValue(text, "dcrflow_rate_limited_total", map[string]string{"system": sys}); v != 1 {
+			t.Errorf("dcrflow_rate_limited_total{system=%q} = %v, want 1", sys, v)
+		}
+		if v, _ := metricsValue(text, "dcrflow_api_requests_total", map[string]string{"system": sys, "status": "429"}); v != 1 {
+			t.Errorf("dcrflow_api_requests_total{system=%q,status=\"429\"} = %v, want 1", sys, v)
+		}
+		if v, _ := metricsValue(text, "dcrflow_rate_limit_wait_seconds_count", map[string]string{"system": sys}); v != 1 {
+			t.Errorf("dcrflow_rate_limit_wait_seconds_count{system=%q} = %v, want 1", sys, v)
+		}
+		if v, _ := metricsValue(text, "dcrflow_rate_limit_wait_seconds_sum", map[string]string{"system": sys}); v < 1 || v > 3 {
+			t.Errorf("dcrflow_rate_limit_wait_seconds_sum{system=%q} = %v, want the ~1 s the answer named", sys, v)
+		}
+	}
+	if v, _ := metricsValue(text, "dcrflow_api_requests_total", map[string]string{"system": "konnect", "status": "429", "operation": "create-dcr-provider"}); v != 1 {
+		t.Errorf("the Konnect 429 is not counted under its operation create-dcr-provider:\n%s", metricsGrep(text, "dcrflow_api_requests_total"))
+	}
+	for _, s := range append(secrets, sb.OktaURL, sb.KonnectURL) {
+		if strings.Contains(text, s) {
+			t.Fatalf("/metrics carries a token or a URL: %q", s)
+		}
+	}
+
+	// SIGTERM stops the worker and its metrics endpoint.
+	if err := w.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("worker exit after SIGTERM: %v\n%s", err, workerOut.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("worker did not stop within 20 s of SIGTERM")
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Error("the metrics endpoint still listens after the worker stopped")
+	}
+	if logs := workerOut.String(); strings.Contains(logs, `"msg":"metrics"`) {
+		t.Errorf("the metrics endpoint reported errors:\n%s", logs)
+	}
+}
+
+// metricsValue sums the samples of name (Prometheus text format) whose labels include
+// want; ok says whether any matched.
+func metricsValue(text, name string, want map[string]string) (sum float64, ok bool) {
+	for _, line := range strings.Split(text, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		series, raw := line[:i], line[i+1:]
+		n, labels, _ := strings.Cut(series, "{")
+		if n != name {
+			continue
+		}
+		have := map[string]string{}
+		for _, kv := range strings.Split(strings.TrimSuffix(labels, "}"), ",") {
+			if k, v, found := strings.Cut(kv, "="); found {
+				have[k] = strings.Trim(v, `"`)
+			}
+		}
+		match := true
+		for k, v := range want {
+			match = match && have[k] == v
+		}
+		f, err := strconv.ParseFloat(raw, 64)
+		if !match || err != nil {
+			continue
+		}
+		sum, ok = sum+f, true
+	}
+	return sum, ok
+}
+
+// metricsGrep is the lines of text about name, for failure messages.
+func metricsGrep(text, name string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, name) {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
+}
+
+// metricsFreeAddr is a loopback host:port nothing listens on right now.
+func metricsFreeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// metricsBuffer collects a process's output while the test reads it.
+type metricsBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *metricsBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *metricsBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func metricsBuild(t *testing.T, dir, pkg string) string {
+	t.Helper()
+	out := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = ".."
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+// metricsWaitFor polls cond every 100 ms for at most d.
+func metricsWaitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
