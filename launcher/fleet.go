@@ -53,7 +53,7 @@ func StartFleet(ctx context.Context, c client.Client, taskQueue string, in dcrfl
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		StaticSummary:            fmt.Sprintf("Onboard fleet **%s**: %d portal(s) to Okta DCR, %d at a time", in.Name, len(in.Portals), in.MaxConcurrent),
+		StaticSummary:            fmt.Sprintf("Onboard fleet %s: %d portal(s) to Okta DCR, %d at a time", in.Name, len(in.Portals), in.MaxConcurrent),
 	}, workflows.OnboardFleet, in)
 	if err != nil {
 		return Fleet{}, fmt.Errorf("start fleet %s: %w", in.Name, err)

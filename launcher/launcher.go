@@ -35,7 +35,7 @@ func Start(ctx context.Context, c client.Client, taskQueue string, specs []dcrfl
 			TaskQueue:                taskQueue,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-			StaticSummary:            fmt.Sprintf("Onboard portal **%s** to Okta DCR (server %s)", s.Portal, s.AuthServer),
+			StaticSummary:            fmt.Sprintf("Onboard portal %s to Okta DCR (server %s)", s.Portal, s.AuthServer),
 		}, workflows.OnboardPortal, s)
 		if err != nil {
 			return runs, fmt.Errorf("start portal %s: %w", s.Key, err)

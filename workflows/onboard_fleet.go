@@ -77,7 +77,7 @@ func (f *fleet) start(ctx workflow.Context, sel workflow.Selector, spec dcrflow.
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		// Canceling the fleet cancels its portals, which then undo their work.
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
-		StaticSummary:     fmt.Sprintf("Onboard portal **%s** to Okta DCR (server %s), fleet %s", spec.Portal, spec.AuthServer, f.in.Name),
+		StaticSummary:     fmt.Sprintf("Onboard portal %s to Okta DCR (server %s), fleet %s", spec.Portal, spec.AuthServer, f.in.Name),
 	})
 	f.running = append(f.running, spec.Key)
 	future := workflow.ExecuteChildWorkflow(cctx, OnboardPortal, spec)

@@ -53,9 +53,9 @@ func (c *checklist) markdown(portal, outcome string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s**: %s\n\n", portal, outcome)
 	for i, n := range c.names {
-		mark := map[string]string{statePending: "[ ]", stateRunning: "[~]", stateDone: "[x]", stateHeld: "[!]",
-			stateFailed: "[!]", stateCompensated: "[-]"}[c.states[n]]
-		fmt.Fprintf(&b, "- %s step %d of %d, %s: %s", mark, i+1, len(c.names), n, c.states[n])
+		// Words, not "[x]" or emoji: the UI draws no task-list boxes, and not every
+		// machine has an emoji font.
+		fmt.Fprintf(&b, "- step %d of %d, %s: **%s**", i+1, len(c.names), n, c.states[n])
 		if note := c.notes[n]; note != "" {
 			fmt.Fprintf(&b, " — %s", note)
 		}
