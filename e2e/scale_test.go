@@ -1,0 +1,225 @@
+package e2e
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/internal/devserver"
+	"github.com/dcrflow/dcrflow/launcher"
+	"github.com/dcrflow/dcrflow/onboarding"
+	"github.com/dcrflow/dcrflow/sandbox/faults"
+	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
+)
+
+// TestScale_TwoWorkersShareTheQueueAndOneIsKilled runs what `docker compose up --scale
+// worker=2` runs: two worker processes on one task queue. Six portals, every Okta and
+// Konnect call slowed so that they overlap, are onboarded; both workers take activities
+// (their identities in the histories); the worker holding one portal's DCR provider
+// creation (created, answer held back) is SIGKILLed, and the other finishes every
+// portal with exactly one of each resource.
+func TestScale_TwoWorkersShareTheQueueAndOneIsKilled(t *testing.T) {
+	t.Parallel()
+	bin := build(t, t.TempDir(), "./worker")
+	srv := devserver.Start(t)
+	sb := sandboxtest.Start(t)
+	ctx := context.Background()
+	c := srv.Client()
+	specs, err := onboarding.Load("../examples/portals.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(specs) < 6 {
+		t.Fatalf("examples/portals.yaml has %d portals, want 6", len(specs))
+	}
+	specs = specs[:6]
+	for i := range specs {
+		specs[i].Key = "scale-" + specs[i].Key
+	}
+	const taskQueue = "scale"
+
+	// The first provider creation happens but its answer is held (first match wins, so
+	// it goes first); every other management call is 250 ms late.
+	held := scaleFault(t, sb, faults.Fault{Method: "POST", Path: "/v2/dcr-providers", LatencyMS: 120_000, DelayResponse: true, Count: 1})
+	for _, p := range []string{"/api/v1/**", "/v2/**", "/v3/**"} {
+		scaleFault(t, sb, faults.Fault{Path: p, LatencyMS: 250})
+	}
+
+	workers := []*workerProc{startWorkerProc(t, bin, srv, sb, taskQueue), startWorkerProc(t, bin, srv, sb, taskQueue)}
+	ids := make([]string, len(workers))
+	for i, w := range workers {
+		ids[i] = scaleIdentity(t, w)
+	}
+	if ids[0] == ids[1] {
+		t.Fatalf("both workers call themselves %s: their work could not be told apart", ids[0])
+	}
+
+	runCtx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	defer cancel()
+	runs, err := launcher.Start(runCtx, c, taskQueue, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Both workers have completed activities before either is touched.
+	waitFor(t, 2*time.Minute, "both workers to complete activities", func() bool {
+		done := scaleCompletedBy(t, c, runs)
+		return done[ids[0]] > 0 && done[ids[1]] > 0
+	})
+	before := scaleCompletedBy(t, c, runs)
+	t.Logf("activities completed before the kill: %d by worker 1, %d by worker 2", before[ids[0]], before[ids[1]])
+
+	// The held creation: its portal, and the worker running that attempt.
+	waitFor(t, time.Minute, "the held provider creation", func() bool { return hitsOf(sb, held.ID) == 1 })
+	var mid state
+	waitFor(t, 10*time.Second, "the held provider to exist", func() bool {
+		return sb.Control.State(ctx, &mid) == nil && len(mid.Konnect.DCRProviders) > 0
+	})
+	heldPortal := mid.Konnect.DCRProviders[0].Labels["dcrflow-portal"]
+	ri := slices.IndexFunc(runs, func(r launcher.Run) bool { return r.Portal == heldPortal })
+	if ri < 0 {
+		t.Fatalf("the held provider %+v belongs to no run", mid.Konnect.DCRProviders[0])
+	}
+	victim := -1
+	var heldActivity string
+	waitFor(t, 10*time.Second, "the held attempt's worker", func() bool {
+		d, err := c.DescribeWorkflowExecution(ctx, runs[ri].WorkflowID, runs[ri].RunID)
+		if err != nil {
+			return false
+		}
+		for _, pa := range d.GetPendingActivities() {
+			if pa.GetActivityType().GetName() == "EnsureDCRProvider" && pa.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED {
+				victim, heldActivity = slices.Index(ids, pa.GetLastWorkerIdentity()), pa.GetActivityId()
+			}
+		}
+		return victim >= 0
+	})
+	survivor := 1 - victim
+	workers[victim].kill(t)
+	killedAt := time.Now()
+
+	outcomes, doneAt := waitEach(runCtx, runs)
+	last := slices.MaxFunc(doneAt, func(a, b time.Time) int { return a.Compare(b) })
+	t.Logf("worker %d SIGKILLed holding %s's provider creation; worker %d finished all %d portals %.1fs later",
+		victim+1, heldPortal, survivor+1, len(runs), last.Sub(killedAt).Seconds())
+	for _, o := range outcomes {
+		if !o.Succeeded {
+			t.Errorf("%s did not complete: %v", o.Portal, o.Err)
+		}
+	}
+
+	// The held step was taken over: its last attempt ran on the survivor, after a first
+	// one on the killed worker.
+	started := scaleStarted(t, c, runs[ri], heldActivity)
+	if started == nil || started.GetIdentity() != ids[survivor] || started.GetAttempt() < 2 {
+		t.Errorf("%s's provider step: last started %+v, want attempt >= 2 on the surviving worker %s", heldPortal, started, ids[survivor])
+	}
+	after := scaleCompletedBy(t, c, runs)
+	if after[ids[survivor]] <= before[ids[survivor]] {
+		t.Errorf("the surviving worker completed no activity after the kill (%d before, %d after)", before[ids[survivor]], after[ids[survivor]])
+	}
+	for id := range after {
+		if !slices.Contains(ids, id) {
+			t.Errorf("activities completed by %s, which is neither worker", id)
+		}
+	}
+	t.Logf("activities completed in all: %d by worker 1, %d by worker 2", after[ids[0]], after[ids[1]])
+
+	// Exactly one of each resource.
+	var st state
+	if err := sb.Control.State(ctx, &st); err != nil {
+		t.Fatal(err)
+	}
+	assertOnboarded(t, st, specs)
+	assertScopesOnce(t, st, specs)
+	if n := len(st.Konnect.DCRProviders); n != len(specs) {
+		t.Errorf("%d DCR providers, want %d", n, len(specs))
+	}
+	if n := len(st.Konnect.AuthStrategies); n != len(specs) {
+		t.Errorf("%d auth strategies, want %d", n, len(specs))
+	}
+	if len(st.Okta.Clients) != 0 {
+		t.Errorf("DCR clients left behind: %+v", st.Okta.Clients)
+	}
+	for _, o := range outcomes {
+		if o.Result == nil {
+			continue
+		}
+		for _, r := range o.Result.Resources {
+			if r.Kind == dcrflow.KindDCRProvider && o.Portal == heldPortal && r.Action != dcrflow.ActionCreated {
+				t.Errorf("%s: its provider, created by the killed worker's attempt, reported %s", o.Portal, r.Action)
+			}
+		}
+	}
+}
+
+func scaleFault(t *testing.T, sb *sandboxtest.Env, f faults.Fault) faults.Fault {
+	t.Helper()
+	added, err := sb.Control.AddFault(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return added
+}
+
+// scaleIdentity is the identity the worker gives Temporal, from its start log line.
+func scaleIdentity(t *testing.T, w *workerProc) string {
+	t.Helper()
+	m := regexp.MustCompile(`"WorkerID":"([^"]+)"`).FindStringSubmatch(w.out.String())
+	if m == nil {
+		t.Fatalf("the worker's log names no WorkerID:\n%s", w.out.String())
+	}
+	return m[1]
+}
+
+// scaleHistory is a run's events so far.
+func scaleHistory(t *testing.T, c client.Client, r launcher.Run) []*historypb.HistoryEvent {
+	t.Helper()
+	var events []*historypb.HistoryEvent
+	it := c.GetWorkflowHistory(context.Background(), r.WorkflowID, r.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatalf("history of %s: %v", r.WorkflowID, err)
+		}
+		events = append(events, e)
+	}
+	return events
+}
+
+// scaleCompletedBy counts completed activities per worker identity across the runs.
+func scaleCompletedBy(t *testing.T, c client.Client, runs []launcher.Run) map[string]int {
+	t.Helper()
+	n := map[string]int{}
+	for _, r := range runs {
+		for _, e := range scaleHistory(t, c, r) {
+			if a := e.GetActivityTaskCompletedEventAttributes(); a != nil {
+				n[a.GetIdentity()]++
+			}
+		}
+	}
+	return n
+}
+
+// scaleStarted is the recorded start (the last attempt's) of the activity with this id.
+func scaleStarted(t *testing.T, c client.Client, r launcher.Run, activityID string) *historypb.ActivityTaskStartedEventAttributes {
+	t.Helper()
+	events := scaleHistory(t, c, r)
+	scheduled := int64(-1)
+	for _, e := range events {
+		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityId() == activityID {
+			scheduled = e.GetEventId()
+		}
+		if a := e.GetActivityTaskStartedEventAttributes(); a != nil && a.GetScheduledEventId() == scheduled {
+			return a
+		}
+	}
+	return nil
+}
