@@ -3,6 +3,12 @@
 // no SDK, so every part can depend on it.
 package dcrflow
 
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+)
+
 // TaskQueue is the default Temporal task queue of the worker.
 const TaskQueue = "dcrflow"
 
@@ -181,7 +187,11 @@ type WorkerInfo struct {
 // FleetInput is a fleet's onboarding: many portals as child workflows.
 type FleetInput struct {
 	Name    string       `json:"name"`
-	Portals []PortalSpec `json:"portals"` // those not started yet
+	Portals []PortalSpec `json:"portals,omitempty"` // those not started yet
+	// Packed holds the portals instead, gzipped JSON (see PackPortals): a fleet of
+	// thousands stays far below Temporal's 2 MB payload limit (5,000 portals: 2.4 MB
+	// as JSON, about 1/20 of that packed).
+	Packed []byte `json:"packed,omitempty"`
 	// MaxConcurrent bounds the portals running at once (default 10).
 	MaxConcurrent int `json:"max_concurrent,omitempty"`
 	// ContinueAsNewAfter bounds the children one run starts before it continues as
@@ -219,3 +229,29 @@ type FleetProgress struct {
 
 // FleetWorkflowID is the stable id of a fleet's workflow.
 func FleetWorkflowID(name string) string { return "dcrflow-fleet-" + name }
+
+// PackPortals gzips specs for FleetInput.Packed.
+func PackPortals(specs []PortalSpec) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(specs); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// UnpackPortals reverses PackPortals.
+func UnpackPortals(packed []byte) ([]PortalSpec, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(packed))
+	if err != nil {
+		return nil, err
+	}
+	var specs []PortalSpec
+	if err := json.NewDecoder(zr).Decode(&specs); err != nil {
+		return nil, err
+	}
+	return specs, nil
+}

@@ -48,12 +48,20 @@ type Fleet struct {
 // StartFleet starts the fleet's workflow, or attaches to it while it runs.
 func StartFleet(ctx context.Context, c client.Client, taskQueue string, in dcrflow.FleetInput) (Fleet, error) {
 	id := dcrflow.FleetWorkflowID(in.Name)
+	portals := len(in.Portals)
+	if portals > 0 {
+		packed, err := dcrflow.PackPortals(in.Portals)
+		if err != nil {
+			return Fleet{}, fmt.Errorf("fleet %s: pack portals: %w", in.Name, err)
+		}
+		in.Portals, in.Packed = nil, packed
+	}
 	h, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       id,
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		StaticSummary:            fmt.Sprintf("Onboard fleet %s: %d portal(s) to Okta DCR, %d at a time", in.Name, len(in.Portals), in.MaxConcurrent),
+		StaticSummary:            fmt.Sprintf("Onboard fleet %s: %d portal(s) to Okta DCR, %d at a time", in.Name, portals, in.MaxConcurrent),
 	}, workflows.OnboardFleet, in)
 	if err != nil {
 		return Fleet{}, fmt.Errorf("start fleet %s: %w", in.Name, err)

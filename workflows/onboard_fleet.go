@@ -30,6 +30,13 @@ func OnboardFleet(ctx workflow.Context, in dcrflow.FleetInput) (dcrflow.FleetSum
 	if in.ContinueAsNewAfter <= 0 {
 		in.ContinueAsNewAfter = DefaultContinueAsNewAfter
 	}
+	if len(in.Packed) > 0 {
+		specs, err := dcrflow.UnpackPortals(in.Packed)
+		if err != nil {
+			return in.Summary, temporal.NewNonRetryableApplicationError("fleet input: "+err.Error(), dcrflow.ErrTypeInvalid, err)
+		}
+		in.Portals, in.Packed = append(specs, in.Portals...), nil
+	}
 	if in.Summary.Total == 0 {
 		in.Summary.Total = len(in.Portals)
 	}
@@ -58,7 +65,11 @@ func OnboardFleet(ctx workflow.Context, in dcrflow.FleetInput) (dcrflow.FleetSum
 	}
 	if next < len(in.Portals) {
 		rest := in
-		rest.Portals, rest.Summary = in.Portals[next:], f.sum
+		packed, err := dcrflow.PackPortals(in.Portals[next:])
+		if err != nil {
+			return f.sum, err
+		}
+		rest.Portals, rest.Packed, rest.Summary = nil, packed, f.sum
 		return f.sum, workflow.NewContinueAsNewError(ctx, OnboardFleet, rest)
 	}
 	return f.sum, nil

@@ -100,11 +100,60 @@ func TestOnboardFleet_BoundedConcurrencyContinueAsNewAndAnExactSummary(t *testin
 			}
 			return
 		}
-		if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &in); err != nil {
-			t.Fatal(err)
-		}
+		in = continued(t, can)
 		if len(in.Portals) != 11-4*runs || in.Summary.Total != 11 || len(in.Summary.Succeeded)+len(in.Summary.Failed) != 4*runs {
 			t.Fatalf("continued with %d portals and summary %+v", len(in.Portals), in.Summary)
 		}
+	}
+}
+
+// continued decodes a continue-as-new's input, unpacking the portals it carries.
+func continued(t *testing.T, can *workflow.ContinueAsNewError) dcrflow.FleetInput {
+	t.Helper()
+	var in dcrflow.FleetInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &in); err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Portals) > 0 || len(in.Packed) == 0 {
+		t.Fatalf("continue-as-new carried %d plain portals, packed %d bytes: want them packed", len(in.Portals), len(in.Packed))
+	}
+	specs, err := dcrflow.UnpackPortals(in.Packed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Portals, in.Packed = specs, nil
+	return in
+}
+
+// 5,000 portals: the packed input stays far below the 2 MB payload limit, and across
+// ten continue-as-new runs every portal is onboarded exactly once.
+func TestOnboardFleet_FiveThousandPortalsFitAndNoneIsLost(t *testing.T) {
+	var portals []dcrflow.PortalSpec
+	for i := range 5000 {
+		portals = append(portals, dcrflow.PortalSpec{Key: fmt.Sprintf("portal-%04d", i), Portal: "payments", AuthServer: "default",
+			Scopes: []dcrflow.ScopeSpec{{Name: fmt.Sprintf("p%04d:read", i)}}, ClaimName: "client_id", DCRProvider: fmt.Sprintf("dcrflow-portal-%04d", i),
+			DCRTokenName: "default", Strategy: dcrflow.StrategySpec{Name: fmt.Sprintf("dcrflow-portal-%04d", i), DisplayName: "Okta", AuthMethods: []string{"client_credentials", "bearer"}},
+			APIs: []dcrflow.APISpec{{API: "payments-api", Visibility: "public"}}, Validate: true, OnFailure: dcrflow.OnFailureCompensate})
+	}
+	packed, err := dcrflow.PackPortals(portals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(packed) > 256<<10 {
+		t.Fatalf("5,000 portals pack to %d bytes, want under Temporal's 256 KB warning", len(packed))
+	}
+	in := dcrflow.FleetInput{Name: "big", Packed: packed, MaxConcurrent: 50, ContinueAsNewAfter: 500}
+	for runs := 1; ; runs++ {
+		if runs > 11 {
+			t.Fatal("the fleet never finished")
+		}
+		sum, can, _ := runFleet(t, in, nil)
+		if can == nil {
+			if runs != 10 || sum.Total != 5000 || len(sum.Succeeded) != 5000 || len(slices.Compact(slices.Sorted(slices.Values(sum.Succeeded)))) != 5000 {
+				t.Fatalf("after %d runs: total %d, succeeded %d", runs, sum.Total, len(sum.Succeeded))
+			}
+			return
+		}
+		in = continued(t, can)
 	}
 }
