@@ -16,30 +16,6 @@ import (
 	"github.com/dcrflow/dcrflow/internal/devserver"
 )
 
-// badcfgBuild builds one of the binaries into dir (as binaries_test.go's build does).
-func badcfgBuild(t *testing.T, dir, pkg string) string {
-	t.Helper()
-	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = ".."
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return out
-}
-
-// badcfgFreeAddr is a loopback address nothing listens on.
-func badcfgFreeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // badcfgEnv is the test's environment without any DCRFLOW_ setting, so a case sees
 // only its own.
 func badcfgEnv() []string {
@@ -57,10 +33,10 @@ func badcfgEnv() []string {
 // dial to an unreachable Temporal bounded by config.DialTimeout.
 func TestBadConfig_OneClearLineAndANonZeroExit(t *testing.T) {
 	dir := t.TempDir()
-	bins := map[string]string{"worker": badcfgBuild(t, dir, "./worker"), "starter": badcfgBuild(t, dir, "./starter")}
+	bins := map[string]string{"worker": build(t, dir, "./worker"), "starter": build(t, dir, "./starter")}
 	srv := devserver.Start(t)
 	up := srv.FrontendHostPort()
-	down := badcfgFreeAddr(t)
+	down := freeAddr(t)
 
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

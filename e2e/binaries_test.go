@@ -1,67 +1,18 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
-
-	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/client"
 
 	"github.com/dcrflow/dcrflow/internal/devserver"
 	sbkonnect "github.com/dcrflow/dcrflow/sandbox/konnect"
 	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
 	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
 )
-
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func build(t *testing.T, dir, pkg string) string {
-	t.Helper()
-	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = ".."
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return out
-}
-
-// waitFor polls cond every 50 ms for at most d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 	dir := t.TempDir()
@@ -71,24 +22,8 @@ func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 	temporalEnv := []string{"DCRFLOW_TEMPORAL_ADDRESS=" + srv.FrontendHostPort(), "DCRFLOW_TEMPORAL_TASK_QUEUE=binaries"}
 	secrets := []string{sbokta.DefaultManagementToken, sbokta.DefaultDCRToken, sbkonnect.DefaultToken}
 
-	var workerOut syncBuffer
-	w := exec.Command(workerBin)
-	w.Env = append(os.Environ(), append(temporalEnv,
-		"DCRFLOW_OKTA_ORG_URL="+sb.OktaURL, "DCRFLOW_OKTA_TOKEN="+secrets[0], "DCRFLOW_DCR_TOKEN_DEFAULT="+secrets[1],
-		"DCRFLOW_KONNECT_BASE_URL="+sb.KonnectURL, "DCRFLOW_KONNECT_TOKEN="+secrets[2])...)
-	w.Stdout, w.Stderr = &workerOut, &workerOut
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- w.Wait() }()
-	t.Cleanup(func() {
-		if w.ProcessState == nil {
-			_ = w.Process.Kill()
-			<-exited
-		}
-	})
-	waitFor(t, 30*time.Second, "the worker to start", func() bool { return strings.Contains(workerOut.String(), "Started Worker") })
+	w := startWorkerProc(t, workerBin, srv, sb, "binaries")
+	workerOut := w.out
 
 	starter := func(args ...string) (string, int) {
 		cmd := exec.Command(starterBin, args...)
@@ -108,7 +43,8 @@ func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 	}
 
 	// A broken file is refused with its line and field before anything starts.
-	before := countWorkflows(t, srv.Client())
+	const onboardedHere = "TaskQueue = 'binaries' AND WorkflowType = 'OnboardPortal'"
+	before := countWorkflows(t, srv.Client(), onboardedHere)
 	if before < 2 {
 		t.Fatalf("the count sees %d workflows after two started: it would prove nothing", before)
 	}
@@ -118,7 +54,7 @@ func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 	if code != 2 || !strings.Contains(out, "bad.yaml:3") || !strings.Contains(out, "scopes") {
 		t.Fatalf("broken file: exit %d:\n%s", code, out)
 	}
-	if after := countWorkflows(t, srv.Client()); after != before {
+	if after := countWorkflows(t, srv.Client(), onboardedHere); after != before {
 		t.Fatalf("a broken file started %d workflow(s)", after-before)
 	}
 
@@ -129,7 +65,7 @@ func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 	if code != 2 || !strings.Contains(out, `no DCR token named "partners"`) || !strings.Contains(out, "DCRFLOW_DCR_TOKEN_PARTNERS") {
 		t.Fatalf("unknown DCR token: exit %d:\n%s", code, out)
 	}
-	if after := countWorkflows(t, srv.Client()); after != before {
+	if after := countWorkflows(t, srv.Client(), onboardedHere); after != before {
 		t.Fatalf("an unknown DCR token started %d workflow(s)", after-before)
 	}
 
@@ -142,17 +78,7 @@ func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 	}
 
 	// SIGTERM stops the worker cleanly.
-	if err := w.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("worker exit after SIGTERM: %v\n%s", err, workerOut.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("worker did not stop within 20 s of SIGTERM")
-	}
+	w.terminate(t)
 	logs := workerOut.String()
 	if !strings.Contains(logs, `"msg":"worker stopped"`) {
 		t.Errorf("worker log lacks a clean stop:\n%s", logs)
@@ -162,13 +88,4 @@ func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 			t.Fatal("a token appears in the worker's or starter's output")
 		}
 	}
-}
-
-func countWorkflows(t *testing.T, c client.Client) int64 {
-	t.Helper()
-	resp, err := c.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: "TaskQueue = 'binaries' AND WorkflowType = 'OnboardPortal'"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.GetCount()
 }

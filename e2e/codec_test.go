@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,19 +17,13 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	failurepb "go.temporal.io/api/failure/v1"
-	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	tlog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/dcrflow/dcrflow"
-	"github.com/dcrflow/dcrflow/activities"
-	"github.com/dcrflow/dcrflow/clients/konnect"
-	"github.com/dcrflow/dcrflow/clients/okta"
 	"github.com/dcrflow/dcrflow/codec"
 	"github.com/dcrflow/dcrflow/config"
 	"github.com/dcrflow/dcrflow/internal/devserver"
@@ -38,7 +31,6 @@ import (
 	sbkonnect "github.com/dcrflow/dcrflow/sandbox/konnect"
 	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
 	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
-	"github.com/dcrflow/dcrflow/workflows"
 )
 
 // codecPortal is the examples' payments portal; codecBrokenPortal fails at resolve on
@@ -77,10 +69,6 @@ func codecKeys(t *testing.T, ids ...string) map[string][]byte {
 	return keys
 }
 
-func quietTemporalLogger() tlog.Logger {
-	return tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-}
-
 // The worker and the launcher (the starter's engine) on a client with the codec: one
 // portal onboards, one fails. Read without the codec, every payload of both histories
 // is encrypted with the current key and no scope, API or error text is readable; read
@@ -103,23 +91,8 @@ func TestCodec_HistoryIsEncryptedAndTheEndpointDecodesIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	oc, err := okta.New(okta.Config{OrgURL: sb.OktaURL, Token: sbokta.DefaultManagementToken, HTTPClient: sb.HTTPClient})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc, err := konnect.New(konnect.Config{BaseURL: sb.KonnectURL, Token: sbkonnect.DefaultToken, HTTPClient: sb.HTTPClient})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := worker.New(c, tq, worker.Options{})
-	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{Okta: oc, Konnect: activities.KonnectFrom(kc),
-		DCRTokens: map[string]string{"default": sbokta.DefaultDCRToken}})
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
+	t.Cleanup(c.Close)        // after the worker's stop
+	startWorker(t, c, sb, tq) // stops at the end of the test
 
 	runs, err := launcher.Start(ctx, c, tq, []dcrflow.PortalSpec{codecPortal(), codecBrokenPortal()})
 	if err != nil {
@@ -139,7 +112,7 @@ func TestCodec_HistoryIsEncryptedAndTheEndpointDecodesIt(t *testing.T) {
 	plain := srv.Client()
 	var started *commonpb.Payload
 	for _, r := range runs {
-		events := codecHistory(t, ctx, plain, r.WorkflowID, r.RunID)
+		events := history(t, ctx, plain, r.WorkflowID, r.RunID)
 		n := 0
 		for _, e := range events {
 			raw, err := proto.Marshal(e)
@@ -199,24 +172,9 @@ func TestCodec_HistoryIsEncryptedAndTheEndpointDecodesIt(t *testing.T) {
 	codecCheckEndpoint(t, ep.URL(), "ui-t0ken", started, "payments:read")
 }
 
-// codecHistory is a run's whole history.
-func codecHistory(t *testing.T, ctx context.Context, c client.Client, id, runID string) []*historypb.HistoryEvent {
-	t.Helper()
-	var events []*historypb.HistoryEvent
-	it := c.GetWorkflowHistory(ctx, id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		events = append(events, e)
-	}
-	return events
-}
-
 func codecResult(t *testing.T, ctx context.Context, c client.Client, r launcher.Run) *commonpb.Payload {
 	t.Helper()
-	for _, e := range codecHistory(t, ctx, c, r.WorkflowID, r.RunID) {
+	for _, e := range history(t, ctx, c, r.WorkflowID, r.RunID) {
 		if a := e.GetWorkflowExecutionCompletedEventAttributes(); a != nil {
 			return a.GetResult().GetPayloads()[0]
 		}
@@ -312,7 +270,7 @@ func codecCheckEndpoint(t *testing.T, base, token string, p *commonpb.Payload, w
 // history is encrypted with k2 and the worker's endpoint decodes it.
 func TestCodec_BinariesEncryptAndServeTheEndpoint(t *testing.T) {
 	dir := t.TempDir()
-	workerBin, starterBin := badcfgBuild(t, dir, "./worker"), badcfgBuild(t, dir, "./starter")
+	workerBin, starterBin := build(t, dir, "./worker"), build(t, dir, "./starter")
 	srv := devserver.Start(t)
 	sb := sandboxtest.Start(t)
 	keys := codecKeys(t, "k1", "k2")
@@ -322,7 +280,7 @@ func TestCodec_BinariesEncryptAndServeTheEndpoint(t *testing.T) {
 	}
 	shared := []string{"DCRFLOW_TEMPORAL_ADDRESS=" + srv.FrontendHostPort(), "DCRFLOW_TEMPORAL_TASK_QUEUE=codec-binaries",
 		"DCRFLOW_CODEC_KEY_ID=k2", "DCRFLOW_CODEC_KEY_K1_FILE=" + keyFile, "DCRFLOW_CODEC_KEY_K2=" + base64.StdEncoding.EncodeToString(keys["k2"])}
-	addr := badcfgFreeAddr(t)
+	addr := freeAddr(t)
 
 	var out syncBuffer
 	w := exec.Command(workerBin, "-codec-addr", addr)
@@ -365,7 +323,7 @@ func TestCodec_BinariesEncryptAndServeTheEndpoint(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	events := codecHistory(t, ctx, srv.Client(), dcrflow.OnboardWorkflowID("payments"), "")
+	events := history(t, ctx, srv.Client(), dcrflow.OnboardWorkflowID("payments"), "")
 	input := events[0].GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()[0]
 	if id := string(input.GetMetadata()[codec.MetadataKeyID]); id != "k2" || bytes.Contains(input.GetData(), []byte("payments:read")) {
 		t.Fatalf("the starter's input: key id %q, readable=%v", id, bytes.Contains(input.GetData(), []byte("payments:read")))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,8 +12,6 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -24,8 +21,6 @@ import (
 	"github.com/dcrflow/dcrflow/onboarding"
 	"github.com/dcrflow/dcrflow/sandbox"
 	"github.com/dcrflow/dcrflow/sandbox/faults"
-	sbkonnect "github.com/dcrflow/dcrflow/sandbox/konnect"
-	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
 	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
 	"github.com/dcrflow/dcrflow/workflows"
 )
@@ -52,45 +47,6 @@ func TestCrash(t *testing.T) {
 			t.Parallel()
 			c.run(t, srv)
 		})
-	}
-}
-
-// workerProc is a worker binary running against a dev server and a sandbox.
-type workerProc struct {
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	exited chan error
-}
-
-func startWorkerProc(t *testing.T, bin string, srv *testsuite.DevServer, sb *sandboxtest.Env, taskQueue string) *workerProc {
-	t.Helper()
-	p := &workerProc{cmd: exec.Command(bin), out: &syncBuffer{}, exited: make(chan error, 1)}
-	p.cmd.Env = append(os.Environ(),
-		"DCRFLOW_TEMPORAL_ADDRESS="+srv.FrontendHostPort(), "DCRFLOW_TEMPORAL_TASK_QUEUE="+taskQueue,
-		"DCRFLOW_OKTA_ORG_URL="+sb.OktaURL, "DCRFLOW_OKTA_TOKEN="+sbokta.DefaultManagementToken,
-		"DCRFLOW_DCR_TOKEN_DEFAULT="+sbokta.DefaultDCRToken,
-		"DCRFLOW_KONNECT_BASE_URL="+sb.KonnectURL, "DCRFLOW_KONNECT_TOKEN="+sbkonnect.DefaultToken)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.exited <- p.cmd.Wait() }()
-	t.Cleanup(func() { p.kill(t) })
-	waitFor(t, 30*time.Second, "the worker to start", func() bool { return strings.Contains(p.out.String(), "Started Worker") })
-	return p
-}
-
-// kill SIGKILLs the worker (if it still runs) and reaps it.
-func (p *workerProc) kill(t *testing.T) {
-	t.Helper()
-	if p.cmd.ProcessState != nil {
-		return
-	}
-	_ = p.cmd.Process.Kill()
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		t.Errorf("worker %d did not exit within 10 s of SIGKILL", p.cmd.Process.Pid)
 	}
 }
 
@@ -162,26 +118,7 @@ func testWorkerSIGKILL(t *testing.T, srv *testsuite.DevServer) {
 	if err := sb.Control.State(ctx, &st); err != nil {
 		t.Fatal(err)
 	}
-	assertOnboarded(t, st, specs)
-	assertScopesOnce(t, st, specs)
-	if n := len(st.Konnect.DCRProviders); n != len(specs) {
-		t.Errorf("%d DCR providers, want %d", n, len(specs))
-	}
-	if n := len(st.Konnect.AuthStrategies); n != len(specs) {
-		t.Errorf("%d auth strategies, want %d", n, len(specs))
-	}
-	if len(st.Okta.Clients) != 0 {
-		t.Errorf("DCR clients left behind: %+v", st.Okta.Clients)
-	}
-}
-
-func hitsOf(sb *sandboxtest.Env, id string) int {
-	for _, f := range sb.Sandbox.Faults.List() {
-		if f.ID == id {
-			return f.Hits
-		}
-	}
-	return -1
+	assertOneOfEach(t, st, specs)
 }
 
 // waitEach waits for every run and notes when each ended.
@@ -217,19 +154,36 @@ func assertScopesOnce(t *testing.T, st state, specs []dcrflow.PortalSpec) {
 	}
 }
 
+// assertOneOfEach checks that every portal is onboarded with exactly one of each of
+// its resources and no DCR client left behind.
+func assertOneOfEach(t *testing.T, st state, specs []dcrflow.PortalSpec) {
+	t.Helper()
+	assertOnboarded(t, st, specs)
+	assertScopesOnce(t, st, specs)
+	if n := len(st.Konnect.DCRProviders); n != len(specs) {
+		t.Errorf("%d DCR providers, want %d", n, len(specs))
+	}
+	if n := len(st.Konnect.AuthStrategies); n != len(specs) {
+		t.Errorf("%d auth strategies, want %d", n, len(specs))
+	}
+	if len(st.Okta.Clients) != 0 {
+		t.Errorf("DCR clients left behind: %+v", st.Okta.Clients)
+	}
+}
+
 // A permanent fault at publish, then 503s on the first three strategy deletions of the
 // undo: the undo retries through them, completes, and leaves the orgs as they were.
 func testFaultDuringCompensation(t *testing.T, srv *testsuite.DevServer) {
 	r := startRig(t, srv)
 	spec := faultSpec("crash-undo-fault")
 	before := r.state(t)
-	r.addFault(t, faults.Fault{Method: "PUT", Path: "/v3/apis/*/publications/*", Status: 403})
-	undoFault := r.addFault(t, faults.Fault{Method: "DELETE", Path: "/v2/application-auth-strategies/*", Status: 503, Count: 3})
+	addFault(t, r.sb, faults.Fault{Method: "PUT", Path: "/v3/apis/*/publications/*", Status: 403})
+	undoFault := addFault(t, r.sb, faults.Fault{Method: "DELETE", Path: "/v2/application-auth-strategies/*", Status: 503, Count: 3})
 
 	started := time.Now()
 	o := r.onboard(t, []dcrflow.PortalSpec{spec})[0]
 	assertFailedAndUndone(t, r, o, workflows.StepPublish, before)
-	if hits := r.hits(undoFault.ID); hits != 3 {
+	if hits := hitsOf(r.sb, undoFault.ID); hits != 3 {
 		t.Errorf("the undo's fault hit %d times, want 3", hits)
 	}
 	if o.Result != nil && !slices.ContainsFunc(o.Result.Compensated, func(s string) bool { return strings.Contains(s, "auth_strategy") }) {
@@ -257,14 +211,14 @@ func cancelMidRun(t *testing.T, srv *testsuite.DevServer, key string, hold fault
 	ctx := context.Background()
 	spec := faultSpec(key)
 	before := r.state(t)
-	hold = r.addFault(t, hold)
+	hold = addFault(t, r.sb, hold)
 	runCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	runs, err := launcher.Start(runCtx, r.temporal, r.taskQueue, []dcrflow.PortalSpec{spec})
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Minute, "the run to reach the held call", func() bool { return r.hits(hold.ID) == 1 })
+	waitFor(t, time.Minute, "the run to reach the held call", func() bool { return hitsOf(r.sb, hold.ID) == 1 })
 	if hold.DelayResponse {
 		// The side effect has happened: the strategy exists, its answer is held.
 		waitFor(t, 10*time.Second, "the strategy to be created", func() bool { return len(strategies(r.state(t), spec.Strategy.Name)) == 1 })
@@ -330,7 +284,7 @@ portals:
 		t.Fatal(err)
 	}
 	// Slow the first step so both starts surely find the runs going.
-	r.addFault(t, faults.Fault{Method: "GET", Path: "/api/v1/authorizationServers/*", LatencyMS: 2000, Count: 2})
+	addFault(t, r.sb, faults.Fault{Method: "GET", Path: "/api/v1/authorizationServers/*", LatencyMS: 2000, Count: 2})
 
 	runCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
@@ -378,9 +332,9 @@ portals:
 	for _, run := range runs[0] {
 		completed := fmt.Sprintf("WorkflowId = '%s' AND ExecutionStatus = 'Completed'", run.WorkflowID)
 		waitFor(t, 30*time.Second, "visibility to list "+run.WorkflowID+" as completed", func() bool {
-			return countRuns(t, r.temporal, completed) >= 1
+			return countWorkflows(t, r.temporal, completed) >= 1
 		})
-		if n := countRuns(t, r.temporal, fmt.Sprintf("WorkflowId = '%s'", run.WorkflowID)); n != 1 {
+		if n := countWorkflows(t, r.temporal, fmt.Sprintf("WorkflowId = '%s'", run.WorkflowID)); n != 1 {
 			t.Errorf("%s: %d runs, want 1", run.WorkflowID, n)
 		}
 	}
@@ -390,13 +344,4 @@ portals:
 	}
 	assertOnboarded(t, st, specs)
 	assertScopesOnce(t, st, specs)
-}
-
-func countRuns(t *testing.T, c client.Client, query string) int64 {
-	t.Helper()
-	resp, err := c.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: query})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.GetCount()
 }

@@ -12,10 +12,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/dcrflow/dcrflow"
-	"github.com/dcrflow/dcrflow/activities"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
 	"github.com/dcrflow/dcrflow/internal/devserver"
@@ -169,9 +167,9 @@ func runFaultRow(t *testing.T, srv *testsuite.DevServer, st faultStep, kind stri
 	// fault added while it is.
 	var hold faults.Fault
 	if st.step == workflows.StepValidate {
-		hold = r.addFault(t, faults.Fault{Method: "PUT", Path: "/v3/apis/*/publications/*", LatencyMS: 2000, Count: 1})
+		hold = addFault(t, r.sb, faults.Fault{Method: "PUT", Path: "/v3/apis/*/publications/*", LatencyMS: 2000, Count: 1})
 	} else {
-		f = r.addFault(t, f)
+		f = addFault(t, r.sb, f)
 	}
 
 	runCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
@@ -181,12 +179,12 @@ func runFaultRow(t *testing.T, srv *testsuite.DevServer, st faultStep, kind stri
 		t.Fatal(err)
 	}
 	if hold.ID != "" {
-		waitFor(t, time.Minute, "the run to reach publish", func() bool { return r.hits(hold.ID) == 1 })
-		f = r.addFault(t, f)
+		waitFor(t, time.Minute, "the run to reach publish", func() bool { return hitsOf(r.sb, hold.ID) == 1 })
+		f = addFault(t, r.sb, f)
 	}
 	o := launcher.Wait(runCtx, runs)[0]
 
-	hits := r.hits(f.ID)
+	hits := hitsOf(r.sb, f.ID)
 	switch {
 	case kind == kindPermanent && hits < 1:
 		t.Errorf("the permanent fault on %s %s was never hit: the row proves nothing", f.Method, f.Path)
@@ -220,23 +218,8 @@ type rig struct {
 func startRig(t *testing.T, srv *testsuite.DevServer) *rig {
 	t.Helper()
 	sb := sandboxtest.Start(t)
-	oc, err := okta.New(okta.Config{OrgURL: sb.OktaURL, Token: sbokta.DefaultManagementToken, HTTPClient: sb.HTTPClient})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc, err := konnect.New(konnect.Config{BaseURL: sb.KonnectURL, Token: sbkonnect.DefaultToken, HTTPClient: sb.HTTPClient})
-	if err != nil {
-		t.Fatal(err)
-	}
 	tq := "e2e-" + strings.ReplaceAll(t.Name(), "/", "-")
-	w := worker.New(srv.Client(), tq, worker.Options{})
-	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{Okta: oc, Konnect: activities.KonnectFrom(kc),
-		DCRTokens: map[string]string{"default": sbokta.DefaultDCRToken}})
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
+	oc, kc := startWorker(t, srv.Client(), sb, tq)
 	return &rig{stack: &stack{sb: sb, temporal: srv.Client(), taskQueue: tq}, okta: oc, konnect: kc}
 }
 
@@ -261,26 +244,6 @@ func (r *rig) preexisting(t *testing.T) {
 		AuthStrategyIDs: []string{theirs.ID}, Visibility: konnect.VisibilityPrivate, AutoApproveRegistrations: true}); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func (r *rig) addFault(t *testing.T, f faults.Fault) faults.Fault {
-	t.Helper()
-	added, err := r.sb.Control.AddFault(context.Background(), f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return added
-}
-
-// hits is how many calls the fault has affected so far: the sandbox counts a call
-// when it receives it, the request log only once it is answered.
-func (r *rig) hits(id string) int {
-	for _, f := range r.sb.Sandbox.Faults.List() {
-		if f.ID == id {
-			return f.Hits
-		}
-	}
-	return -1
 }
 
 // assertFailedAndUndone checks a permanent failure: the portal failed at step with
@@ -374,18 +337,7 @@ func jsonOf(v any) string {
 func assertExactlyOnce(t *testing.T, before, after state, spec dcrflow.PortalSpec) {
 	t.Helper()
 	assertOnboarded(t, after, []dcrflow.PortalSpec{spec})
-	srv := server(after, spec.AuthServer)
-	for _, sc := range spec.Scopes {
-		n := 0
-		for _, s := range srv.Scopes {
-			if s.Name == sc.Name {
-				n++
-			}
-		}
-		if n != 1 {
-			t.Errorf("%d scopes named %s, want 1", n, sc.Name)
-		}
-	}
+	assertScopesOnce(t, after, []dcrflow.PortalSpec{spec})
 	got, was := count(after), count(before)
 	want := map[string]int{"scopes": was["scopes"] + len(spec.Scopes), "claims": was["claims"] + 1, "providers": was["providers"] + 1,
 		"strategies": was["strategies"] + 1, "publications": was["publications"] + len(spec.APIs), "clients": was["clients"]}

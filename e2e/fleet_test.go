@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/api/workflowservice/v1"
-
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/launcher"
@@ -121,27 +119,18 @@ func TestFleet_FiftyPortalsSomeFailing(t *testing.T) {
 	assertOnboarded(t, after, specs[:40])
 
 	// Continue-as-new: 50 portals, 20 per run.
-	if n := runs(t, s, "WorkflowId = 'dcrflow-fleet-fifty'"); n != 3 {
+	if n := countWorkflows(t, s.temporal, "WorkflowId = 'dcrflow-fleet-fifty'"); n != 3 {
 		t.Errorf("fleet runs = %d, want 3", n)
 	}
 	// Search attributes: one filter finds each outcome (visibility catches up quickly).
 	waitFor(t, 30*time.Second, "visibility to show the outcomes", func() bool {
-		return runs(t, s, "WorkflowType = 'OnboardPortal' AND DcrflowOutcome = 'succeeded'") == 40 &&
-			runs(t, s, "WorkflowType = 'OnboardPortal' AND DcrflowOutcome = 'compensated'") == 10
+		return countWorkflows(t, s.temporal, "WorkflowType = 'OnboardPortal' AND DcrflowOutcome = 'succeeded'") == 40 &&
+			countWorkflows(t, s.temporal, "WorkflowType = 'OnboardPortal' AND DcrflowOutcome = 'compensated'") == 10
 	})
-	if n := runs(t, s, "DcrflowPortal = 'taken-3' AND DcrflowStep = 'auth_strategy'"); n != 1 {
+	if n := countWorkflows(t, s.temporal, "DcrflowPortal = 'taken-3' AND DcrflowStep = 'auth_strategy'"); n != 1 {
 		t.Errorf("portal/step filter found %d runs, want 1", n)
 	}
 	if p, err := launcher.PortalProgress(ctx, s.temporal, "ok-07"); err != nil || p.Outcome != dcrflow.OutcomeSucceeded || p.Step != "validate" {
 		t.Errorf("progress of a finished portal: %+v %v", p, err)
 	}
-}
-
-func runs(t *testing.T, s *stack, query string) int64 {
-	t.Helper()
-	resp, err := s.temporal.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: query})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.GetCount()
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,11 +8,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,32 +26,16 @@ import (
 // after one rate-limit fault in each system.
 func TestMetrics_WorkerServesSDKAndAPIMetrics(t *testing.T) {
 	dir := t.TempDir()
-	workerBin, starterBin := metricsBuild(t, dir, "./worker"), metricsBuild(t, dir, "./starter")
+	workerBin, starterBin := build(t, dir, "./worker"), build(t, dir, "./starter")
 	srv := devserver.Start(t)
 	sb := sandboxtest.Start(t)
 	temporalEnv := []string{"DCRFLOW_TEMPORAL_ADDRESS=" + srv.FrontendHostPort(), "DCRFLOW_TEMPORAL_TASK_QUEUE=metrics"}
 	secrets := []string{sbokta.DefaultManagementToken, sbokta.DefaultDCRToken, sbkonnect.DefaultToken}
-	addr := metricsFreeAddr(t)
+	addr := freeAddr(t)
 	url := "http://" + addr + "/metrics"
 
-	var workerOut metricsBuffer
-	w := exec.Command(workerBin, "-metrics-addr", addr)
-	w.Env = append(os.Environ(), append(temporalEnv,
-		"DCRFLOW_OKTA_ORG_URL="+sb.OktaURL, "DCRFLOW_OKTA_TOKEN="+secrets[0], "DCRFLOW_DCR_TOKEN_DEFAULT="+secrets[1],
-		"DCRFLOW_KONNECT_BASE_URL="+sb.KonnectURL, "DCRFLOW_KONNECT_TOKEN="+secrets[2])...)
-	w.Stdout, w.Stderr = &workerOut, &workerOut
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- w.Wait() }()
-	t.Cleanup(func() {
-		if w.ProcessState == nil {
-			_ = w.Process.Kill()
-			<-exited
-		}
-	})
-	metricsWaitFor(t, 30*time.Second, "the worker to start", func() bool { return strings.Contains(workerOut.String(), "Started Worker") })
+	w := startWorkerProc(t, workerBin, srv, sb, "metrics", "-metrics-addr", addr)
+	workerOut := w.out
 	if !strings.Contains(workerOut.String(), `"metrics":"`+url+`"`) {
 		t.Errorf("the worker's start line does not name %s:\n%s", url, workerOut.String())
 	}
@@ -101,7 +81,7 @@ func TestMetrics_WorkerServesSDKAndAPIMetrics(t *testing.T) {
 		t.Fatalf("starter exit %d:\n%s", code, out)
 	}
 	// The SDK's metrics reach the registry at tally's next report (every second).
-	metricsWaitFor(t, 15*time.Second, "temporal_workflow_completed_total", func() bool {
+	waitFor(t, 15*time.Second, "temporal_workflow_completed_total", func() bool {
 		v, _ := metricsValue(scrape(), "temporal_workflow_completed_total", map[string]string{"workflow_type": "OnboardPortal"})
 		return v >= 1
 	})
@@ -176,17 +156,7 @@ func TestMetrics_WorkerServesSDKAndAPIMetrics(t *testing.T) {
 	}
 
 	// SIGTERM stops the worker and its metrics endpoint.
-	if err := w.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("worker exit after SIGTERM: %v\n%s", err, workerOut.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("worker did not stop within 20 s of SIGTERM")
-	}
+	w.terminate(t)
 	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		c.Close()
 		t.Error("the metrics endpoint still listens after the worker stopped")
@@ -240,56 +210,4 @@ func metricsGrep(text, name string) string {
 		}
 	}
 	return b.String()
-}
-
-// metricsFreeAddr is a loopback host:port nothing listens on right now.
-func metricsFreeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// metricsBuffer collects a process's output while the test reads it.
-type metricsBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *metricsBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *metricsBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func metricsBuild(t *testing.T, dir, pkg string) string {
-	t.Helper()
-	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = ".."
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return out
-}
-
-// metricsWaitFor polls cond every 100 ms for at most d.
-func metricsWaitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

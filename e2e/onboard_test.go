@@ -13,12 +13,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/dcrflow/dcrflow"
-	"github.com/dcrflow/dcrflow/activities"
-	"github.com/dcrflow/dcrflow/clients/konnect"
-	"github.com/dcrflow/dcrflow/clients/okta"
 	"github.com/dcrflow/dcrflow/internal/devserver"
 	"github.com/dcrflow/dcrflow/launcher"
 	"github.com/dcrflow/dcrflow/onboarding"
@@ -26,7 +22,6 @@ import (
 	sbkonnect "github.com/dcrflow/dcrflow/sandbox/konnect"
 	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
 	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
-	"github.com/dcrflow/dcrflow/workflows"
 )
 
 // stack is a dev server, a sandbox and a worker on one task queue.
@@ -38,26 +33,7 @@ type stack struct {
 
 func startStack(t *testing.T) *stack {
 	t.Helper()
-	srv := devserver.Start(t)
-	sb := sandboxtest.Start(t)
-	oc, err := okta.New(okta.Config{OrgURL: sb.OktaURL, Token: sbokta.DefaultManagementToken, HTTPClient: sb.HTTPClient})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc, err := konnect.New(konnect.Config{BaseURL: sb.KonnectURL, Token: sbkonnect.DefaultToken, HTTPClient: sb.HTTPClient})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tq := "e2e-" + strings.ReplaceAll(t.Name(), "/", "-")
-	w := worker.New(srv.Client(), tq, worker.Options{})
-	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{Okta: oc, Konnect: activities.KonnectFrom(kc),
-		DCRTokens: map[string]string{"default": sbokta.DefaultDCRToken}})
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
-	return &stack{sb: sb, temporal: srv.Client(), taskQueue: tq}
+	return startRig(t, devserver.Start(t)).stack
 }
 
 func (s *stack) onboard(t *testing.T, specs []dcrflow.PortalSpec) []launcher.Outcome {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -37,17 +36,7 @@ func TestSecrets_NoTokenInHistoriesLogsErrorsOrState(t *testing.T) {
 	secrets := map[string]string{"okta management": sbokta.DefaultManagementToken, "okta dcr": sbokta.DefaultDCRToken, "konnect": sbkonnect.DefaultToken}
 	temporalEnv := []string{"DCRFLOW_TEMPORAL_ADDRESS=" + srv.FrontendHostPort(), "DCRFLOW_TEMPORAL_TASK_QUEUE=secrets"}
 
-	var workerOut syncBuffer
-	w := exec.Command(workerBin, "-log-level", "debug")
-	w.Env = append(os.Environ(), append(temporalEnv,
-		"DCRFLOW_OKTA_ORG_URL="+sb.OktaURL, "DCRFLOW_OKTA_TOKEN="+sbokta.DefaultManagementToken, "DCRFLOW_DCR_TOKEN_DEFAULT="+sbokta.DefaultDCRToken,
-		"DCRFLOW_KONNECT_BASE_URL="+sb.KonnectURL, "DCRFLOW_KONNECT_TOKEN="+sbkonnect.DefaultToken)...)
-	w.Stdout, w.Stderr = &workerOut, &workerOut
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = w.Process.Kill(); _ = w.Wait() })
-	waitFor(t, 30*time.Second, "the worker to start", func() bool { return strings.Contains(workerOut.String(), "Started Worker") })
+	workerOut := startWorkerProc(t, workerBin, srv, sb, "secrets", "-log-level", "debug").out
 
 	var starterOut bytes.Buffer
 	start := func(file string, wantExit int) {
