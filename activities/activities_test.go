@@ -257,19 +257,36 @@ func TestEnsureAuthStrategy_NamesEveryDifferingField(t *testing.T) {
 	}
 }
 
-func TestPublishAPI_RecordsWhatItReplacesAndRestoreUndoesIt(t *testing.T) {
-	h := newHarness(t)
-	ctx := context.Background()
+// publishTargets makes a provider and a strategy through the activities and finds the
+// payments portal and API: what PublishAPI needs.
+func (h *harness) publishTargets() (dcrflow.Resource, *konnect.Portal, *konnect.API) {
+	h.t.Helper()
 	issuer := h.sb.OktaURL + "/oauth2/default"
-	prov, _ := call[dcrflow.Resource](h, a.EnsureDCRProvider, activities.ProviderInput{Name: "prov", Issuer: issuer, TokenName: "default", PortalKey: "p"})
+	prov, err := call[dcrflow.Resource](h, a.EnsureDCRProvider, activities.ProviderInput{Name: "prov", Issuer: issuer, TokenName: "default", PortalKey: "p"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
 	strat, err := call[dcrflow.Resource](h, a.EnsureAuthStrategy, activities.StrategyInput{
 		Strategy: dcrflow.StrategySpec{Name: "s", DisplayName: "S", AuthMethods: []string{"bearer"}},
 		Issuer:   issuer, Scopes: []string{"x"}, ClaimName: "client_id", ProviderID: prov.ID, PortalKey: "p"})
 	if err != nil {
-		t.Fatal(err)
+		h.t.Fatal(err)
 	}
-	portal, _ := h.kon.Portals.Resolve(ctx, "payments")
-	api, _ := h.kon.APIs.Resolve(ctx, "payments-api")
+	portal, err := h.kon.Portals.Resolve(context.Background(), "payments")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	api, err := h.kon.APIs.Resolve(context.Background(), "payments-api")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return strat, portal, api
+}
+
+func TestPublishAPI_RecordsWhatItReplacesAndRestoreUndoesIt(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	strat, portal, api := h.publishTargets()
 	in := activities.PublishInput{APIID: api.ID, APIName: api.Name, PortalID: portal.ID, StrategyID: strat.ID, Visibility: "public"}
 
 	first, err := call[activities.PublishResult](h, a.PublishAPI, in)
@@ -416,16 +433,7 @@ func TestEnsureClaim_ARetryAfterACrashOwnsTheClaimItSetOutToCreate(t *testing.T)
 func TestPublishAPI_ARetryAfterALateAnswerStillOwnsThePublication(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	issuer := h.sb.OktaURL + "/oauth2/default"
-	prov, _ := call[dcrflow.Resource](h, a.EnsureDCRProvider, activities.ProviderInput{Name: "prov", Issuer: issuer, TokenName: "default", PortalKey: "p"})
-	strat, err := call[dcrflow.Resource](h, a.EnsureAuthStrategy, activities.StrategyInput{
-		Strategy: dcrflow.StrategySpec{Name: "s", DisplayName: "S", AuthMethods: []string{"bearer"}},
-		Issuer:   issuer, Scopes: []string{"x"}, ClaimName: "client_id", ProviderID: prov.ID, PortalKey: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	portal, _ := h.kon.Portals.Resolve(ctx, "payments")
-	api, _ := h.kon.APIs.Resolve(ctx, "payments-api")
+	strat, portal, api := h.publishTargets()
 	// The timed-out attempt's PUT landed: the publication is already as wanted.
 	if _, err := h.kon.Publications.Put(ctx, api.ID, portal.ID, konnect.Publication{AuthStrategyIDs: []string{strat.ID}, Visibility: "public"}); err != nil {
 		t.Fatal(err)
