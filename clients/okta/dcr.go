@@ -3,6 +3,7 @@ package okta
 import (
 	"context"
 	"fmt"
+	oktasdk "github.com/okta/okta-sdk-golang/v2/okta"
 	"net/http"
 	"net/url"
 	"slices"
@@ -72,20 +73,14 @@ func (c *Client) RegisterClient(ctx context.Context, dcrToken string, reg Client
 	if dcrToken == "" {
 		return nil, invalidArgument(op, "DCR token is empty")
 	}
-	sdk, err := c.dcrSDK(dcrToken)
-	if err != nil {
-		return nil, &Error{Op: op, Summary: "configure SDK", Err: err}
-	}
 	ctx, cancel, ex := c.start(ctx, op)
 	defer cancel()
-	re := sdk.CloneRequestExecutor()
 	body := registrationJSON{ClientName: reg.ClientName, ApplicationType: reg.ApplicationType,
 		GrantTypes: reg.GrantTypes, ResponseTypes: reg.ResponseTypes, RedirectURIs: reg.RedirectURIs,
 		TokenEndpointAuthMethod: reg.TokenEndpointAuthMethod}
-	req, err := re.WithAccept("application/json").WithContentType("application/json").
-		NewRequest(http.MethodPost, "/oauth2/v1/clients", body)
+	re, req, err := c.dcrRequest(op, ex, dcrToken, http.MethodPost, "/oauth2/v1/clients", body)
 	if err != nil {
-		return nil, failure(op, ex, nil, err, dcrToken)
+		return nil, err
 	}
 	var out registeredJSON
 	resp, err := re.Do(ctx, req, &out)
@@ -111,17 +106,11 @@ func (c *Client) DeleteClient(ctx context.Context, dcrToken, clientID string) er
 	if dcrToken == "" || clientID == "" {
 		return invalidArgument(op, "DCR token and client id are required")
 	}
-	sdk, err := c.dcrSDK(dcrToken)
-	if err != nil {
-		return &Error{Op: op, Summary: "configure SDK", Err: err}
-	}
 	ctx, cancel, ex := c.start(ctx, op)
 	defer cancel()
-	re := sdk.CloneRequestExecutor()
-	req, err := re.WithAccept("application/json").WithContentType("application/json").
-		NewRequest(http.MethodDelete, "/oauth2/v1/clients/"+segment(clientID), nil)
+	re, req, err := c.dcrRequest(op, ex, dcrToken, http.MethodDelete, "/oauth2/v1/clients/"+segment(clientID), nil)
 	if err != nil {
-		return failure(op, ex, nil, err, dcrToken)
+		return err
 	}
 	resp, err := re.Do(ctx, req, nil)
 	if err != nil {
@@ -137,17 +126,12 @@ func (c *Client) ListClients(ctx context.Context, dcrToken, namePrefix string) (
 	if dcrToken == "" {
 		return nil, invalidArgument(op, "DCR token is empty")
 	}
-	sdk, err := c.dcrSDK(dcrToken)
-	if err != nil {
-		return nil, &Error{Op: op, Summary: "configure SDK", Err: err}
-	}
 	ctx, cancel, ex := c.start(ctx, op)
 	defer cancel()
-	re := sdk.CloneRequestExecutor()
 	path := "/oauth2/v1/clients?" + url.Values{"q": {namePrefix}, "limit": {strconv.Itoa(pageSize)}}.Encode()
-	req, err := re.WithAccept("application/json").NewRequest(http.MethodGet, path, nil)
+	re, req, err := c.dcrRequest(op, ex, dcrToken, http.MethodGet, path, nil)
 	if err != nil {
-		return nil, failure(op, ex, nil, err, dcrToken)
+		return nil, err
 	}
 	var first []*registeredJSON
 	resp, err := re.Do(ctx, req, &first)
@@ -163,4 +147,19 @@ func (c *Client) ListClients(ctx context.Context, dcrToken, namePrefix string) (
 		}
 	}
 	return out, nil
+}
+
+// dcrRequest builds a call to the DCR endpoint on the SDK client of dcrToken (the
+// SDK's executor adds the org URL and the SSWS header).
+func (c *Client) dcrRequest(op string, ex *exchange, dcrToken, method, path string, body any) (*oktasdk.RequestExecutor, *http.Request, error) {
+	sdk, err := c.dcrSDK(dcrToken)
+	if err != nil {
+		return nil, nil, &Error{Op: op, Summary: "configure SDK", Err: err}
+	}
+	re := sdk.CloneRequestExecutor()
+	req, err := re.WithAccept("application/json").WithContentType("application/json").NewRequest(method, path, body)
+	if err != nil {
+		return nil, nil, failure(op, ex, nil, err, dcrToken)
+	}
+	return re, req, nil
 }
