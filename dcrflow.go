@@ -26,6 +26,16 @@ type PortalSpec struct {
 	Strategy     StrategySpec `json:"strategy"`
 	APIs         []APISpec    `json:"apis"`
 	Validate     bool         `json:"validate"`
+	// ValidateVia says how step 8 registers its throw-away client: ValidateViaOkta
+	// (dcrflow calls Okta DCR itself; the default) or ValidateViaKonnect (a Konnect
+	// application is created, so Konnect registers the client through the provider).
+	ValidateVia string `json:"validate_via,omitempty"`
+	// ValidationOwner owns the throw-away Konnect application (ValidateViaKonnect).
+	ValidationOwner *AppOwner `json:"validation_owner,omitempty"`
+	// AccessPolicy is AccessPolicyCheck (the default: fail early when no access
+	// policy lets client_credentials get the scopes) or AccessPolicyEnsure (create a
+	// dcrflow-owned policy and rule when none does).
+	AccessPolicy string `json:"access_policy,omitempty"`
 	// OnFailure says what a permanent failure does: OnFailureCompensate (undo and
 	// fail) or OnFailureHold (keep what was built and wait for an operator's decision).
 	OnFailure string `json:"on_failure"`
@@ -35,6 +45,24 @@ type PortalSpec struct {
 	// search attributes registered; upserting unregistered ones stalls a workflow.
 	UpsertSearchAttributes bool `json:"upsert_search_attributes,omitempty"`
 }
+
+// How step 8 registers its throw-away client.
+const (
+	ValidateViaOkta    = "okta"
+	ValidateViaKonnect = "konnect"
+)
+
+// AppOwner is a Konnect portal developer or team that may own applications.
+type AppOwner struct {
+	Type string `json:"type"` // "developer" or "team"
+	ID   string `json:"id"`
+}
+
+// Access policy modes (step 4).
+const (
+	AccessPolicyCheck  = "check"
+	AccessPolicyEnsure = "ensure"
+)
 
 // Custom search attributes (Keyword) that make "all failed portals" one filter in the
 // Temporal UI. Register them on the namespace (make run and the tests do; see README).
@@ -113,6 +141,12 @@ const (
 	ActionPublished = "published" // the API was not published on the portal before
 	ActionUpdated   = "updated"   // the publication existed and was changed; compensation restores it
 	ActionUnchanged = "unchanged" // the publication already was as asked
+
+	// Offboarding.
+	ActionDeleted     = "deleted"     // dcrflow owned it and nothing else used it
+	ActionUnpublished = "unpublished" // the publication was dcrflow's; it is gone
+	ActionRestored    = "restored"    // the publication is back as it was before onboarding
+	ActionKept        = "kept"        // not dcrflow's, or still used: untouched (see Reason)
 )
 
 // Resource kinds.
@@ -122,6 +156,7 @@ const (
 	KindDCRProvider  = "dcr_provider"
 	KindAuthStrategy = "auth_strategy"
 	KindPublication  = "publication"
+	KindAccessPolicy = "access_policy"
 )
 
 // Resource is what one step did to one resource.
@@ -130,6 +165,8 @@ type Resource struct {
 	Name   string `json:"name"`
 	ID     string `json:"id"`
 	Action string `json:"action"`
+	// Reason says why offboarding kept it, or, in a plan, what differs.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Validation is the outcome of the end-to-end check (step 8).
@@ -255,3 +292,44 @@ func UnpackPortals(packed []byte) ([]PortalSpec, error) {
 	}
 	return specs, nil
 }
+
+// Plan actions: what a run would do to one resource (the dry run, `starter plan`).
+const (
+	PlanCreate    = "create"    // missing: the run creates it
+	PlanAdopt     = "adopt"     // exists and matches: the run uses it, never deletes it
+	PlanConflict  = "conflict"  // exists and differs: the run would fail here (Diffs say how)
+	PlanPublish   = "publish"   // the API is not on the portal yet
+	PlanRepublish = "republish" // the API is on the portal with other settings (Diffs)
+	PlanUnchanged = "unchanged" // the publication already is as asked
+	PlanMissing   = "missing"   // something the run needs is absent and it would not create it
+)
+
+// PlanItem is what a run would do to one resource. Kind and Name are those of the
+// Resource the run then reports.
+type PlanItem struct {
+	Kind   string   `json:"kind"`
+	Name   string   `json:"name"`
+	ID     string   `json:"id,omitempty"` // of the resource found
+	Action string   `json:"action"`
+	Diffs  []string `json:"diffs,omitempty"`
+}
+
+// PortalPlan is the dry run of one portal: no write was made to find it.
+type PortalPlan struct {
+	Portal string     `json:"portal"`
+	Items  []PlanItem `json:"items"`
+	// Problems are why the run would fail (conflicts, missing things, a failed lookup).
+	Problems []string `json:"problems,omitempty"`
+}
+
+// OffboardResult reports a portal's offboarding: what was removed, restored or kept.
+type OffboardResult struct {
+	Portal    string     `json:"portal"`
+	Resources []Resource `json:"resources"`
+}
+
+// OffboardWorkflowID is the stable id of a portal's offboarding.
+func OffboardWorkflowID(portalKey string) string { return "dcrflow-offboard-" + portalKey }
+
+// PlanWorkflowID is the id of one dry run.
+func PlanWorkflowID(name string) string { return "dcrflow-plan-" + name }
