@@ -209,6 +209,7 @@ const (
 	ErrTypeTransient     = "Transient"     // 5xx, dropped connection, timeout: retried
 	ErrTypeConfig        = "Config"        // the worker lacks something the spec names
 	ErrTypeValidation    = "Validation"    // the end-to-end check failed
+	ErrTypeAccessPolicy  = "AccessPolicy"  // no access policy lets client_credentials get the scopes
 	ErrTypeOnboardFailed = "OnboardFailed" // the workflow's own failure; details hold the OnboardResult
 )
 

@@ -71,6 +71,11 @@ func notFound(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), dcrflow.ErrTypeNotFound, nil)
 }
 
+// policyError fails step 4: no access policy would let the portal's clients get tokens.
+func policyError(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), dcrflow.ErrTypeAccessPolicy, nil)
+}
+
 // configError fails a step because the worker lacks what the spec names.
 func configError(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), dcrflow.ErrTypeConfig, nil)

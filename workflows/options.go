@@ -24,7 +24,7 @@ const ValidateHeartbeatTimeout = 10 * time.Second
 // nonRetryable lists the error types that a retry cannot fix; activities also mark
 // them non-retryable, this keeps the policy honest if one forgets.
 var nonRetryable = []string{dcrflow.ErrTypeNotFound, dcrflow.ErrTypeConflict, dcrflow.ErrTypeInvalid,
-	dcrflow.ErrTypeUnauthorized, dcrflow.ErrTypeConfig, dcrflow.ErrTypeValidation}
+	dcrflow.ErrTypeUnauthorized, dcrflow.ErrTypeConfig, dcrflow.ErrTypeValidation, dcrflow.ErrTypeAccessPolicy}
 
 // stepOptions: transient faults are retried with backoff (or after the server's
 // rate-limit reset) until StepDeadline. WaitForCancellation: on cancel the workflow
