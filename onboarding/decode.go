@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dcrflow/dcrflow"
 )
 
 // The onboarding file is read as a yaml.Node tree and walked by hand rather than
@@ -58,6 +60,7 @@ type labelMap struct {
 
 type rawDefaults struct {
 	authServer, claim, dcrToken, onFailure, visibility text
+	accessPolicy, validateVia                          text
 	authMethods                                        textList
 	validate, autoApprove                              flag
 	labels                                             labelMap
@@ -73,7 +76,15 @@ type rawPortal struct {
 	strategy                                   *rawStrategy
 	apis                                       []rawAPI
 	validate                                   flag
+	validateVia, accessPolicy                  text
+	owner                                      *rawOwner
 	labels                                     labelMap
+}
+
+// rawOwner is `validation_owner: {type: developer, id: ...}`.
+type rawOwner struct {
+	line    int
+	typ, id text
 }
 
 type rawScope struct {
@@ -105,8 +116,9 @@ type rawFile struct {
 // Fields known at each level, in the order the README documents them.
 var (
 	topFields      = []string{"defaults", "portals"}
-	defaultsFields = []string{"auth_server", "claim", "dcr_token", "auth_methods", "visibility", "auto_approve", "validate", "on_failure", "labels"}
-	portalFields   = []string{"name", "portal", "auth_server", "scopes", "claim", "dcr_provider", "auth_strategy", "apis", "validate", "on_failure", "labels"}
+	defaultsFields = []string{"auth_server", "claim", "dcr_token", "auth_methods", "visibility", "auto_approve", "access_policy", "validate", "on_failure", "labels"}
+	portalFields   = []string{"name", "portal", "auth_server", "scopes", "claim", "dcr_provider", "auth_strategy", "apis", "access_policy", "validate", "validation_owner", "on_failure", "labels"}
+	ownerFields    = []string{"type", "id"}
 	scopeFields    = []string{"name", "description"}
 	providerFields = []string{"name", "dcr_token"}
 	strategyFields = []string{"name", "display_name", "auth_methods"}
@@ -470,6 +482,26 @@ func (p *parser) boolean(n *yaml.Node, portal, field string) flag {
 	return f
 }
 
+// validation reads `validate`: true or false, or how to validate (okta, konnect).
+func (p *parser) validation(n *yaml.Node, portal, field string) (flag, text) {
+	r := p.resolve(n)
+	if r.Kind == yaml.ScalarNode && r.Style == 0 && r.ShortTag() == "!!str" && (r.Value == dcrflow.ValidateViaOkta || r.Value == dcrflow.ValidateViaKonnect) {
+		return flag{val: true, line: r.Line, set: true}, text{val: r.Value, line: r.Line, set: true}
+	}
+	if r.Kind == yaml.ScalarNode && r.ShortTag() == "!!str" && !isNull(r) {
+		if _, ok := yaml11Bools[r.Value]; !ok || r.Style != 0 {
+			why := "is " + describe(r)
+			if r.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+				why += " in quotes"
+			}
+			p.add(r.Line, portal, field, "%s, expected true, false, okta or konnect; write `%s: true` (dcrflow registers a test client itself), `%s: konnect` (also through a Konnect application) or `%s: false`, without quotes",
+				why, lastPart(field), lastPart(field), lastPart(field))
+			return flag{line: r.Line, set: true, bad: true}, text{}
+		}
+	}
+	return p.boolean(n, portal, field), text{}
+}
+
 func lastPart(field string) string { return field[strings.LastIndex(field, ".")+1:] }
 
 // seq returns a list's items, or reports the wrong type; null is an empty list.
@@ -583,7 +615,9 @@ func (p *parser) defaults(n *yaml.Node) rawDefaults {
 		case "auto_approve":
 			d.autoApprove = p.boolean(v, "", f)
 		case "validate":
-			d.validate = p.boolean(v, "", f)
+			d.validate, d.validateVia = p.validation(v, "", f)
+		case "access_policy":
+			d.accessPolicy = p.str(v, "", f, "check or ensure")
 		case "on_failure":
 			d.onFailure = p.str(v, "", f, "compensate or hold")
 		case "labels":
@@ -640,7 +674,22 @@ func (p *parser) portal(n *yaml.Node) (rawPortal, bool) {
 		case "on_failure":
 			pt.onFailure = p.str(v, who, key, "compensate or hold")
 		case "validate":
-			pt.validate = p.boolean(v, who, key)
+			pt.validate, pt.validateVia = p.validation(v, who, key)
+		case "access_policy":
+			pt.accessPolicy = p.str(v, who, key, "check or ensure")
+		case "validation_owner":
+			if om, ok := p.mapping(v, who, key, "a mapping, e.g. `validation_owner: {type: developer, id: <uuid>}`"); ok {
+				ow := rawOwner{line: om.Line}
+				p.fields(om, who, key, "validation_owner's", ownerFields, func(k string, v *yaml.Node) {
+					switch k {
+					case "type":
+						ow.typ = p.str(v, who, "validation_owner.type", "developer or team")
+					case "id":
+						ow.id = p.str(v, who, "validation_owner.id", "the id (a UUID) of a developer or team of the portal")
+					}
+				})
+				pt.owner = &ow
+			}
 		case "labels":
 			pt.labels = p.labels(v, who, key)
 		case "scopes":

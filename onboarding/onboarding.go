@@ -124,6 +124,7 @@ func (p *parser) checkDefaults(d rawDefaults) {
 	p.checkAuthMethods(d.authMethods, "", "defaults.auth_methods")
 	p.checkVisibility(d.visibility, "", "defaults.visibility")
 	p.checkOnFailure(d.onFailure, "", "defaults.on_failure")
+	p.checkAccessPolicy(d.accessPolicy, "", "defaults.access_policy")
 	p.checkLabels(d.labels, "", "defaults.labels")
 	if n := len(d.labels.items); n > maxUserLabels {
 		p.add(d.labels.line, "", "defaults.labels", "%d labels; %s", n, labelCountFix)
@@ -143,7 +144,10 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 		DCRTokenName: first(d.dcrToken.val, DefaultDCRToken),
 		Validate:     firstBool(r.validate, d.validate, true),
 		OnFailure:    first(r.onFailure.val, d.onFailure.val, dcrflow.OnFailureCompensate),
+		AccessPolicy: first(r.accessPolicy.val, d.accessPolicy.val, dcrflow.AccessPolicyCheck),
 	}
+	p.checkAccessPolicy(r.accessPolicy, who, "access_policy")
+	p.checkValidation(r, d, &s, who)
 	p.checkKey(r, who)
 	p.checkText(r.portal, who, "portal", maxPortalLen, "a Konnect portal name", "give the Konnect portal's name or id, or leave the field out to use `name`")
 	p.checkText(r.authServer, who, "auth_server", 0, "", "give the Okta authorization server's id or name, or leave the field out (default: default)")
@@ -310,6 +314,55 @@ func (p *parser) checkVisibility(t text, who, field string) {
 	if t.set && !t.bad && t.val != "public" && t.val != "private" {
 		p.add(t.line, who, field, "%s: use public or private", quote(t.val))
 	}
+}
+
+func (p *parser) checkAccessPolicy(t text, who, field string) {
+	if t.set && !t.bad && t.val != dcrflow.AccessPolicyCheck && t.val != dcrflow.AccessPolicyEnsure {
+		p.add(t.line, who, field, "%s: use check (fail early when no access policy lets client_credentials get the scopes) or ensure (dcrflow creates one it owns)", quote(t.val))
+	}
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// checkValidation sets how the portal is validated; `validate: konnect` needs an
+// owner for the throw-away Konnect application.
+func (p *parser) checkValidation(r rawPortal, d rawDefaults, s *dcrflow.PortalSpec, who string) {
+	if !s.Validate {
+		return
+	}
+	s.ValidateVia = dcrflow.ValidateViaOkta
+	switch {
+	case r.validate.set && !r.validate.bad:
+		s.ValidateVia = first(r.validateVia.val, dcrflow.ValidateViaOkta)
+	case d.validateVia.set:
+		s.ValidateVia = d.validateVia.val
+	}
+	ow := r.owner
+	if s.ValidateVia != dcrflow.ValidateViaKonnect {
+		if ow != nil {
+			p.add(ow.line, who, "validation_owner", "is set, but the portal is not validated through Konnect; add `validate: konnect` or remove validation_owner")
+		}
+		return
+	}
+	if ow == nil {
+		line := first(r.validateVia.line, r.validate.line, r.line)
+		p.add(line, who, "validate", "konnect needs an application owner: add `validation_owner: {type: developer, id: <uuid>}` (or type: team), a developer or team of the portal that may own applications")
+		return
+	}
+	typ, id := ow.typ, ow.id
+	switch {
+	case !typ.set:
+		p.add(ow.line, who, "validation_owner.type", "is missing; write `type: developer` or `type: team`")
+	case !typ.bad && typ.val != "developer" && typ.val != "team":
+		p.add(typ.line, who, "validation_owner.type", "%s: use developer or team", quote(typ.val))
+	}
+	switch {
+	case !id.set:
+		p.add(ow.line, who, "validation_owner.id", "is missing; give the developer's or team's id (a UUID, shown in Konnect under the portal's Access)")
+	case !id.bad && !uuidPattern.MatchString(id.val):
+		p.add(id.line, who, "validation_owner.id", "%s is not a UUID; give the developer's or team's id as Konnect shows it", quote(id.val))
+	}
+	s.ValidationOwner = &dcrflow.AppOwner{Type: typ.val, ID: strings.ToLower(id.val)}
 }
 
 func (p *parser) checkOnFailure(t text, who, field string) {

@@ -96,3 +96,43 @@ func TestParse_RefusesUnknownFieldsAtEveryLevel(t *testing.T) {
 		}
 	}
 }
+
+func TestParse_AccessPolicyAndValidationModes(t *testing.T) {
+	specs, err := Parse("portals.yaml", []byte(`
+defaults:
+  access_policy: ensure
+  validate: konnect
+portals:
+  - name: payments
+    scopes: [payments:read]
+    validation_owner: {type: developer, id: 5B3C7A10-2D4E-4F60-8A9B-0C1D2E3F4A5B}
+  - name: partners
+    scopes: [partners:read]
+    access_policy: check
+    validate: true
+  - name: quiet
+    scopes: [quiet:read]
+    validate: false
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, q, r := specs[0], specs[1], specs[2]
+	if p.AccessPolicy != "ensure" || !p.Validate || p.ValidateVia != "konnect" || p.ValidationOwner == nil ||
+		p.ValidationOwner.Type != "developer" || p.ValidationOwner.ID != "5b3c7a10-2d4e-4f60-8a9b-0c1d2e3f4a5b" {
+		t.Fatalf("payments = %+v owner %+v", p, p.ValidationOwner)
+	}
+	if q.AccessPolicy != "check" || !q.Validate || q.ValidateVia != "okta" || q.ValidationOwner != nil {
+		t.Fatalf("partners = %+v", q)
+	}
+	if r.Validate || r.ValidateVia != "" || r.AccessPolicy != "ensure" {
+		t.Fatalf("quiet = %+v", r)
+	}
+	plain, err := Parse("p.yaml", []byte("portals:\n  - name: a\n    scopes: [a:read]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain[0].AccessPolicy != "check" || plain[0].ValidateVia != "okta" {
+		t.Fatalf("defaults = %+v", plain[0])
+	}
+}

@@ -63,7 +63,7 @@ portals:
 `, 7, []string{
 		"f.yaml:1: portal: unknown field (did you mean `portals`?); the file's fields are defaults, portals: use one of them or remove this one",
 		"f.yaml:2: defaults.visiblity: unknown field (did you mean `visibility`?); `defaults:`'s fields are",
-		`f.yaml:5: portal "a": scope: unknown field (did you mean ` + "`scopes`" + `?); a portal's fields are name, portal, auth_server, scopes, claim, dcr_provider, auth_strategy, apis, validate, on_failure, labels`,
+		`f.yaml:5: portal "a": scope: unknown field (did you mean ` + "`scopes`" + `?); a portal's fields are name, portal, auth_server, scopes, claim, dcr_provider, auth_strategy, apis, access_policy, validate, validation_owner, on_failure, labels`,
 		`f.yaml:6: portal "a": scopes.descr: unknown field; a scope's fields are name, description: use one of them or remove this one`,
 		`f.yaml:7: portal "a": dcr_provider.token: unknown field; dcr_provider's fields are name, dcr_token`,
 		`f.yaml:8: portal "a": auth_strategy.methods: unknown field; auth_strategy's fields are name, display_name, auth_methods`,
@@ -81,7 +81,7 @@ portals:
     on_failure: pause
 `, 4, []string{
 		`f.yaml:3: portal "a": scopes: is a number (5), expected a list of scopes; write ` + "`scopes: [payments:read]`" + ` or one ` + "`- name`" + ` per line`,
-		`f.yaml:4: portal "a": validate: is text ("yes please") in quotes, expected true or false; write ` + "`validate: true` or `validate: false`" + ` (no quotes)`,
+		`f.yaml:4: portal "a": validate: is text ("yes please") in quotes, expected true, false, okta or konnect; write ` + "`validate: true` (dcrflow registers a test client itself), `validate: konnect` (also through a Konnect application) or `validate: false`" + `, without quotes`,
 		`f.yaml:5: portal "a": apis: is a mapping, expected a list of APIs; write ` + "`apis: [payments-api]`",
 		`f.yaml:6: portal "a": on_failure: "pause": use compensate (undo at once) or hold`,
 	}},
@@ -364,7 +364,7 @@ portals:
 		`f.yaml:2: defaults.on_failure: "later": use compensate (undo at once) or hold (wait for an operator's retry or abandon)`,
 		`f.yaml:5: portal "payments": scopes: ` + "`openid`",
 		`f.yaml:6: portal "payments": claim: "iss" is a claim Okta sets itself`,
-		`f.yaml:7: portal "payments": validate: is text ("sometimes"), expected true or false`,
+		`f.yaml:7: portal "payments": validate: is text ("sometimes"), expected true, false, okta or konnect`,
 		`f.yaml:8: portal "payments": name: duplicate portal (first at line 4); give each portal its own name`,
 		`f.yaml:9: portal "payments": scopes: "payments:read" is listed twice (first at line 9); keep one`,
 		`f.yaml:10: portal "payments": auth_strategy.auth_methods: "password" is not a DCR auth method`,
@@ -372,6 +372,20 @@ portals:
 		`f.yaml:11: portal "payments": apis: "x" is listed twice (first at line 11); list each API once per portal`,
 		`f.yaml:12: portal "payments": labels.konnect-x: starts with "konnect": Konnect reserves keys`,
 	}},
+	// Access policy and validation through Konnect.
+	{"access policy mode unknown", "defaults:\n  access_policy: create\nportals:\n  - name: a\n    scopes: [a:read]\n    access_policy: always\n", 2, []string{
+		`f.yaml:2: defaults.access_policy: "create": use check (fail early when no access policy lets client_credentials get the scopes) or ensure (dcrflow creates one it owns)`,
+		`f.yaml:6: portal "a": access_policy: "always": use check`}},
+	{"konnect validation without owner", "portals:\n  - name: a\n    scopes: [a:read]\n    validate: konnect\n", 1, []string{
+		"f.yaml:4: portal \"a\": validate: konnect needs an application owner: add `validation_owner: {type: developer, id: <uuid>}` (or type: team)"}},
+	{"konnect validation owner broken", "portals:\n  - name: a\n    scopes: [a:read]\n    validate: konnect\n    validation_owner: {type: admin, id: bob}\n  - name: b\n    scopes: [b:read]\n    validate: konnect\n    validation_owner: {type: team}\n", 3, []string{
+		`f.yaml:5: portal "a": validation_owner.type: "admin": use developer or team`,
+		`f.yaml:5: portal "a": validation_owner.id: "bob" is not a UUID; give the developer's or team's id as Konnect shows it`,
+		`f.yaml:9: portal "b": validation_owner.id: is missing; give the developer's or team's id`}},
+	{"validation owner without konnect validation", "portals:\n  - name: a\n    scopes: [a:read]\n    validation_owner: {type: team, id: 2f6e0c1a-8d9b-4c3e-9f1a-0b2c3d4e5f60}\n", 1, []string{
+		"f.yaml:4: portal \"a\": validation_owner: is set, but the portal is not validated through Konnect; add `validate: konnect` or remove validation_owner"}},
+	{"validation owner unknown field", "portals:\n  - name: a\n    scopes: [a:read]\n    validate: konnect\n    validation_owner: {type: team, id: 2f6e0c1a-8d9b-4c3e-9f1a-0b2c3d4e5f60, email: x}\n", 1, []string{
+		"f.yaml:5: portal \"a\": validation_owner.email: unknown field; validation_owner's fields are type, id"}},
 }
 
 func manyScopes(n int) string {
