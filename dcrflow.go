@@ -147,6 +147,7 @@ const (
 	ActionUnpublished = "unpublished" // the publication was dcrflow's; it is gone
 	ActionRestored    = "restored"    // the publication is back as it was before onboarding
 	ActionKept        = "kept"        // not dcrflow's, or still used: untouched (see Reason)
+	ActionAbsent      = "absent"      // nothing there (already gone): nothing to do
 )
 
 // Resource kinds.
@@ -167,6 +168,16 @@ type Resource struct {
 	Action string `json:"action"`
 	// Reason says why offboarding kept it, or, in a plan, what differs.
 	Reason string `json:"reason,omitempty"`
+	// Previous is, for a publication the run changed (ActionUpdated), its settings
+	// before the change: what offboarding restores.
+	Previous *PublicationSettings `json:"previous,omitempty"`
+}
+
+// PublicationSettings are an API publication's settings on a portal.
+type PublicationSettings struct {
+	AuthStrategyIDs []string `json:"auth_strategy_ids"`
+	Visibility      string   `json:"visibility"`
+	AutoApprove     bool     `json:"auto_approve"`
 }
 
 // Validation is the outcome of the end-to-end check (step 8).
@@ -211,6 +222,9 @@ const (
 	ErrTypeValidation    = "Validation"    // the end-to-end check failed
 	ErrTypeAccessPolicy  = "AccessPolicy"  // no access policy lets client_credentials get the scopes
 	ErrTypeOnboardFailed = "OnboardFailed" // the workflow's own failure; details hold the OnboardResult
+	// ErrTypeOffboardFailed is OffboardPortal's own failure; details hold the
+	// OffboardResult so far (running it again goes on from there).
+	ErrTypeOffboardFailed = "OffboardFailed"
 )
 
 // OnboardWorkflowID is the stable workflow id of a portal's onboarding, so starting it
@@ -313,12 +327,44 @@ type PlanItem struct {
 	ID     string   `json:"id,omitempty"` // of the resource found
 	Action string   `json:"action"`
 	Diffs  []string `json:"diffs,omitempty"`
+	// ByPortal names an earlier portal of the same plan whose run creates (or
+	// publishes) this resource first; Action is what this portal's run does then.
+	ByPortal string `json:"by_portal,omitempty"`
+}
+
+// RunActionFor is the Resource.Action a run reports for a plan item's action
+// ("" for conflict and missing: the run fails there).
+func RunActionFor(planAction string) string {
+	switch planAction {
+	case PlanCreate:
+		return ActionCreated
+	case PlanAdopt:
+		return ActionAdopted
+	case PlanPublish:
+		return ActionPublished
+	case PlanRepublish:
+		return ActionUpdated
+	case PlanUnchanged:
+		return ActionUnchanged
+	}
+	return ""
+}
+
+// PlanInput is a dry run of many portals (the PlanPortals workflow).
+type PlanInput struct {
+	Name   string `json:"name"`
+	Packed []byte `json:"packed"` // the portals, as PackPortals packs them
+	// MaxConcurrent bounds the portals looked up at once (default 10).
+	MaxConcurrent int `json:"max_concurrent,omitempty"`
 }
 
 // PortalPlan is the dry run of one portal: no write was made to find it.
 type PortalPlan struct {
-	Portal string     `json:"portal"`
-	Items  []PlanItem `json:"items"`
+	Portal       string     `json:"portal"`
+	AuthServerID string     `json:"auth_server_id,omitempty"`
+	Issuer       string     `json:"issuer,omitempty"`
+	PortalID     string     `json:"portal_id,omitempty"`
+	Items        []PlanItem `json:"items"`
 	// Problems are why the run would fail (conflicts, missing things, a failed lookup).
 	Problems []string `json:"problems,omitempty"`
 }
@@ -327,6 +373,17 @@ type PortalPlan struct {
 type OffboardResult struct {
 	Portal    string     `json:"portal"`
 	Resources []Resource `json:"resources"`
+	Failure   *Failure   `json:"failure,omitempty"`
+}
+
+// OffboardInput is one portal's offboarding (the OffboardPortal workflow).
+type OffboardInput struct {
+	Spec PortalSpec `json:"spec"`
+	// Onboarded are the results of the portal's completed onboarding runs since its
+	// last offboarding, newest first, as the launcher read them from Temporal: what
+	// each run adopted (never deleted) and what each publication was before. Empty
+	// when none could be read: dcrflow's ownership marks alone decide then.
+	Onboarded []OnboardResult `json:"onboarded,omitempty"`
 }
 
 // OffboardWorkflowID is the stable id of a portal's offboarding.
