@@ -26,12 +26,18 @@ type harness struct {
 
 func start(t *testing.T) *harness {
 	t.Helper()
+	return startSeed(t, DefaultSeed())
+}
+
+// startSeed is start with another seed.
+func startSeed(t *testing.T, seed Seed) *harness {
+	t.Helper()
 	h := &harness{t: t, mgmt: ratelimit.New(ratelimit.Settings{}), dcr: ratelimit.New(ratelimit.Settings{})}
 	var em *Emulator
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { em.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	var err error
-	em, err = New(DefaultSeed(), Options{BaseURL: srv.URL, Management: h.mgmt, DCR: h.dcr})
+	em, err = New(seed, Options{BaseURL: srv.URL, Management: h.mgmt, DCR: h.dcr})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

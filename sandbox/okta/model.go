@@ -37,6 +37,7 @@ type policy struct {
 	seq                           int64
 	id, name, description, status string
 	priority                      int
+	system                        bool
 	clients                       []string
 	created, updated              time.Time
 	rules                         []*rule
@@ -46,6 +47,7 @@ type rule struct {
 	seq                                            int64
 	id, name, status                               string
 	priority                                       int
+	system                                         bool
 	grantTypes, scopes, groups, users              []string
 	lifetimeMinutes, refreshMinutes, windowMinutes int
 	created, updated                               time.Time
@@ -186,6 +188,7 @@ func buildState(seed Seed, now time.Time) (*orgState, error) {
 				return nil, fmt.Errorf("server %s: %w", ss.ID, err)
 			}
 			s.policies = append(s.policies, p)
+			rerank(s.policies, p.id, p.priority)
 		}
 		o.servers = append(o.servers, s)
 	}
@@ -201,6 +204,7 @@ func seedPolicy(o *orgState, s *authServer, sp SeedPolicy, now time.Time) (*poli
 	}
 	p.id = seededID(prefixPolicy, s.id, "policy", sp.Name)
 	p.seq = o.seq(p.id)
+	p.system = sp.System
 	for _, sr := range sp.Rules {
 		rin := ruleInput{Name: sr.Name, Status: sr.Status, Priority: intPtr(sr.Priority), Type: ruleType}
 		rin.Conditions.GrantTypes.Include = sr.GrantTypes
@@ -217,7 +221,9 @@ func seedPolicy(o *orgState, s *authServer, sp SeedPolicy, now time.Time) (*poli
 		}
 		r.id = seededID(prefixRule, s.id, "rule", sp.Name, sr.Name)
 		r.seq = o.seq(r.id)
+		r.system = sr.System
 		p.rules = append(p.rules, r)
+		rerank(p.rules, r.id, r.priority)
 	}
 	return p, nil
 }

@@ -46,34 +46,48 @@ type policyInput struct {
 func (e *Emulator) policyView(s *authServer, p *policy) policyJSON {
 	base := e.serverURL(s.id) + "/policies/" + p.id
 	act, deact := lifecycle(base, p.status)
+	allow := []string{"GET", "PUT", "DELETE"}
+	if p.system {
+		allow = allow[:2]
+	}
 	return policyJSON{Type: policyType, ID: p.id, Status: p.status, Name: p.name, Description: p.description,
-		Priority: p.priority, Conditions: policyConditions{Clients: includeOnly{Include: p.clients}},
+		Priority: p.priority, System: p.system, Conditions: policyConditions{Clients: includeOnly{Include: p.clients}},
 		Created: timestamp(p.created), LastUpdated: timestamp(p.updated),
-		Links: lifecycleLinks{Self: linkTo(base, "GET", "PUT", "DELETE"), Activate: act, Deactivate: deact,
+		Links: lifecycleLinks{Self: linkTo(base, allow...), Activate: act, Deactivate: deact,
 			Rules: linkTo(base+"/rules", "GET")}}
 }
 
-// newPolicy validates a create body against s.
-func newPolicy(s *authServer, in policyInput, now time.Time) (*policy, *apiProblem) {
+// checkPolicy validates a create or replace body against s; self is the policy a
+// replace targets, whose own name is no duplicate.
+func checkPolicy(s *authServer, in policyInput, self *policy) *apiProblem {
 	blank := "The field cannot be left blank."
 	switch {
 	case in.Type != "" && in.Type != policyType:
-		return nil, validation("type", "The policy type must be "+policyType+".")
+		return validation("type", "The policy type must be "+policyType+".")
 	case in.Name == "":
-		return nil, validation("name", blank)
+		return validation("name", blank)
 	case len(in.Name) > 100:
-		return nil, validation("name", "The name must be at most 100 characters.")
+		return validation("name", "The name must be at most 100 characters.")
 	case in.Description == "":
-		return nil, validation("description", blank)
+		return validation("description", blank)
 	case len(in.Conditions.Clients.Include) == 0:
-		return nil, validation("conditions.clients.include", blank)
+		return validation("conditions.clients.include", blank)
 	case in.Status != "" && in.Status != statusActive && in.Status != statusInactive:
-		return nil, malformed()
+		return malformed()
 	}
 	for _, other := range s.policies {
-		if other.name == in.Name {
-			return nil, validation("name", "A policy with the name '"+in.Name+"' already exists.")
+		if other.name == in.Name && other != self {
+			return validation("name", "A policy with the name '"+in.Name+"' already exists.")
 		}
+	}
+	return nil
+}
+
+// newPolicy validates a create body against s. Without a priority the policy
+// comes last; the caller places it with rerank once it has an id.
+func newPolicy(s *authServer, in policyInput, now time.Time) (*policy, *apiProblem) {
+	if p := checkPolicy(s, in, nil); p != nil {
+		return nil, p
 	}
 	p := &policy{name: in.Name, description: in.Description, status: orDefault(in.Status, statusActive),
 		priority: len(s.policies) + 1, clients: slices.Clone(in.Conditions.Clients.Include), created: now, updated: now}
@@ -116,6 +130,7 @@ func (e *Emulator) createPolicy(w http.ResponseWriter, r *http.Request) {
 		pol.id = randomID(prefixPolicy)
 		pol.seq = e.org.seq(pol.id)
 		s.policies = append(s.policies, pol)
+		rerank(s.policies, pol.id, pol.priority)
 		return http.StatusCreated, e.policyView(s, pol), nil
 	})
 }
@@ -124,6 +139,80 @@ func (e *Emulator) getPolicy(w http.ResponseWriter, r *http.Request) {
 	e.inPolicy(w, r, func(s *authServer, pol *policy) (int, any, *apiProblem) {
 		return http.StatusOK, e.policyView(s, pol), nil
 	})
+}
+
+// replacePolicy serves PUT .../policies/{pid}: a full replace of name,
+// description, clients and, when given, status and priority.
+func (e *Emulator) replacePolicy(w http.ResponseWriter, r *http.Request) {
+	var in policyInput
+	bad := !decodeBody(w, r, &in)
+	e.inPolicy(w, r, func(s *authServer, pol *policy) (int, any, *apiProblem) {
+		if bad {
+			return 0, nil, malformed()
+		}
+		if p := checkPolicy(s, in, pol); p != nil {
+			return 0, nil, p
+		}
+		pol.name, pol.description = in.Name, in.Description
+		pol.clients = slices.Clone(in.Conditions.Clients.Include)
+		pol.status = orDefault(in.Status, pol.status)
+		pol.updated = e.opts.Now()
+		if in.Priority != nil && *in.Priority > 0 {
+			rerank(s.policies, pol.id, *in.Priority)
+		}
+		return http.StatusOK, e.policyView(s, pol), nil
+	})
+}
+
+// deletePolicy serves DELETE .../policies/{pid}; the policy's rules go with it.
+// sandbox: a policy Okta created (system) is refused with 403, as Okta refuses
+// deleting system rules (spec AuthorizationServerPolicyRule.system).
+func (e *Emulator) deletePolicy(w http.ResponseWriter, r *http.Request) {
+	e.inPolicy(w, r, func(s *authServer, pol *policy) (int, any, *apiProblem) {
+		if pol.system {
+			return 0, nil, forbidden()
+		}
+		s.policies = slices.DeleteFunc(s.policies, func(p *policy) bool { return p == pol })
+		rerank(s.policies, "", 0)
+		return http.StatusNoContent, nil, nil
+	})
+}
+
+// policyLifecycle serves POST .../policies/{pid}/lifecycle/{activate,deactivate}.
+func (e *Emulator) policyLifecycle(status string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		e.inPolicy(w, r, func(s *authServer, pol *policy) (int, any, *apiProblem) {
+			if pol.status != status {
+				pol.status, pol.updated = status, e.opts.Now()
+			}
+			return http.StatusNoContent, nil, nil
+		})
+	}
+}
+
+// ranked is a policy or rule: what rerank orders.
+type ranked interface {
+	identified
+	rank() (priority *int, seq int64)
+}
+
+func (p *policy) rank() (*int, int64) { return &p.priority, p.seq }
+func (r *rule) rank() (*int, int64)   { return &r.priority, r.seq }
+
+// rerank keeps priorities as Okta does, contiguous from 1: items are ordered by
+// priority (then creation), the one with id moved (if any) is put at position
+// want, pushing those at and after it down, and all are renumbered 1..n.
+func rerank[T ranked](items []T, moved string, want int) {
+	ordered := byPriority(items, func(t T) (int, int64) { p, seq := t.rank(); return *p, seq })
+	if i := slices.IndexFunc(ordered, func(t T) bool { return moved != "" && t.ident() == moved }); i >= 0 {
+		it := ordered[i]
+		ordered = slices.Delete(ordered, i, i+1)
+		ordered = slices.Insert(ordered, min(max(want-1, 0), len(ordered)), it)
+	}
+	for i, t := range ordered {
+		p, _ := t.rank()
+		*p = i + 1
+	}
 }
 
 // byPriority orders by priority, then creation.

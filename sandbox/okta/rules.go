@@ -92,7 +92,11 @@ func (e *Emulator) ruleView(s *authServer, p *policy, r *rule) ruleJSON {
 		}
 		return v
 	}
-	return ruleJSON{Type: ruleType, ID: r.id, Status: r.status, Name: r.name, Priority: r.priority,
+	allow := []string{"GET", "PUT", "DELETE"}
+	if r.system {
+		allow = allow[:2] // system rules cannot be deleted
+	}
+	return ruleJSON{Type: ruleType, ID: r.id, Status: r.status, Name: r.name, Priority: r.priority, System: r.system,
 		Created: timestamp(r.created), LastUpdated: timestamp(r.updated),
 		Conditions: ruleConditions{
 			People: people{Users: includeExclude{Include: nonNil(r.users), Exclude: []string{}},
@@ -100,10 +104,11 @@ func (e *Emulator) ruleView(s *authServer, p *policy, r *rule) ruleJSON {
 			GrantTypes: includeOnly{Include: r.grantTypes}, Scopes: includeOnly{Include: r.scopes}},
 		Actions: ruleActions{Token: tokenAction{AccessTokenLifetimeMinutes: r.lifetimeMinutes,
 			RefreshTokenLifetimeMinutes: r.refreshMinutes, RefreshTokenWindowMinutes: r.windowMinutes}},
-		Links: lifecycleLinks{Self: linkTo(base, "GET", "PUT", "DELETE"), Activate: act, Deactivate: deact}}
+		Links: lifecycleLinks{Self: linkTo(base, allow...), Activate: act, Deactivate: deact}}
 }
 
-// newRule validates a create body against the server and policy.
+// newRule validates a create (or replace) body against the server and policy.
+// Without a priority the rule comes last; the caller places it with rerank.
 func newRule(s *authServer, p *policy, in ruleInput, now time.Time) (*rule, *apiProblem) {
 	blank := "The field cannot be left blank."
 	grants, scopes := in.Conditions.GrantTypes.Include, in.Conditions.Scopes.Include
@@ -192,16 +197,73 @@ func (e *Emulator) createRule(w http.ResponseWriter, r *http.Request) {
 		ru.id = randomID(prefixRule)
 		ru.seq = e.org.seq(ru.id)
 		pol.rules = append(pol.rules, ru)
+		rerank(pol.rules, ru.id, ru.priority)
 		return http.StatusCreated, e.ruleView(s, pol, ru), nil
 	})
 }
 
-func (e *Emulator) getRule(w http.ResponseWriter, r *http.Request) {
+// inRule is inPolicy for calls under .../rules/{id}; an unknown rule is Okta's 404.
+func (e *Emulator) inRule(w http.ResponseWriter, r *http.Request, f func(s *authServer, pol *policy, ru *rule) (int, any, *apiProblem)) {
 	e.inPolicy(w, r, func(s *authServer, pol *policy) (int, any, *apiProblem) {
 		i, p := find(pol.rules, r.PathValue("id"), "PolicyRule")
 		if p != nil {
 			return 0, nil, p
 		}
-		return http.StatusOK, e.ruleView(s, pol, pol.rules[i]), nil
+		return f(s, pol, pol.rules[i])
 	})
+}
+
+func (e *Emulator) getRule(w http.ResponseWriter, r *http.Request) {
+	e.inRule(w, r, func(s *authServer, pol *policy, ru *rule) (int, any, *apiProblem) {
+		return http.StatusOK, e.ruleView(s, pol, ru), nil
+	})
+}
+
+// replaceRule serves PUT .../rules/{id}: the body is validated as a create body
+// and replaces the rule; omitted status and priority keep theirs.
+func (e *Emulator) replaceRule(w http.ResponseWriter, r *http.Request) {
+	var in ruleInput
+	bad := !decodeBody(w, r, &in)
+	e.inRule(w, r, func(s *authServer, pol *policy, old *rule) (int, any, *apiProblem) {
+		if bad {
+			return 0, nil, malformed()
+		}
+		ru, p := newRule(s, pol, in, old.created)
+		if p != nil {
+			return 0, nil, p
+		}
+		ru.id, ru.seq, ru.system, ru.updated = old.id, old.seq, old.system, e.opts.Now()
+		ru.status = orDefault(in.Status, old.status)
+		ru.priority = old.priority
+		*old = *ru // the rule keeps its place in pol.rules
+		if in.Priority != nil && *in.Priority > 0 {
+			rerank(pol.rules, old.id, *in.Priority)
+		}
+		return http.StatusOK, e.ruleView(s, pol, old), nil
+	})
+}
+
+// deleteRule serves DELETE .../rules/{id}; system rules cannot be deleted (spec
+// AuthorizationServerPolicyRule.system), which is Okta's 403.
+func (e *Emulator) deleteRule(w http.ResponseWriter, r *http.Request) {
+	e.inRule(w, r, func(s *authServer, pol *policy, ru *rule) (int, any, *apiProblem) {
+		if ru.system {
+			return 0, nil, forbidden()
+		}
+		pol.rules = slices.DeleteFunc(pol.rules, func(x *rule) bool { return x == ru })
+		rerank(pol.rules, "", 0)
+		return http.StatusNoContent, nil, nil
+	})
+}
+
+// ruleLifecycle serves POST .../rules/{id}/lifecycle/{activate,deactivate}.
+func (e *Emulator) ruleLifecycle(status string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		e.inRule(w, r, func(s *authServer, pol *policy, ru *rule) (int, any, *apiProblem) {
+			if ru.status != status {
+				ru.status, ru.updated = status, e.opts.Now()
+			}
+			return http.StatusNoContent, nil, nil
+		})
+	}
 }

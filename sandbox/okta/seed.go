@@ -68,6 +68,7 @@ type SeedPolicy struct {
 	Description string     `json:"description,omitempty"`
 	Status      string     `json:"status,omitempty"`
 	Priority    int        `json:"priority,omitempty"`
+	System      bool       `json:"system,omitempty"` // Okta-created: cannot be deleted
 	Clients     []string   `json:"clients"`
 	Rules       []SeedRule `json:"rules,omitempty"`
 }
@@ -77,6 +78,7 @@ type SeedRule struct {
 	Name                       string   `json:"name"`
 	Status                     string   `json:"status,omitempty"`
 	Priority                   int      `json:"priority,omitempty"`
+	System                     bool     `json:"system,omitempty"` // Okta-created: cannot be deleted
 	GrantTypes                 []string `json:"grant_types"`
 	Scopes                     []string `json:"scopes"`
 	Groups                     []string `json:"groups,omitempty"`

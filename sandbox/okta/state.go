@@ -49,6 +49,7 @@ type PolicyState struct {
 	Name     string      `json:"name"`
 	Status   string      `json:"status"`
 	Priority int         `json:"priority"`
+	System   bool        `json:"system"`
 	Clients  []string    `json:"clients"`
 	Rules    []RuleState `json:"rules"`
 }
@@ -59,6 +60,7 @@ type RuleState struct {
 	Name                       string   `json:"name"`
 	Status                     string   `json:"status"`
 	Priority                   int      `json:"priority"`
+	System                     bool     `json:"system"`
 	GrantTypes                 []string `json:"grant_types"`
 	Scopes                     []string `json:"scopes"`
 	AccessTokenLifetimeMinutes int      `json:"access_token_lifetime_minutes"`
@@ -93,10 +95,10 @@ func (e *Emulator) Snapshot() State {
 				ValueType: c.valueType, Value: c.value, Scopes: slices.Clone(c.scopes), System: c.system})
 		}
 		for _, p := range s.policies {
-			ps := PolicyState{ID: p.id, Name: p.name, Status: p.status, Priority: p.priority,
+			ps := PolicyState{ID: p.id, Name: p.name, Status: p.status, Priority: p.priority, System: p.system,
 				Clients: slices.Clone(p.clients), Rules: []RuleState{}}
 			for _, r := range p.rules {
-				ps.Rules = append(ps.Rules, RuleState{ID: r.id, Name: r.name, Status: r.status, Priority: r.priority,
+				ps.Rules = append(ps.Rules, RuleState{ID: r.id, Name: r.name, Status: r.status, Priority: r.priority, System: r.system,
 					GrantTypes: slices.Clone(r.grantTypes), Scopes: slices.Clone(r.scopes),
 					AccessTokenLifetimeMinutes: r.lifetimeMinutes})
 			}
