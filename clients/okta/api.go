@@ -23,8 +23,12 @@ type API interface {
 
 	ListPolicies(ctx context.Context, asID string) ([]Policy, error)
 	ListPolicyRules(ctx context.Context, asID, policyID string) ([]PolicyRule, error)
+	CreatePolicy(ctx context.Context, asID string, p Policy) (*Policy, error)
+	CreatePolicyRule(ctx context.Context, asID, policyID string, r PolicyRule) (*PolicyRule, error)
+	DeletePolicy(ctx context.Context, asID, policyID string) error
 
 	RegisterClient(ctx context.Context, dcrToken string, reg ClientRegistration) (*RegisteredClient, error)
+	GetClient(ctx context.Context, dcrToken, clientID string) (*RegisteredClient, error)
 	DeleteClient(ctx context.Context, dcrToken, clientID string) error
 	ListClients(ctx context.Context, dcrToken, namePrefix string) ([]RegisteredClient, error)
 

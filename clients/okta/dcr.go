@@ -90,14 +90,43 @@ func (c *Client) RegisterClient(ctx context.Context, dcrToken string, reg Client
 	if err != nil {
 		return nil, failure(op, ex, resp, err, dcrToken)
 	}
-	rc := &RegisteredClient{ClientID: out.ClientID, ClientSecret: out.ClientSecret, ClientName: out.ClientName,
-		ApplicationType: out.ApplicationType, GrantTypes: slices.Clone(out.GrantTypes),
-		ResponseTypes: slices.Clone(out.ResponseTypes), RedirectURIs: slices.Clone(out.RedirectURIs),
-		TokenEndpointAuthMethod: out.TokenEndpointAuthMethod, IssuedAt: time.Unix(out.ClientIDIssuedAt, 0)}
-	if out.ClientSecretExpiresAt != nil && *out.ClientSecretExpiresAt > 0 {
-		rc.SecretExpiresAt = time.Unix(*out.ClientSecretExpiresAt, 0)
+	return out.client(), nil
+}
+
+// client is the answer as a RegisteredClient.
+func (j *registeredJSON) client() *RegisteredClient {
+	rc := &RegisteredClient{ClientID: j.ClientID, ClientSecret: j.ClientSecret, ClientName: j.ClientName,
+		ApplicationType: j.ApplicationType, GrantTypes: slices.Clone(j.GrantTypes),
+		ResponseTypes: slices.Clone(j.ResponseTypes), RedirectURIs: slices.Clone(j.RedirectURIs),
+		TokenEndpointAuthMethod: j.TokenEndpointAuthMethod, IssuedAt: time.Unix(j.ClientIDIssuedAt, 0)}
+	if j.ClientSecretExpiresAt != nil && *j.ClientSecretExpiresAt > 0 {
+		rc.SecretExpiresAt = time.Unix(*j.ClientSecretExpiresAt, 0)
 	}
-	return rc, nil
+	return rc
+}
+
+// GetClient reads one DCR client (GET /oauth2/v1/clients/{clientId}); an unknown
+// id fails with IsNotFound. ClientSecret is whatever Okta includes, if anything.
+func (c *Client) GetClient(ctx context.Context, dcrToken, clientID string) (*RegisteredClient, error) {
+	const op = "GetClient"
+	if dcrToken == "" || clientID == "" {
+		return nil, invalidArgument(op, "DCR token and client id are required")
+	}
+	ctx, cancel, ex := c.start(ctx, op)
+	defer cancel()
+	re, req, err := c.dcrRequest(op, ex, dcrToken, http.MethodGet, "/oauth2/v1/clients/"+segment(clientID), nil)
+	if err != nil {
+		return nil, err
+	}
+	var out registeredJSON
+	resp, err := re.Do(ctx, req, &out)
+	if err == nil && out.ClientID == "" {
+		err = errEmptyBody
+	}
+	if err != nil {
+		return nil, failure(op, ex, resp, err, dcrToken)
+	}
+	return out.client(), nil
 }
 
 // DeleteClient deletes a DCR client; a 404 means it is already gone.

@@ -53,6 +53,37 @@ func TestDCR_RegisterAndDelete(t *testing.T) {
 	}
 }
 
+func TestDCR_GetClient(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	rc, err := h.c.RegisterClient(ctx(t), dcrToken, serviceClient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.c.GetClient(ctx(t), dcrToken, rc.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ClientID != rc.ClientID || got.ClientName != "dcrflow-check" || got.ApplicationType != "service" ||
+		got.TokenEndpointAuthMethod != "client_secret_basic" || !slices.Equal(got.GrantTypes, []string{"client_credentials"}) ||
+		!got.IssuedAt.Equal(rc.IssuedAt) {
+		t.Errorf("got %#v, registered %#v", got, rc)
+	}
+	_, err = h.c.GetClient(ctx(t), "00wrongDcrToken", rc.ClientID)
+	if !IsUnauthorized(err) {
+		t.Errorf("wrong DCR token: %v", err)
+	}
+	noSecrets(t, err, "00wrongDcrToken", dcrToken)
+	if err := h.c.DeleteClient(ctx(t), dcrToken, rc.ClientID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.c.GetClient(ctx(t), dcrToken, rc.ClientID)
+	if e := asErr(t, err); !IsNotFound(err) || e.Code != CodeNotFound || e.Temporary() {
+		t.Errorf("deleted client: %+v", e)
+	}
+	noSecrets(t, err, dcrToken)
+}
+
 func TestDCR_InvalidMetadata(t *testing.T) {
 	t.Parallel()
 	h := start(t)

@@ -185,6 +185,74 @@ func TestPolicies_ListPoliciesAndRules(t *testing.T) {
 	}
 }
 
+func TestPolicies_CreateRuleGrantsTokensDeleteRevokes(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	srv := sbokta.NoPolicyServerID
+	if _, err := h.c.CreateScope(ctx(t), srv, Scope{Name: "free:read"}); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := h.c.RegisterClient(ctx(t), dcrToken, serviceClient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := h.env.OktaURL + "/oauth2/" + srv
+	if _, err := h.c.ClientCredentialsToken(ctx(t), issuer, rc.ClientID, rc.ClientSecret, []string{"free:read"}); asErr(t, err).Code != CodeAccessDenied {
+		t.Fatalf("before the policy: %v", err)
+	}
+
+	p, err := h.c.CreatePolicy(ctx(t), srv, Policy{Name: "dcrflow", Description: "DCR clients", Clients: []string{AllClients}, Priority: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ID == "" || p.Type != PolicyTypeOAuth || p.Status != StatusActive || p.Priority != 1 || p.System ||
+		!slices.Equal(p.Clients, []string{AllClients}) || p.Name != "dcrflow" || p.Description != "DCR clients" {
+		t.Errorf("policy %+v", p)
+	}
+	r, err := h.c.CreatePolicyRule(ctx(t), srv, p.ID, PolicyRule{Name: "client credentials",
+		GrantTypes: []string{"client_credentials"}, Scopes: []string{"free:read"}, AccessTokenLifetime: 15 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID == "" || r.Type != RuleTypeResource || r.Status != StatusActive || r.Priority != 1 ||
+		!slices.Equal(r.Groups, []string{GroupEveryone}) || !slices.Equal(r.Scopes, []string{"free:read"}) ||
+		r.AccessTokenLifetime != 15*time.Minute {
+		t.Errorf("rule %+v", r)
+	}
+	if rules, err := h.c.ListPolicyRules(ctx(t), srv, p.ID); err != nil || len(rules) != 1 || rules[0].ID != r.ID {
+		t.Errorf("rules: %+v %v", rules, err)
+	}
+	tok, err := h.c.ClientCredentialsToken(ctx(t), issuer, rc.ClientID, rc.ClientSecret, []string{"free:read"})
+	if err != nil || tok.ExpiresIn != 15*time.Minute {
+		t.Fatalf("token under the new policy: %v %v", tok, err)
+	}
+
+	_, err = h.c.CreatePolicy(ctx(t), srv, Policy{Name: "dcrflow", Description: "again", Clients: []string{AllClients}})
+	if !IsDuplicate(err) {
+		t.Errorf("duplicate policy: %v", err)
+	}
+	_, err = h.c.CreatePolicyRule(ctx(t), srv, p.ID, PolicyRule{Name: "bad", GrantTypes: []string{"client_credentials"}, Scopes: []string{"nope"}})
+	if e := asErr(t, err); e.StatusCode != http.StatusBadRequest || e.Code != CodeValidation || e.Temporary() {
+		t.Errorf("rule with an unknown scope: %+v", e)
+	}
+
+	if err := h.c.DeletePolicy(ctx(t), srv, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if pols, err := h.c.ListPolicies(ctx(t), srv); err != nil || len(pols) != 0 {
+		t.Errorf("after delete: %+v %v", pols, err)
+	}
+	if _, err := h.c.ClientCredentialsToken(ctx(t), issuer, rc.ClientID, rc.ClientSecret, []string{"free:read"}); asErr(t, err).Code != CodeAccessDenied {
+		t.Errorf("token after the policy is gone: %v", err)
+	}
+	if err := h.c.DeletePolicy(ctx(t), srv, p.ID); !IsNotFound(err) {
+		t.Errorf("second delete: %v", err)
+	}
+	if _, err := h.c.CreatePolicyRule(ctx(t), srv, p.ID, PolicyRule{Name: "x", GrantTypes: []string{"client_credentials"}, Scopes: []string{"*"}}); !IsNotFound(err) {
+		t.Errorf("rule in a deleted policy: %v", err)
+	}
+}
+
 func TestCalls_RefuseEmptyArguments(t *testing.T) {
 	t.Parallel()
 	h := start(t)
@@ -195,7 +263,19 @@ func TestCalls_RefuseEmptyArguments(t *testing.T) {
 		"DeleteScope":     func() error { return h.c.DeleteScope(c, "default", "") },
 		"CreateClaim":     func() error { _, err := h.c.CreateClaim(c, "default", Claim{}); return err },
 		"ListPolicyRules": func() error { _, err := h.c.ListPolicyRules(c, "default", ""); return err },
-		"DeleteClient":    func() error { return h.c.DeleteClient(c, dcrToken, "") },
+		"CreatePolicy":    func() error { _, err := h.c.CreatePolicy(c, "default", Policy{Name: "p"}); return err },
+		"CreatePolicyRule": func() error {
+			_, err := h.c.CreatePolicyRule(c, "default", "00p", PolicyRule{Name: "r", GrantTypes: []string{"client_credentials"}})
+			return err
+		},
+		"CreatePolicyRule lifetime": func() error {
+			_, err := h.c.CreatePolicyRule(c, "default", "00p", PolicyRule{Name: "r", GrantTypes: []string{"client_credentials"},
+				Scopes: []string{"*"}, AccessTokenLifetime: 90 * time.Second})
+			return err
+		},
+		"DeletePolicy": func() error { return h.c.DeletePolicy(c, "", "00p") },
+		"GetClient":    func() error { _, err := h.c.GetClient(c, dcrToken, ""); return err },
+		"DeleteClient": func() error { return h.c.DeleteClient(c, dcrToken, "") },
 		"Token": func() error {
 			_, err := h.c.ClientCredentialsToken(c, "http://example.com/oauth2/x", "a", "b", nil)
 			return err
