@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -23,11 +22,11 @@ func (a *Activities) EnsureDCRProvider(ctx context.Context, in ProviderInput) (d
 		return res, apiError("find DCR provider "+in.Name, err)
 	}
 	if p != nil {
-		if p.ProviderType != "okta" || !sameURL(p.Issuer, in.Issuer) {
-			return res, conflict("DCR provider %q exists as %s provider for issuer %q, want okta for %q; rename dcr_provider in the onboarding file or change it in Konnect",
-				in.Name, p.ProviderType, p.Issuer, in.Issuer)
+		v := judgeProvider(p, in.Issuer, runID(ctx))
+		if v.Action == dcrflow.PlanConflict {
+			return res, conflict("%s", providerConflict(in.Name, v))
 		}
-		res.ID, res.Action = p.ID, actionFor(p.Labels, runID(ctx))
+		res.ID, res.Action = p.ID, v.RunAction()
 		return res, nil
 	}
 	token, ok := a.DCRTokens[in.TokenName]
@@ -76,11 +75,11 @@ func (a *Activities) EnsureAuthStrategy(ctx context.Context, in StrategyInput) (
 		return res, apiError("find auth strategy "+in.Strategy.Name, err)
 	}
 	if s != nil {
-		if diffs := strategyDiffs(s, in); len(diffs) > 0 {
-			return res, conflict("auth strategy %q exists and differs: %s; rename auth_strategy in the onboarding file or change it in Konnect",
-				in.Strategy.Name, strings.Join(diffs, "; "))
+		v := judgeStrategy(s, in, runID(ctx))
+		if v.Action == dcrflow.PlanConflict {
+			return res, conflict("%s", strategyConflict(in.Strategy.Name, v))
 		}
-		res.ID, res.Action = s.ID, actionFor(s.Labels, runID(ctx))
+		res.ID, res.Action = s.ID, v.RunAction()
 		return res, nil
 	}
 	s, err = a.Konnect.AuthStrategies.CreateOIDC(ctx, konnect.CreateOIDCStrategy{
@@ -95,29 +94,6 @@ func (a *Activities) EnsureAuthStrategy(ctx context.Context, in StrategyInput) (
 	return res, nil
 }
 
-func strategyDiffs(s *konnect.AuthStrategy, in StrategyInput) []string {
-	if s.StrategyType != "openid_connect" || s.OIDC == nil {
-		return []string{fmt.Sprintf("strategy_type is %s, want openid_connect", s.StrategyType)}
-	}
-	var d []string
-	if !sameURL(s.OIDC.Issuer, in.Issuer) {
-		d = append(d, fmt.Sprintf("issuer is %q, want %q", s.OIDC.Issuer, in.Issuer))
-	}
-	if !sameSet(s.OIDC.Scopes, in.Scopes) {
-		d = append(d, fmt.Sprintf("scopes are %v, want %v", s.OIDC.Scopes, in.Scopes))
-	}
-	if !sameSet(s.OIDC.CredentialClaim, []string{in.ClaimName}) {
-		d = append(d, fmt.Sprintf("credential_claim is %v, want [%s]", s.OIDC.CredentialClaim, in.ClaimName))
-	}
-	if !sameSet(s.OIDC.AuthMethods, in.Strategy.AuthMethods) {
-		d = append(d, fmt.Sprintf("auth_methods are %v, want %v", s.OIDC.AuthMethods, in.Strategy.AuthMethods))
-	}
-	if s.DCRProvider == nil || s.DCRProvider.ID != in.ProviderID {
-		d = append(d, "it is not bound to the portal's DCR provider")
-	}
-	return d
-}
-
 // DeleteAuthStrategy undoes EnsureAuthStrategy; already gone counts as done.
 func (a *Activities) DeleteAuthStrategy(ctx context.Context, in KonnectResourceInput) error {
 	if err := a.Konnect.AuthStrategies.Delete(ctx, in.ID); err != nil && !konnect.IsNotFound(err) {
@@ -127,7 +103,7 @@ func (a *Activities) DeleteAuthStrategy(ctx context.Context, in KonnectResourceI
 }
 
 // PublishAPI publishes the API on the portal with the strategy, remembering the
-// publication it replaces so that compensation can put it back.
+// publication it replaces so that compensation (and offboarding) can put it back.
 func (a *Activities) PublishAPI(ctx context.Context, in PublishInput) (PublishResult, error) {
 	out := PublishResult{Resource: dcrflow.Resource{Kind: dcrflow.KindPublication, Name: in.APIName, ID: in.APIID + "/" + in.PortalID}}
 	want := konnect.Publication{AuthStrategyIDs: []string{in.StrategyID}, Visibility: in.Visibility, AutoApproveRegistrations: in.AutoApprove}
@@ -138,21 +114,24 @@ func (a *Activities) PublishAPI(ctx context.Context, in PublishInput) (PublishRe
 		out.Resource.Action, out.Previous = earlier.Resource.Action, earlier.Previous
 	}
 	cur, err := a.Konnect.Publications.Get(ctx, in.APIID, in.PortalID)
-	switch {
-	case err != nil && !konnect.IsNotFound(err):
-		return out, apiError("read publication of "+in.APIName, err)
-	case out.Resource.Action != "":
-		// keep what the earlier attempt found
-	case konnect.IsNotFound(err):
-		out.Resource.Action = dcrflow.ActionPublished
-	case samePublication(cur, want):
-		out.Resource.Action = dcrflow.ActionUnchanged
-		return out, nil
-	default:
-		out.Resource.Action = dcrflow.ActionUpdated
-		out.Previous = &Publication{AuthStrategyIDs: cur.AuthStrategyIDs, Visibility: cur.Visibility, AutoApprove: cur.AutoApproveRegistrations}
+	if konnect.IsNotFound(err) {
+		cur, err = nil, nil
 	}
-	if err == nil && samePublication(cur, want) {
+	if err != nil {
+		return out, apiError("read publication of "+in.APIName, err)
+	}
+	if out.Resource.Action == "" { // else keep what the earlier attempt found
+		v := judgePublication(cur, want)
+		out.Resource.Action = v.RunAction()
+		switch v.Action {
+		case dcrflow.PlanUnchanged:
+			return out, nil
+		case dcrflow.PlanRepublish:
+			out.Previous = &Publication{AuthStrategyIDs: cur.AuthStrategyIDs, Visibility: cur.Visibility, AutoApprove: cur.AutoApproveRegistrations}
+		}
+	}
+	out.Resource.Previous = out.Previous.settings()
+	if cur != nil && samePublication(cur, want) {
 		return out, nil // the earlier attempt's PUT landed
 	}
 	activity.RecordHeartbeat(ctx, out)
@@ -178,16 +157,12 @@ func (a *Activities) RestorePublication(ctx context.Context, in RestoreInput) er
 	return nil
 }
 
-func samePublication(cur *konnect.Publication, want konnect.Publication) bool {
-	return slices.Equal(cur.AuthStrategyIDs, want.AuthStrategyIDs) && cur.Visibility == want.Visibility &&
-		cur.AutoApproveRegistrations == want.AutoApproveRegistrations
-}
-
-func actionFor(labels map[string]string, runID string) string {
-	if createdByRun(labels, runID) {
-		return dcrflow.ActionCreated
+// settings is the publication as the contract records it (nil stays nil).
+func (p *Publication) settings() *dcrflow.PublicationSettings {
+	if p == nil {
+		return nil
 	}
-	return dcrflow.ActionAdopted
+	return &dcrflow.PublicationSettings{AuthStrategyIDs: p.AuthStrategyIDs, Visibility: p.Visibility, AutoApprove: p.AutoApprove}
 }
 
 func sameURL(a, b string) bool {

@@ -91,13 +91,11 @@ func (a *Activities) EnsureScope(ctx context.Context, in ScopeInput) (dcrflow.Re
 	res := dcrflow.Resource{Kind: dcrflow.KindScope, Name: in.Scope.Name}
 	marker := scopeMarker(in.PortalKey, runID(ctx))
 	adopt := func(s *okta.Scope) (dcrflow.Resource, error) {
-		if s.Consent == okta.ConsentRequired {
-			return res, conflict("scope %q exists with consent REQUIRED, which Okta never grants to client_credentials; set it to IMPLICIT in Okta or use another scope", s.Name)
+		v := judgeScope(s, marker)
+		if v.Action == dcrflow.PlanConflict {
+			return res, conflict("%s", scopeConflict(s.Name, v))
 		}
-		res.ID, res.Action = s.ID, dcrflow.ActionAdopted
-		if strings.Contains(s.Description, marker) {
-			res.Action = dcrflow.ActionCreated
-		}
+		res.ID, res.Action = s.ID, v.RunAction()
 		return res, nil
 	}
 	s, err := a.Okta.FindScope(ctx, in.AuthServerID, in.Scope.Name)
@@ -137,12 +135,12 @@ func (a *Activities) DeleteScope(ctx context.Context, in OktaResourceInput) erro
 // in every token, creates it when missing, and fails on any other claim of that name.
 func (a *Activities) EnsureClaim(ctx context.Context, in ClaimInput) (dcrflow.Resource, error) {
 	res := dcrflow.Resource{Kind: dcrflow.KindClaim, Name: in.Name}
-	adopt := func(c *okta.Claim) (dcrflow.Resource, error) {
-		if c.ValueType != okta.ValueTypeExpression || c.Value != ClaimValue || c.Status != okta.StatusActive || len(c.Scopes) > 0 {
-			return res, conflict("claim %q exists as %s %q (status %s, scopes %v), want an ACTIVE EXPRESSION %q for any scope; rename claim in the onboarding file or fix it in Okta",
-				c.Name, c.ValueType, c.Value, c.Status, c.Scopes, ClaimValue)
+	adopt := func(c *okta.Claim, own bool) (dcrflow.Resource, error) {
+		v := judgeClaim(c, own)
+		if v.Action == dcrflow.PlanConflict {
+			return res, conflict("%s", claimConflict(c.Name, v))
 		}
-		res.ID, res.Action = c.ID, dcrflow.ActionAdopted
+		res.ID, res.Action = c.ID, v.RunAction()
 		return res, nil
 	}
 	// Claims carry no label, so an attempt notes in its heartbeat that it is about to
@@ -156,11 +154,7 @@ func (a *Activities) EnsureClaim(ctx context.Context, in ClaimInput) (dcrflow.Re
 		return res, apiError("find claim "+in.Name, err)
 	}
 	if c != nil {
-		r, err := adopt(c)
-		if err == nil && earlier.Creating == in.Name {
-			r.Action = dcrflow.ActionCreated
-		}
-		return r, err
+		return adopt(c, earlier.Creating == in.Name)
 	}
 	activity.RecordHeartbeat(ctx, claimProgress{Creating: in.Name})
 	yes := true
@@ -170,7 +164,7 @@ func (a *Activities) EnsureClaim(ctx context.Context, in ClaimInput) (dcrflow.Re
 	})
 	if okta.IsDuplicate(err) {
 		if c, err = a.Okta.FindClaim(ctx, in.AuthServerID, in.Name, okta.ClaimTypeResource); err == nil && c != nil {
-			return adopt(c)
+			return adopt(c, false)
 		}
 	}
 	if err != nil {
