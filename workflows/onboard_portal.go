@@ -17,6 +17,7 @@ const (
 	StepResolve  = "resolve"
 	StepScopes   = "scopes"
 	StepClaim    = "claim"
+	StepPolicy   = "access_policy"
 	StepProvider = "dcr_provider"
 	StepStrategy = "auth_strategy"
 	StepPublish  = "publish"
@@ -28,7 +29,7 @@ const (
 var a *activities.Activities
 
 // OnboardPortal makes one Konnect portal hand out credentials through Okta DCR: the
-// saga of DESIGN.md, steps 1–3 and 5–8. When a step fails for good it either undoes
+// saga of DESIGN.md, steps 1–8. When a step fails for good it either undoes
 // what this run created or changed, in reverse order, and fails with an OnboardFailed
 // error whose details hold the OnboardResult; or, with on_failure: hold, keeps what
 // it built and waits for an operator's decision (retry the step, or abandon: undo).
@@ -89,10 +90,12 @@ type step struct {
 // run executes the steps in order. Each step is idempotent within the run, so a held
 // run can execute the failed step again.
 func (o *onboarding) run(ctx workflow.Context) error {
-	steps := []step{
-		{StepResolve, o.resolve}, {StepScopes, o.scopes}, {StepClaim, o.claim}, {StepProvider, o.provider},
-		{StepStrategy, o.strategy}, {StepPublish, o.publish},
+	steps := []step{{StepResolve, o.resolve}, {StepScopes, o.scopes}, {StepClaim, o.claim}}
+	// Runs started before step 4 existed replay without it.
+	if workflow.GetVersion(ctx, changeAccessPolicy, workflow.DefaultVersion, 1) >= 1 {
+		steps = append(steps, step{StepPolicy, o.accessPolicy})
 	}
+	steps = append(steps, step{StepProvider, o.provider}, step{StepStrategy, o.strategy}, step{StepPublish, o.publish})
 	if o.spec.Validate {
 		steps = append(steps, step{StepValidate, o.validate})
 	}
@@ -211,6 +214,27 @@ func (o *onboarding) claim(ctx workflow.Context) error {
 		err := workflow.ExecuteActivity(with(ctx, "Undo: delete claim "+claim.Name+" unless in use"), a.DeleteClaim, in).Get(ctx, &r)
 		return r.Reason, err
 	})
+	return nil
+}
+
+// changeAccessPolicy versions the step-4 change for runs in flight (workflow.GetVersion).
+const changeAccessPolicy = "access-policy-step"
+
+func (o *onboarding) accessPolicy(ctx workflow.Context) error {
+	t := o.targets
+	in := activities.PolicyInput{AuthServerID: t.AuthServerID, AuthServer: o.spec.AuthServer, Scopes: o.scopeNames,
+		PortalKey: o.spec.Key, Ensure: o.spec.AccessPolicy == dcrflow.AccessPolicyEnsure}
+	summary := "Check that an access policy grants client_credentials the scopes"
+	if in.Ensure {
+		summary = "Ensure an access policy grants client_credentials the scopes"
+	}
+	var p dcrflow.Resource
+	if err := workflow.ExecuteActivity(with(ctx, summary), a.EnsureAccessPolicy, in).Get(ctx, &p); err != nil {
+		return err
+	}
+	o.record(p, plain(func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(with(ctx, "Undo: delete access policy "+p.Name), a.DeleteAccessPolicy, activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: p.ID, Name: p.Name}).Get(ctx, nil)
+	}))
 	return nil
 }
 

@@ -28,7 +28,7 @@ var spec = dcrflow.PortalSpec{
 	ClaimName: "client_id", DCRProvider: "dcrflow-payments", DCRTokenName: "default",
 	Strategy: dcrflow.StrategySpec{Name: "dcrflow-payments", DisplayName: "Okta", AuthMethods: []string{"client_credentials"}},
 	APIs:     []dcrflow.APISpec{{API: "pay-api", Visibility: "public"}, {API: "refunds", Visibility: "private"}},
-	Validate: true,
+	Validate: true, AccessPolicy: dcrflow.AccessPolicyEnsure,
 }
 
 // fixture mocks every activity: pay:read is created, pay:write adopted, pay-api newly
@@ -73,6 +73,21 @@ func newFixture(t *testing.T) *fixture {
 	})
 	env.OnActivity(a.EnsureClaim, mock.Anything, mock.Anything).Return(func(context.Context, activities.ClaimInput) (dcrflow.Resource, error) {
 		return dcrflow.Resource{Kind: dcrflow.KindClaim, Name: "client_id", ID: "ocl1", Action: dcrflow.ActionCreated}, fail("EnsureClaim")
+	})
+	env.OnActivity(a.EnsureAccessPolicy, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PolicyInput) (dcrflow.Resource, error) {
+		if in.AuthServerID != "aus1" || !slices.Equal(in.Scopes, []string{"pay:read", "pay:write"}) || in.PortalKey != "payments" {
+			t.Errorf("policy input = %+v", in)
+		}
+		if !in.Ensure { // check mode: the policy found is adopted
+			return dcrflow.Resource{Kind: dcrflow.KindAccessPolicy, Name: "Default Policy", ID: "pol0", Action: dcrflow.ActionAdopted}, fail("EnsureAccessPolicy")
+		}
+		return dcrflow.Resource{Kind: dcrflow.KindAccessPolicy, Name: "dcrflow-payments", ID: "pol1", Action: dcrflow.ActionCreated}, fail("EnsureAccessPolicy")
+	})
+	env.OnActivity(a.DeleteAccessPolicy, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OktaResourceInput) error {
+		if in.ID != "pol1" {
+			t.Errorf("deleting policy %+v, which this run did not create", in)
+		}
+		return fail("DeleteAccessPolicy")
 	})
 	env.OnActivity(a.EnsureDCRProvider, mock.Anything, mock.Anything).Return(func(context.Context, activities.ProviderInput) (dcrflow.Resource, error) {
 		return dcrflow.Resource{Kind: dcrflow.KindDCRProvider, Name: "dcrflow-payments", ID: "prov1", Action: dcrflow.ActionCreated}, fail("EnsureDCRProvider")
@@ -184,7 +199,7 @@ func (f *fixture) undos() []string {
 	return out
 }
 
-var forward = []string{"ResolveTargets", "EnsureScope:pay:read", "EnsureScope:pay:write", "EnsureClaim", "EnsureDCRProvider",
+var forward = []string{"ResolveTargets", "EnsureScope:pay:read", "EnsureScope:pay:write", "EnsureClaim", "EnsureAccessPolicy", "EnsureDCRProvider",
 	"VerifyDCRProvider", "EnsureAuthStrategy", "PublishAPI:pay-api", "PublishAPI:refunds", "EnsureClaim", "ValidateDCR"}
 
 func TestOnboardPortal_HappyPathRunsEveryStepInOrder(t *testing.T) {
@@ -204,6 +219,7 @@ func TestOnboardPortal_HappyPathRunsEveryStepInOrder(t *testing.T) {
 		actions[r.Kind+"/"+r.Name] = r.Action
 	}
 	want := map[string]string{"scope/pay:read": "created", "scope/pay:write": "adopted", "claim/client_id": "created",
+		"access_policy/dcrflow-payments": "created",
 		"dcr_provider/dcrflow-payments": "created", "auth_strategy/dcrflow-payments": "created",
 		"publication/pay-api": "published", "publication/refunds": "updated"}
 	for k, v := range want {
@@ -215,7 +231,7 @@ func TestOnboardPortal_HappyPathRunsEveryStepInOrder(t *testing.T) {
 
 func TestOnboardPortal_FailureAtEachStepUndoesWhatThisRunDidInReverse(t *testing.T) {
 	all := []string{"RestorePublication:refunds(restore old)", "RestorePublication:pay-api(unpublish)", "DeleteAuthStrategy",
-		"DeleteDCRProvider", "DeleteClaim:ocl1", "DeleteScope:scp-pay:read"}
+		"DeleteDCRProvider", "DeleteAccessPolicy", "DeleteClaim:ocl1", "DeleteScope:scp-pay:read"}
 	tests := []struct {
 		failAt   string
 		step     string
@@ -223,8 +239,9 @@ func TestOnboardPortal_FailureAtEachStepUndoesWhatThisRunDidInReverse(t *testing
 	}{
 		{"ResolveTargets", StepResolve, nil},
 		{"EnsureScope:pay:read", StepScopes, nil},
-		{"EnsureScope:pay:write", StepScopes, all[5:]},
-		{"EnsureClaim", StepClaim, all[5:]},
+		{"EnsureScope:pay:write", StepScopes, all[6:]},
+		{"EnsureClaim", StepClaim, all[6:]},
+		{"EnsureAccessPolicy", StepPolicy, all[5:]},
 		{"EnsureDCRProvider", StepProvider, all[4:]},
 		{"VerifyDCRProvider", StepProvider, all[3:]},
 		{"EnsureAuthStrategy", StepStrategy, all[3:]},
@@ -271,7 +288,7 @@ func TestOnboardPortal_FailedValidationIsCompensated(t *testing.T) {
 	if res.Validation == nil || res.Validation.Passed {
 		t.Errorf("validation = %+v", res.Validation)
 	}
-	if len(f.undos()) != 6 {
+	if len(f.undos()) != 7 {
 		t.Errorf("compensation = %v", f.undos())
 	}
 }
@@ -286,7 +303,7 @@ func TestOnboardPortal_CompensationFailureIsReportedAndTheRestStillRuns(t *testi
 	if len(res.CompensationErrors) != 1 || !strings.Contains(res.CompensationErrors[0], "delete claim client_id") {
 		t.Errorf("compensation errors = %v", res.CompensationErrors)
 	}
-	if got := f.undos(); len(got) != 6 || got[5] != "DeleteScope:scp-pay:read" {
+	if got := f.undos(); len(got) != 7 || got[6] != "DeleteScope:scp-pay:read" {
 		t.Errorf("compensation stopped at the failure: %v", got)
 	}
 }
@@ -372,8 +389,8 @@ func TestOnboardPortal_HoldThenRetryRunsTheFailedStepAgain(t *testing.T) {
 	if strategies != 2 || len(f.undos()) != 0 || res.Validation == nil || !res.Validation.Passed {
 		t.Fatalf("calls %v, result %+v", f.calls, res)
 	}
-	if len(res.Resources) != 7 {
-		t.Errorf("resources recorded = %d, want 7 (no duplicates): %+v", len(res.Resources), res.Resources)
+	if len(res.Resources) != 8 {
+		t.Errorf("resources recorded = %d, want 8 (no duplicates): %+v", len(res.Resources), res.Resources)
 	}
 }
 
@@ -407,7 +424,23 @@ func TestOnboardPortal_CancelWhileHeldCompensates(t *testing.T) {
 	if err := f.env.GetWorkflowError(); !temporal.IsCanceledError(err) {
 		t.Fatalf("err = %v, want canceled; calls %v", err, f.calls)
 	}
-	if got := f.undos(); len(got) != 5 {
+	if got := f.undos(); len(got) != 6 {
 		t.Fatalf("compensation after cancel while held = %v", got)
+	}
+}
+
+// In check mode (the default) the step only reads: the policy it finds is adopted and
+// never undone.
+func TestOnboardPortal_AccessPolicyCheckAdoptsAndNeverUndoes(t *testing.T) {
+	f := newFixture(t)
+	f.failAt = "ValidateDCR"
+	check := spec
+	check.AccessPolicy = dcrflow.AccessPolicyCheck
+	f.env.ExecuteWorkflow(OnboardPortal, check)
+	if err := f.env.GetWorkflowError(); err == nil {
+		t.Fatal("want the validation failure")
+	}
+	if slices.Contains(f.calls, "DeleteAccessPolicy") || !slices.Contains(f.calls, "EnsureAccessPolicy") {
+		t.Fatalf("calls = %v", f.calls)
 	}
 }

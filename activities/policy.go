@@ -1,0 +1,179 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/clients/okta"
+)
+
+// PolicyInput checks (or ensures) that an access policy of the authorization server
+// lets client_credentials clients get the portal's scopes (step 4).
+type PolicyInput struct {
+	AuthServerID string   `json:"auth_server_id"`
+	AuthServer   string   `json:"auth_server"` // as the spec names it, for messages
+	Scopes       []string `json:"scopes"`
+	PortalKey    string   `json:"portal_key"`
+	Ensure       bool     `json:"ensure"` // create a dcrflow-owned policy and rule when none covers
+}
+
+// Policies dcrflow creates for client_credentials clients.
+const (
+	allClients      = "ALL_CLIENTS"
+	grantClientCred = "client_credentials"
+	everyone        = "EVERYONE"
+)
+
+// PolicyName is the name of the access policy dcrflow creates for a portal.
+func PolicyName(portalKey string) string { return "dcrflow-" + portalKey }
+
+// ownedBy tells whether a description carries dcrflow's marker for the portal (any run).
+func ownedBy(description, portalKey string) bool {
+	return strings.Contains(description, "[managed by dcrflow: portal "+portalKey+", run ")
+}
+
+// ownedByAnother tells whether a description carries dcrflow's marker for another portal.
+func ownedByAnother(description, portalKey string) bool {
+	return strings.Contains(description, "[managed by dcrflow: portal ") && !ownedBy(description, portalKey)
+}
+
+// policyView is what the server's access policies mean for the portal's clients.
+type policyView struct {
+	covering *okta.Policy // the first policy that grants the scopes to client_credentials clients
+	own      *okta.Policy // dcrflow's policy for this portal, if any
+	why      []string     // why the others do not cover, for the message
+}
+
+// inspectPolicies reads the policies as Okta evaluates them for a DCR client, whose
+// id nobody knows in advance: ACTIVE policies for ALL_CLIENTS in priority order, the
+// first with an ACTIVE rule granting client_credentials every scope decides. A policy
+// that dcrflow made for another portal does not count: offboarding that portal would
+// delete it. Read-only, so the plan uses it too.
+func (a *Activities) inspectPolicies(ctx context.Context, asID string, scopes []string, portalKey string) (policyView, error) {
+	var v policyView
+	policies, err := a.Okta.ListPolicies(ctx, asID)
+	if err != nil {
+		return v, apiError("list access policies", err)
+	}
+	slices.SortStableFunc(policies, func(x, y okta.Policy) int { return int(x.Priority - y.Priority) })
+	for i := range policies {
+		p := &policies[i]
+		if ownedBy(p.Description, portalKey) && v.own == nil {
+			v.own = p
+		}
+		switch {
+		case p.Status != okta.StatusActive:
+			v.why = append(v.why, fmt.Sprintf("policy %q is %s", p.Name, p.Status))
+			continue
+		case !slices.Contains(p.Clients, allClients):
+			v.why = append(v.why, fmt.Sprintf("policy %q applies only to listed clients, not to DCR clients (ALL_CLIENTS)", p.Name))
+			continue
+		case ownedByAnother(p.Description, portalKey):
+			v.why = append(v.why, fmt.Sprintf("policy %q belongs to another portal's onboarding", p.Name))
+			continue
+		}
+		rules, err := a.Okta.ListPolicyRules(ctx, asID, p.ID)
+		if err != nil {
+			return v, apiError("list rules of access policy "+p.Name, err)
+		}
+		if why := ruleGap(p.Name, rules, scopes); why != "" {
+			v.why = append(v.why, why)
+			continue
+		}
+		if v.covering == nil {
+			v.covering = p
+		}
+	}
+	return v, nil
+}
+
+// ruleGap is empty when an ACTIVE rule grants client_credentials every scope, else
+// says what the closest rule lacks.
+func ruleGap(policy string, rules []okta.PolicyRule, scopes []string) string {
+	gap := fmt.Sprintf("policy %q has no ACTIVE rule granting client_credentials", policy)
+	for _, r := range rules {
+		if r.Status != okta.StatusActive || !slices.Contains(r.GrantTypes, grantClientCred) {
+			continue
+		}
+		var missing []string
+		for _, s := range scopes {
+			if !slices.Contains(r.Scopes, s) && !slices.Contains(r.Scopes, "*") {
+				missing = append(missing, s)
+			}
+		}
+		if len(missing) == 0 {
+			return ""
+		}
+		gap = fmt.Sprintf("policy %q: rule %q grants client_credentials %v, not %v", policy, r.Name, r.Scopes, missing)
+	}
+	return gap
+}
+
+// EnsureAccessPolicy is step 4. By default it only checks, and fails naming what is
+// missing: DCR then "works", but every token request would end in no_matching_policy.
+// With Ensure it creates a dcrflow-owned policy for ALL_CLIENTS (last in priority, so
+// it changes nothing for other clients) with a rule granting client_credentials the
+// scopes. The policy it finds or makes is the resource; only a created one is undone.
+func (a *Activities) EnsureAccessPolicy(ctx context.Context, in PolicyInput) (dcrflow.Resource, error) {
+	res := dcrflow.Resource{Kind: dcrflow.KindAccessPolicy}
+	v, err := a.inspectPolicies(ctx, in.AuthServerID, in.Scopes, in.PortalKey)
+	if err != nil {
+		return res, err
+	}
+	marker := scopeMarker(in.PortalKey, runID(ctx))
+	if v.covering != nil {
+		res.Name, res.ID, res.Action = v.covering.Name, v.covering.ID, dcrflow.ActionAdopted
+		if strings.Contains(v.covering.Description, marker) {
+			res.Action = dcrflow.ActionCreated // an earlier attempt of this run made it
+		}
+		return res, nil
+	}
+	if !in.Ensure {
+		return res, policyMissing(in, v.why)
+	}
+	pol := v.own
+	switch {
+	case pol != nil && !strings.Contains(pol.Description, marker):
+		return res, conflict("access policy %q, made by an earlier onboarding of portal %s, does not grant client_credentials the scopes %v (%s); offboard the portal or delete the policy in Okta",
+			pol.Name, in.PortalKey, in.Scopes, strings.Join(v.why, "; "))
+	case pol == nil:
+		pol, err = a.Okta.CreatePolicy(ctx, in.AuthServerID, okta.Policy{
+			Name: PolicyName(in.PortalKey), Description: "Lets DCR clients of portal " + in.PortalKey + " get its scopes " + marker,
+			Status: okta.StatusActive, Type: "OAUTH_AUTHORIZATION_POLICY", Clients: []string{allClients},
+		})
+		if err != nil {
+			return res, apiError("create access policy "+PolicyName(in.PortalKey), err)
+		}
+	}
+	// A policy of this run without the rule: an earlier attempt stopped between them.
+	res.Name, res.ID, res.Action = pol.Name, pol.ID, dcrflow.ActionCreated
+	_, err = a.Okta.CreatePolicyRule(ctx, in.AuthServerID, pol.ID, okta.PolicyRule{
+		Name: "client_credentials for " + in.PortalKey, Status: okta.StatusActive, Type: "RESOURCE_ACCESS",
+		GrantTypes: []string{grantClientCred}, Scopes: slices.Clone(in.Scopes), Groups: []string{everyone},
+	})
+	if err != nil {
+		return res, freshRefError(ctx, "create rule of access policy "+pol.Name, err)
+	}
+	return res, nil
+}
+
+func policyMissing(in PolicyInput, why []string) error {
+	detail := "it has no access policy"
+	if len(why) > 0 {
+		detail = strings.Join(why, "; ")
+	}
+	return policyError("no access policy of authorization server %q lets client_credentials clients get the scopes %v, so every token request would fail with no_matching_policy (%s). In Okta, add to a policy for All clients a rule granting Client Credentials these scopes, or set `access_policy: ensure` to let dcrflow create one",
+		in.AuthServer, in.Scopes, detail)
+}
+
+// DeleteAccessPolicy undoes EnsureAccessPolicy (its rules go with it); already gone
+// counts as done.
+func (a *Activities) DeleteAccessPolicy(ctx context.Context, in OktaResourceInput) error {
+	if err := a.Okta.DeletePolicy(ctx, in.AuthServerID, in.ID); err != nil && !okta.IsNotFound(err) {
+		return apiError("delete access policy "+in.Name, err)
+	}
+	return nil
+}

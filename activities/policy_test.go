@@ -1,0 +1,104 @@
+package activities_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/activities"
+	"github.com/dcrflow/dcrflow/clients/okta"
+	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
+)
+
+// Check mode never writes: it adopts the policy Okta would use, and otherwise fails
+// naming what is missing and how to fix it.
+func TestEnsureAccessPolicy_ChecksAndNamesWhatIsMissing(t *testing.T) {
+	h := newHarness(t)
+	check := func(server string, scopes ...string) (dcrflow.Resource, error) {
+		return call[dcrflow.Resource](h, a.EnsureAccessPolicy, activities.PolicyInput{AuthServerID: server, AuthServer: server, Scopes: scopes, PortalKey: "p"})
+	}
+	r, err := check("default", "anything:read")
+	if err != nil || r.Name != "Default Policy" || r.Action != dcrflow.ActionAdopted || r.Kind != dcrflow.KindAccessPolicy {
+		t.Fatalf("default server (rule grants *): %+v %v", r, err)
+	}
+	r, err = check(sbokta.PartnersServerID, "partners:read")
+	if err != nil || r.Name != "Partners Policy" || r.Action != dcrflow.ActionAdopted {
+		t.Fatalf("partners:read: %+v %v", r, err)
+	}
+	_, err = check(sbokta.PartnersServerID, "partners:read", "partners:admin")
+	if typ, retry := errType(t, err); typ != dcrflow.ErrTypeAccessPolicy || retry ||
+		!strings.Contains(err.Error(), `rule "Service read" grants client_credentials [partners:read partners:consent], not [partners:admin]`) {
+		t.Fatalf("partners:admin: %v", err)
+	}
+	_, err = check(sbokta.NoPolicyServerID, "free:read")
+	if typ, _ := errType(t, err); typ != dcrflow.ErrTypeAccessPolicy || !strings.Contains(err.Error(), "it has no access policy") ||
+		!strings.Contains(err.Error(), "no_matching_policy") || !strings.Contains(err.Error(), "access_policy: ensure") {
+		t.Fatalf("free plan: %v", err)
+	}
+	if n := len(h.policies(sbokta.NoPolicyServerID)); n != 0 {
+		t.Fatalf("check mode wrote %d policies", n)
+	}
+}
+
+// Ensure mode makes tokens issuable where they were not, owns what it made, and only
+// its own policy is undone.
+func TestEnsureAccessPolicy_EnsureCreatesAPolicyTokensThenPassAndUndoDeletesIt(t *testing.T) {
+	h := newHarness(t)
+	server := sbokta.NoPolicyServerID
+	if _, err := call[dcrflow.Resource](h, a.EnsureScope, activities.ScopeInput{AuthServerID: server, Scope: dcrflow.ScopeSpec{Name: "free:read"}, PortalKey: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call[dcrflow.Resource](h, a.EnsureClaim, activities.ClaimInput{AuthServerID: server, Name: "client_id"}); err != nil {
+		t.Fatal(err)
+	}
+	validate := activities.ValidateInput{PortalKey: "p", Issuer: h.sb.OktaURL + "/oauth2/" + server, Scopes: []string{"free:read"}, ClaimName: "client_id", TokenName: "default"}
+	if v, err := call[dcrflow.Validation](h, a.ValidateDCR, validate); err != nil || v.Passed {
+		t.Fatalf("before: %+v %v (want a refused token)", v, err)
+	}
+	ensure := activities.PolicyInput{AuthServerID: server, AuthServer: "free-plan", Scopes: []string{"free:read"}, PortalKey: "p", Ensure: true}
+	r, err := call[dcrflow.Resource](h, a.EnsureAccessPolicy, ensure)
+	if err != nil || r.Action != dcrflow.ActionCreated || r.Name != "dcrflow-p" || r.ID == "" {
+		t.Fatalf("ensure: %+v %v", r, err)
+	}
+	pols := h.policies(server)
+	if len(pols) != 1 || !strings.Contains(pols[0].Description, "[managed by dcrflow: portal p, run ") {
+		t.Fatalf("policies = %+v", pols)
+	}
+	if v, err := call[dcrflow.Validation](h, a.ValidateDCR, validate); err != nil || !v.Passed {
+		t.Fatalf("after: %+v %v", v, err)
+	}
+	// Again (a retry, or the next run): the same policy, nothing new.
+	again, err := call[dcrflow.Resource](h, a.EnsureAccessPolicy, ensure)
+	if err != nil || again.ID != r.ID || len(h.policies(server)) != 1 {
+		t.Fatalf("again: %+v %v, %d policies", again, err, len(h.policies(server)))
+	}
+	// Another portal with the same scopes does not lean on p's policy: offboarding p
+	// would pull it away.
+	other := ensure
+	other.PortalKey = "q"
+	q, err := call[dcrflow.Resource](h, a.EnsureAccessPolicy, other)
+	if err != nil || q.ID == r.ID || q.Name != "dcrflow-q" {
+		t.Fatalf("portal q: %+v %v", q, err)
+	}
+	for _, id := range []string{r.ID, r.ID, q.ID} { // twice: already gone counts as done
+		if _, err := call[struct{}](h, a.DeleteAccessPolicy, activities.OktaResourceInput{AuthServerID: server, ID: id, Name: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(h.policies(server)); n != 0 {
+		t.Fatalf("%d policies left", n)
+	}
+	if v, err := call[dcrflow.Validation](h, a.ValidateDCR, validate); err != nil || v.Passed {
+		t.Fatalf("after undo: %+v %v (want a refused token again)", v, err)
+	}
+}
+
+func (h *harness) policies(server string) []okta.Policy {
+	h.t.Helper()
+	pols, err := h.okta.ListPolicies(context.Background(), server)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return pols
+}
