@@ -220,7 +220,7 @@ func TestOnboardPortal_HappyPathRunsEveryStepInOrder(t *testing.T) {
 	}
 	want := map[string]string{"scope/pay:read": "created", "scope/pay:write": "adopted", "claim/client_id": "created",
 		"access_policy/dcrflow-payments": "created",
-		"dcr_provider/dcrflow-payments": "created", "auth_strategy/dcrflow-payments": "created",
+		"dcr_provider/dcrflow-payments":  "created", "auth_strategy/dcrflow-payments": "created",
 		"publication/pay-api": "published", "publication/refunds": "updated"}
 	for k, v := range want {
 		if actions[k] != v {
