@@ -7,4 +7,5 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(OnboardPortal)
 	r.RegisterWorkflow(WorkerInfo)
 	r.RegisterWorkflow(OnboardFleet)
+	r.RegisterWorkflow(PlanPortals)
 }
