@@ -112,16 +112,25 @@ func ruleGap(policy string, rules []okta.PolicyRule, scopes []string) string {
 	return gap
 }
 
+// PolicyResult is the policy step 4 found or made. NeedsRule: the policy is this
+// run's and lacks the rule, which EnsureAccessPolicyRule adds — a separate activity,
+// so that the workflow records the policy for undo before the rule can fail.
+type PolicyResult struct {
+	Resource  dcrflow.Resource `json:"resource"`
+	NeedsRule bool             `json:"needs_rule,omitempty"`
+}
+
 // EnsureAccessPolicy is step 4. By default it only checks, and fails naming what is
 // missing: DCR then "works", but every token request would end in no_matching_policy.
 // With Ensure it creates a dcrflow-owned policy for ALL_CLIENTS (last in priority, so
-// it changes nothing for other clients) with a rule granting client_credentials the
-// scopes. The policy it finds or makes is the resource; only a created one is undone.
-func (a *Activities) EnsureAccessPolicy(ctx context.Context, in PolicyInput) (dcrflow.Resource, error) {
-	res := dcrflow.Resource{Kind: dcrflow.KindAccessPolicy}
+// it changes nothing for other clients). The policy it finds or makes is the
+// resource; only a created one is undone.
+func (a *Activities) EnsureAccessPolicy(ctx context.Context, in PolicyInput) (PolicyResult, error) {
+	out := PolicyResult{Resource: dcrflow.Resource{Kind: dcrflow.KindAccessPolicy}}
+	res := &out.Resource
 	v, err := a.inspectPolicies(ctx, in.AuthServerID, in.Scopes, in.PortalKey)
 	if err != nil {
-		return res, err
+		return out, err
 	}
 	marker := scopeMarker(in.PortalKey, runID(ctx))
 	if v.covering != nil {
@@ -129,15 +138,15 @@ func (a *Activities) EnsureAccessPolicy(ctx context.Context, in PolicyInput) (dc
 		if strings.Contains(v.covering.Description, marker) {
 			res.Action = dcrflow.ActionCreated // an earlier attempt of this run made it
 		}
-		return res, nil
+		return out, nil
 	}
 	if !in.Ensure {
-		return res, policyMissing(in, v.why)
+		return out, policyMissing(in, v.why)
 	}
 	pol := v.own
 	switch {
 	case pol != nil && !strings.Contains(pol.Description, marker):
-		return res, conflict("access policy %q, made by an earlier onboarding of portal %s, does not grant client_credentials the scopes %v (%s); offboard the portal or delete the policy in Okta",
+		return out, conflict("access policy %q, made by an earlier onboarding of portal %s, does not grant client_credentials the scopes %v (%s); offboard the portal or delete the policy in Okta",
 			pol.Name, in.PortalKey, in.Scopes, strings.Join(v.why, "; "))
 	case pol == nil:
 		pol, err = a.Okta.CreatePolicy(ctx, in.AuthServerID, okta.Policy{
@@ -145,19 +154,41 @@ func (a *Activities) EnsureAccessPolicy(ctx context.Context, in PolicyInput) (dc
 			Status: okta.StatusActive, Type: "OAUTH_AUTHORIZATION_POLICY", Clients: []string{allClients},
 		})
 		if err != nil {
-			return res, apiError("create access policy "+PolicyName(in.PortalKey), err)
+			return out, apiError("create access policy "+PolicyName(in.PortalKey), err)
 		}
 	}
-	// A policy of this run without the rule: an earlier attempt stopped between them.
 	res.Name, res.ID, res.Action = pol.Name, pol.ID, dcrflow.ActionCreated
-	_, err = a.Okta.CreatePolicyRule(ctx, in.AuthServerID, pol.ID, okta.PolicyRule{
+	out.NeedsRule = true
+	return out, nil
+}
+
+// PolicyRuleInput adds the client_credentials rule to the policy this run created.
+type PolicyRuleInput struct {
+	AuthServerID string   `json:"auth_server_id"`
+	PolicyID     string   `json:"policy_id"`
+	PolicyName   string   `json:"policy_name"`
+	Scopes       []string `json:"scopes"`
+	PortalKey    string   `json:"portal_key"`
+}
+
+// EnsureAccessPolicyRule gives the policy a rule granting client_credentials the
+// scopes, unless an earlier attempt already did.
+func (a *Activities) EnsureAccessPolicyRule(ctx context.Context, in PolicyRuleInput) error {
+	rules, err := a.Okta.ListPolicyRules(ctx, in.AuthServerID, in.PolicyID)
+	if err != nil {
+		return freshRefError(ctx, "list rules of access policy "+in.PolicyName, err)
+	}
+	if ruleGap(in.PolicyName, rules, in.Scopes) == "" {
+		return nil
+	}
+	_, err = a.Okta.CreatePolicyRule(ctx, in.AuthServerID, in.PolicyID, okta.PolicyRule{
 		Name: "client_credentials for " + in.PortalKey, Status: okta.StatusActive, Type: "RESOURCE_ACCESS",
 		GrantTypes: []string{grantClientCred}, Scopes: slices.Clone(in.Scopes), Groups: []string{everyone},
 	})
 	if err != nil {
-		return res, freshRefError(ctx, "create rule of access policy "+pol.Name, err)
+		return freshRefError(ctx, "create rule of access policy "+in.PolicyName, err)
 	}
-	return res, nil
+	return nil
 }
 
 func policyMissing(in PolicyInput, why []string) error {

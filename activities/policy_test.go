@@ -16,7 +16,11 @@ import (
 func TestEnsureAccessPolicy_ChecksAndNamesWhatIsMissing(t *testing.T) {
 	h := newHarness(t)
 	check := func(server string, scopes ...string) (dcrflow.Resource, error) {
-		return call[dcrflow.Resource](h, a.EnsureAccessPolicy, activities.PolicyInput{AuthServerID: server, AuthServer: server, Scopes: scopes, PortalKey: "p"})
+		pr, err := call[activities.PolicyResult](h, a.EnsureAccessPolicy, activities.PolicyInput{AuthServerID: server, AuthServer: server, Scopes: scopes, PortalKey: "p"})
+		if pr.NeedsRule {
+			t.Error("check mode asks for a rule")
+		}
+		return pr.Resource, err
 	}
 	r, err := check("default", "anything:read")
 	if err != nil || r.Name != "Default Policy" || r.Action != dcrflow.ActionAdopted || r.Kind != dcrflow.KindAccessPolicy {
@@ -57,7 +61,20 @@ func TestEnsureAccessPolicy_EnsureCreatesAPolicyTokensThenPassAndUndoDeletesIt(t
 		t.Fatalf("before: %+v %v (want a refused token)", v, err)
 	}
 	ensure := activities.PolicyInput{AuthServerID: server, AuthServer: "free-plan", Scopes: []string{"free:read"}, PortalKey: "p", Ensure: true}
-	r, err := call[dcrflow.Resource](h, a.EnsureAccessPolicy, ensure)
+	ensureAll := func(in activities.PolicyInput) (dcrflow.Resource, error) {
+		pr, err := call[activities.PolicyResult](h, a.EnsureAccessPolicy, in)
+		if err != nil || !pr.NeedsRule {
+			return pr.Resource, err
+		}
+		rule := activities.PolicyRuleInput{AuthServerID: server, PolicyID: pr.Resource.ID, PolicyName: pr.Resource.Name, Scopes: in.Scopes, PortalKey: in.PortalKey}
+		for range 2 { // a retry of the rule step adds nothing
+			if _, err := call[struct{}](h, a.EnsureAccessPolicyRule, rule); err != nil {
+				return pr.Resource, err
+			}
+		}
+		return pr.Resource, nil
+	}
+	r, err := ensureAll(ensure)
 	if err != nil || r.Action != dcrflow.ActionCreated || r.Name != "dcrflow-p" || r.ID == "" {
 		t.Fatalf("ensure: %+v %v", r, err)
 	}
@@ -65,11 +82,14 @@ func TestEnsureAccessPolicy_EnsureCreatesAPolicyTokensThenPassAndUndoDeletesIt(t
 	if len(pols) != 1 || !strings.Contains(pols[0].Description, "[managed by dcrflow: portal p, run ") {
 		t.Fatalf("policies = %+v", pols)
 	}
+	if rules, err := h.okta.ListPolicyRules(context.Background(), server, r.ID); err != nil || len(rules) != 1 {
+		t.Fatalf("rules = %+v %v, want one", rules, err)
+	}
 	if v, err := call[dcrflow.Validation](h, a.ValidateDCR, validate); err != nil || !v.Passed {
 		t.Fatalf("after: %+v %v", v, err)
 	}
 	// Again (a retry, or the next run): the same policy, nothing new.
-	again, err := call[dcrflow.Resource](h, a.EnsureAccessPolicy, ensure)
+	again, err := ensureAll(ensure)
 	if err != nil || again.ID != r.ID || len(h.policies(server)) != 1 {
 		t.Fatalf("again: %+v %v, %d policies", again, err, len(h.policies(server)))
 	}
@@ -77,7 +97,7 @@ func TestEnsureAccessPolicy_EnsureCreatesAPolicyTokensThenPassAndUndoDeletesIt(t
 	// would pull it away.
 	other := ensure
 	other.PortalKey = "q"
-	q, err := call[dcrflow.Resource](h, a.EnsureAccessPolicy, other)
+	q, err := ensureAll(other)
 	if err != nil || q.ID == r.ID || q.Name != "dcrflow-q" {
 		t.Fatalf("portal q: %+v %v", q, err)
 	}

@@ -270,19 +270,22 @@ func assertFailedAndUndone(t *testing.T, r *rig, o launcher.Outcome, step string
 
 // footprint is what a run could create or change, without timestamps, comparable.
 type footprint struct {
-	Scopes       map[string][]sbokta.ScopeState `json:"scopes"` // per server
-	Claims       map[string][]sbokta.ClaimState `json:"claims"` // per server
-	Providers    []sbkonnect.DCRProvider        `json:"dcr_providers"`
-	Strategies   []sbkonnect.AuthStrategy       `json:"auth_strategies"`
-	Publications []sbkonnect.Publication        `json:"publications"`
-	Clients      []sbokta.ClientState           `json:"dcr_clients"`
+	Scopes       map[string][]sbokta.ScopeState  `json:"scopes"`   // per server
+	Claims       map[string][]sbokta.ClaimState  `json:"claims"`   // per server
+	Policies     map[string][]sbokta.PolicyState `json:"policies"` // per server, with their rules
+	Providers    []sbkonnect.DCRProvider         `json:"dcr_providers"`
+	Strategies   []sbkonnect.AuthStrategy        `json:"auth_strategies"`
+	Publications []sbkonnect.Publication         `json:"publications"`
+	Clients      []sbokta.ClientState            `json:"dcr_clients"`
 }
 
 func footprintOf(st state) footprint {
-	fp := footprint{Scopes: map[string][]sbokta.ScopeState{}, Claims: map[string][]sbokta.ClaimState{}, Clients: st.Okta.Clients}
+	fp := footprint{Scopes: map[string][]sbokta.ScopeState{}, Claims: map[string][]sbokta.ClaimState{},
+		Policies: map[string][]sbokta.PolicyState{}, Clients: st.Okta.Clients}
 	for _, s := range st.Okta.AuthorizationServers {
 		fp.Scopes[s.Name] = s.Scopes
 		fp.Claims[s.Name] = s.Claims
+		fp.Policies[s.Name] = s.Policies
 	}
 	for _, p := range st.Konnect.DCRProviders {
 		p.CreatedAt, p.UpdatedAt = time.Time{}, time.Time{}
@@ -315,6 +318,7 @@ func assertUnchanged(t *testing.T, before, after state) {
 	}{
 		{"scopes", b.Scopes, a.Scopes},
 		{"claims", b.Claims, a.Claims},
+		{"access policies", b.Policies, a.Policies},
 		{"DCR providers", b.Providers, a.Providers},
 		{"auth strategies", b.Strategies, a.Strategies},
 		{"publications", b.Publications, a.Publications},

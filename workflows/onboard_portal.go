@@ -228,14 +228,19 @@ func (o *onboarding) accessPolicy(ctx workflow.Context) error {
 	if in.Ensure {
 		summary = "Ensure an access policy grants client_credentials the scopes"
 	}
-	var p dcrflow.Resource
-	if err := workflow.ExecuteActivity(with(ctx, summary), a.EnsureAccessPolicy, in).Get(ctx, &p); err != nil {
+	var pr activities.PolicyResult
+	if err := workflow.ExecuteActivity(with(ctx, summary), a.EnsureAccessPolicy, in).Get(ctx, &pr); err != nil {
 		return err
 	}
+	p := pr.Resource
 	o.record(p, plain(func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(with(ctx, "Undo: delete access policy "+p.Name), a.DeleteAccessPolicy, activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: p.ID, Name: p.Name}).Get(ctx, nil)
 	}))
-	return nil
+	if !pr.NeedsRule {
+		return nil
+	}
+	return workflow.ExecuteActivity(with(ctx, "Grant client_credentials the scopes in access policy "+p.Name), a.EnsureAccessPolicyRule,
+		activities.PolicyRuleInput{AuthServerID: t.AuthServerID, PolicyID: p.ID, PolicyName: p.Name, Scopes: o.scopeNames, PortalKey: o.spec.Key}).Get(ctx, nil)
 }
 
 func (o *onboarding) provider(ctx workflow.Context) error {

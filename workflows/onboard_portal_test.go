@@ -74,14 +74,21 @@ func newFixture(t *testing.T) *fixture {
 	env.OnActivity(a.EnsureClaim, mock.Anything, mock.Anything).Return(func(context.Context, activities.ClaimInput) (dcrflow.Resource, error) {
 		return dcrflow.Resource{Kind: dcrflow.KindClaim, Name: "client_id", ID: "ocl1", Action: dcrflow.ActionCreated}, fail("EnsureClaim")
 	})
-	env.OnActivity(a.EnsureAccessPolicy, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PolicyInput) (dcrflow.Resource, error) {
+	env.OnActivity(a.EnsureAccessPolicy, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PolicyInput) (activities.PolicyResult, error) {
 		if in.AuthServerID != "aus1" || !slices.Equal(in.Scopes, []string{"pay:read", "pay:write"}) || in.PortalKey != "payments" {
 			t.Errorf("policy input = %+v", in)
 		}
 		if !in.Ensure { // check mode: the policy found is adopted
-			return dcrflow.Resource{Kind: dcrflow.KindAccessPolicy, Name: "Default Policy", ID: "pol0", Action: dcrflow.ActionAdopted}, fail("EnsureAccessPolicy")
+			return activities.PolicyResult{Resource: dcrflow.Resource{Kind: dcrflow.KindAccessPolicy, Name: "Default Policy", ID: "pol0", Action: dcrflow.ActionAdopted}}, fail("EnsureAccessPolicy")
 		}
-		return dcrflow.Resource{Kind: dcrflow.KindAccessPolicy, Name: "dcrflow-payments", ID: "pol1", Action: dcrflow.ActionCreated}, fail("EnsureAccessPolicy")
+		return activities.PolicyResult{Resource: dcrflow.Resource{Kind: dcrflow.KindAccessPolicy, Name: "dcrflow-payments", ID: "pol1", Action: dcrflow.ActionCreated},
+			NeedsRule: true}, fail("EnsureAccessPolicy")
+	})
+	env.OnActivity(a.EnsureAccessPolicyRule, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PolicyRuleInput) error {
+		if in.PolicyID != "pol1" || !slices.Equal(in.Scopes, []string{"pay:read", "pay:write"}) {
+			t.Errorf("rule input = %+v", in)
+		}
+		return fail("EnsureAccessPolicyRule")
 	})
 	env.OnActivity(a.DeleteAccessPolicy, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OktaResourceInput) error {
 		if in.ID != "pol1" {
@@ -199,7 +206,7 @@ func (f *fixture) undos() []string {
 	return out
 }
 
-var forward = []string{"ResolveTargets", "EnsureScope:pay:read", "EnsureScope:pay:write", "EnsureClaim", "EnsureAccessPolicy", "EnsureDCRProvider",
+var forward = []string{"ResolveTargets", "EnsureScope:pay:read", "EnsureScope:pay:write", "EnsureClaim", "EnsureAccessPolicy", "EnsureAccessPolicyRule", "EnsureDCRProvider",
 	"VerifyDCRProvider", "EnsureAuthStrategy", "PublishAPI:pay-api", "PublishAPI:refunds", "EnsureClaim", "ValidateDCR"}
 
 func TestOnboardPortal_HappyPathRunsEveryStepInOrder(t *testing.T) {
@@ -242,6 +249,7 @@ func TestOnboardPortal_FailureAtEachStepUndoesWhatThisRunDidInReverse(t *testing
 		{"EnsureScope:pay:write", StepScopes, all[6:]},
 		{"EnsureClaim", StepClaim, all[6:]},
 		{"EnsureAccessPolicy", StepPolicy, all[5:]},
+		{"EnsureAccessPolicyRule", StepPolicy, all[4:]},
 		{"EnsureDCRProvider", StepProvider, all[4:]},
 		{"VerifyDCRProvider", StepProvider, all[3:]},
 		{"EnsureAuthStrategy", StepStrategy, all[3:]},
@@ -440,7 +448,7 @@ func TestOnboardPortal_AccessPolicyCheckAdoptsAndNeverUndoes(t *testing.T) {
 	if err := f.env.GetWorkflowError(); err == nil {
 		t.Fatal("want the validation failure")
 	}
-	if slices.Contains(f.calls, "DeleteAccessPolicy") || !slices.Contains(f.calls, "EnsureAccessPolicy") {
+	if slices.Contains(f.calls, "DeleteAccessPolicy") || slices.Contains(f.calls, "EnsureAccessPolicyRule") || !slices.Contains(f.calls, "EnsureAccessPolicy") {
 		t.Fatalf("calls = %v", f.calls)
 	}
 }
