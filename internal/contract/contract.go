@@ -93,6 +93,9 @@ func load(dir string) (*Validator, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load spec %s: %w", f, err)
 		}
+		if err := applyFixes(f, doc); err != nil {
+			return nil, fmt.Errorf("spec %s: %w", f, err)
+		}
 		base, err := basePath(doc)
 		if err != nil {
 			return nil, fmt.Errorf("spec %s: %w", f, err)

@@ -182,8 +182,8 @@ func (e *Emulator) getStrategy(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// deleteStrategy refuses (409) while a publication uses the strategy or a portal
-// has it as its default, as the spec's delete description says.
+// deleteStrategy refuses (409) while a publication or an application uses the
+// strategy or a portal has it as its default, as the spec's delete description says.
 func (e *Emulator) deleteStrategy(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -193,6 +193,10 @@ func (e *Emulator) deleteStrategy(w http.ResponseWriter, r *http.Request) {
 	}
 	if n := e.st.strategyUsers()[rec.ID]; n > 0 {
 		writeProblem(w, http.StatusConflict, "Application auth strategy ["+rec.ID+"] is in use by ["+itoa(n)+"] API publications", nil)
+		return
+	}
+	if n := e.st.appUsers()[rec.ID]; n > 0 {
+		writeProblem(w, http.StatusConflict, "Application auth strategy ["+rec.ID+"] is in use by ["+itoa(n)+"] applications", nil)
 		return
 	}
 	for _, p := range e.st.portals {

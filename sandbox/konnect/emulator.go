@@ -1,9 +1,11 @@
 // Package konnect emulates the Kong Konnect endpoints used to set up Dev Portal
 // Dynamic Client Registration: DCR providers and application auth strategies (v2),
-// portals, APIs and API publications (v3). It answers as the official specs say:
-// bearer-token auth, problem+json errors with invalid_parameters, page-number
-// pagination and deep-object filters. Verifying an Okta DCR provider really
-// registers (and deletes) a client at the provider's Okta org, as Konnect does.
+// portals with their developers, teams and applications, APIs and API publications
+// (v3). It answers as the official specs say: bearer-token auth, problem+json
+// errors with invalid_parameters, page-number pagination and deep-object filters.
+// Verifying an Okta DCR provider really registers (and deletes) a client at the
+// provider's Okta org, as Konnect does; so does creating (deleting) an application
+// whose auth strategy has a DCR provider.
 //
 // Sandbox choices where the specs are silent are marked "sandbox:" in comments.
 package konnect
@@ -96,6 +98,9 @@ func (e *Emulator) State() any {
 		Publications:   e.st.publicationViews(),
 		Portals:        e.st.portalViews(),
 		APIs:           e.st.apiViews(),
+		Developers:     e.st.developerViews(""),
+		Teams:          e.st.teamViews(""),
+		Applications:   e.st.appViews(""),
 	}
 }
 
@@ -140,6 +145,11 @@ func (e *Emulator) routes() http.Handler {
 	mux.Handle("/v2/application-auth-strategies/{id}", methods{"GET": e.getStrategy, "DELETE": e.deleteStrategy})
 	mux.Handle("/v3/portals", methods{"GET": e.listPortals})
 	mux.Handle("/v3/portals/{id}", methods{"GET": e.getPortal})
+	mux.Handle("/v3/portals/{portalId}/developers", methods{"GET": e.listDevelopers})
+	mux.Handle("/v3/portals/{portalId}/teams", methods{"GET": e.listTeams})
+	mux.Handle("/v3/portals/{portalId}/applications", methods{"GET": e.listApplications, "POST": e.createApplication})
+	mux.Handle("/v3/portals/{portalId}/applications/{applicationId}", methods{"GET": e.getApplication, "DELETE": e.deleteApplication})
+	mux.Handle("/v3/portals/{portalId}/applications/{applicationId}/credentials", methods{"GET": e.listCredentials})
 	mux.Handle("/v3/apis", methods{"GET": e.listAPIs})
 	mux.Handle("/v3/apis/{id}", methods{"GET": e.getAPI})
 	mux.Handle("/v3/apis/{apiId}/publications/{portalId}", methods{"GET": e.getPublication, "PUT": e.putPublication, "DELETE": e.deletePublication})

@@ -171,6 +171,9 @@ func TestNew_RejectsBadSeed(t *testing.T) {
 		{"strategy references missing provider", func(s *Seed) {
 			s.AuthStrategies = []SeedAuthStrategy{oidcSeed("22222222-2222-4222-8222-222222222222", "s", "33333333-3333-4333-8333-333333333333")}
 		}, "dcr_provider_id"},
+		{"developer id used twice", func(s *Seed) { s.Portals[1].Developers[0].ID = s.Portals[0].Developers[0].ID }, "already used"},
+		{"developer status", func(s *Seed) { s.Portals[0].Developers[0].Status = "sleeping" }, "valid status"},
+		{"team without description", func(s *Seed) { s.Portals[0].Teams[0].Description = "" }, "description"},
 		{"publication of unknown api", func(s *Seed) {
 			s.Publications = []SeedPublication{{APIID: "44444444-4444-4444-8444-444444444444", PortalID: s.Portals[0].ID}}
 		}, "does not exist"},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -47,6 +48,24 @@ type SeedPortal struct {
 	DefaultDomain                    string            `json:"default_domain"`
 	CanonicalDomain                  string            `json:"canonical_domain,omitempty"`
 	Labels                           map[string]string `json:"labels,omitempty"`
+	Developers                       []SeedDeveloper   `json:"developers,omitempty"`
+	Teams                            []SeedTeam        `json:"teams,omitempty"`
+}
+
+// SeedDeveloper is a developer of the portal; Status defaults to approved.
+type SeedDeveloper struct {
+	ID       string `json:"id"`
+	Email    string `json:"email"`
+	FullName string `json:"full_name"`
+	Status   string `json:"status,omitempty"`
+}
+
+// SeedTeam is a developer team of the portal.
+type SeedTeam struct {
+	ID                 string `json:"id"`
+	Name               string `json:"name"`
+	Description        string `json:"description"`
+	CanOwnApplications bool   `json:"can_own_applications,omitempty"`
 }
 
 // SeedAPI is an API of the catalog; an empty slug defaults to slugify(name+version).
@@ -98,8 +117,9 @@ type SeedPublication struct {
 	AutoApproveRegistrations bool     `json:"auto_approve_registrations,omitempty"`
 }
 
-// DefaultSeed is the embedded default_seed.json: six portals, ten APIs, no DCR
-// providers, strategies or publications. Each call returns a fresh copy.
+// DefaultSeed is the embedded default_seed.json: six portals, each with one
+// approved developer and one team that can own applications, ten APIs, no DCR
+// providers, strategies, publications or applications. Each call returns a fresh copy.
 func DefaultSeed() Seed {
 	var s Seed
 	dec := json.NewDecoder(bytes.NewReader(defaultSeedJSON))
@@ -187,6 +207,35 @@ func build(seed Seed) (*store, map[string]bool, error) {
 			continue
 		}
 		st.addPortal(seedPortal(p))
+		portalID := strings.ToLower(p.ID)
+		emails, teamNames := map[string]bool{}, map[string]bool{}
+		for _, d := range p.Developers {
+			if !claim("developer", d.ID) {
+				continue
+			}
+			status := orDefault(d.Status, "approved")
+			if d.Email == "" || d.FullName == "" || emails[strings.ToLower(d.Email)] || !slices.Contains(developerStatuses, status) {
+				fail("portal %s developer %s: email (unique), full_name and a valid status are required", p.ID, d.ID)
+				continue
+			}
+			emails[strings.ToLower(d.Email)] = true
+			st.developers[strings.ToLower(d.ID)] = &developerRec{portalID: portalID, seq: st.next(), Developer: Developer{
+				ID: strings.ToLower(d.ID), Email: d.Email, FullName: d.FullName, Status: status,
+				CreatedAt: seedTime, UpdatedAt: seedTime}}
+		}
+		for _, tm := range p.Teams {
+			if !claim("team", tm.ID) {
+				continue
+			}
+			if tm.Name == "" || teamNames[tm.Name] || tm.Description == "" {
+				fail("portal %s team %s: a unique name and a description are required", p.ID, tm.ID)
+				continue
+			}
+			teamNames[tm.Name] = true
+			st.teams[strings.ToLower(tm.ID)] = &teamRec{portalID: portalID, seq: st.next(), Team: Team{
+				ID: strings.ToLower(tm.ID), Name: tm.Name, Description: tm.Description,
+				CanOwnApplications: tm.CanOwnApplications, CreatedAt: seedTime, UpdatedAt: seedTime}}
+		}
 	}
 	nameVersions := map[string]bool{}
 	for _, a := range seed.APIs {

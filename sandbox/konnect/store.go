@@ -40,6 +40,24 @@ type pubRec struct {
 	seq int64
 }
 
+type developerRec struct {
+	Developer
+	portalID string
+	seq      int64
+}
+
+type teamRec struct {
+	Team
+	portalID string
+	seq      int64
+}
+
+type appRec struct {
+	Application
+	strategyID string
+	seq        int64
+}
+
 type store struct {
 	seq        int64
 	providers  map[string]*providerRec
@@ -47,6 +65,9 @@ type store struct {
 	portals    map[string]*portalRec
 	apis       map[string]*apiRec
 	pubs       map[pubKey]*pubRec
+	developers map[string]*developerRec
+	teams      map[string]*teamRec
+	apps       map[string]*appRec
 }
 
 func newStore() *store {
@@ -56,6 +77,9 @@ func newStore() *store {
 		portals:    map[string]*portalRec{},
 		apis:       map[string]*apiRec{},
 		pubs:       map[pubKey]*pubRec{},
+		developers: map[string]*developerRec{},
+		teams:      map[string]*teamRec{},
+		apps:       map[string]*appRec{},
 	}
 }
 
@@ -246,6 +270,45 @@ func (s *store) apiViews() []API {
 	portals := s.apiPortals()
 	return viewsOf(s.apis, func(r *apiRec) int64 { return r.seq },
 		func(a *apiRec) API { return s.apiView(a, portals) })
+}
+
+func (s *store) developerViews(portalID string) []Developer {
+	out := []Developer{}
+	for _, d := range ordered(s.developers, func(r *developerRec) int64 { return r.seq }) {
+		if portalID == "" || d.portalID == portalID {
+			out = append(out, d.Developer)
+		}
+	}
+	return out
+}
+
+func (s *store) teamViews(portalID string) []Team {
+	out := []Team{}
+	for _, t := range ordered(s.teams, func(r *teamRec) int64 { return r.seq }) {
+		if portalID == "" || t.portalID == portalID {
+			out = append(out, t.Team)
+		}
+	}
+	return out
+}
+
+func (s *store) appViews(portalID string) []Application {
+	out := []Application{}
+	for _, a := range ordered(s.apps, func(r *appRec) int64 { return r.seq }) {
+		if portalID == "" || a.PortalID == portalID {
+			out = append(out, a.Application)
+		}
+	}
+	return out
+}
+
+// appUsers counts the applications that use each strategy.
+func (s *store) appUsers() map[string]int {
+	n := map[string]int{}
+	for _, a := range s.apps {
+		n[a.strategyID]++
+	}
+	return n
 }
 
 func (s *store) publicationViews() []Publication {

@@ -25,39 +25,103 @@ func failed(msg string) verifyResult { return verifyResult{Status: "failed", Err
 // throw-away client_credentials service client at the org's DCR endpoint with the
 // stored token, then delete it. The token never appears in the answer.
 func (e *Emulator) verifyOkta(ctx context.Context, issuer, token string) verifyResult {
+	id, ierr := e.oktaRegister(ctx, issuer, token, "konnect-dcr-verification-"+newUUID()[:8])
+	if ierr == nil {
+		ierr = e.oktaDelete(ctx, issuer, token, id)
+	}
+	if ierr != nil {
+		return failed(ierr.msg)
+	}
+	return verified()
+}
+
+// idpError is a failed call to a provider's DCR endpoint; status is the
+// provider's answer, 0 when there was none (unreachable, or nonsense). msg never
+// holds the token.
+type idpError struct {
+	status int
+	msg    string
+}
+
+// oktaClient is what Okta's DCR endpoint answers about a client (no secret kept).
+type oktaClient struct {
+	ClientID              string `json:"client_id"`
+	ClientIDIssuedAt      int64  `json:"client_id_issued_at"`
+	ClientSecretExpiresAt int64  `json:"client_secret_expires_at"`
+}
+
+// oktaEndpoint is the org's DCR endpoint, or the client's under it.
+func oktaEndpoint(issuer, clientID string) (string, bool) {
 	u, err := url.Parse(issuer)
 	if err != nil || u.Host == "" {
-		return failed("Unable to create the DCR application: the issuer is not a valid URL")
+		return "", false
 	}
-	org := u.Scheme + "://" + u.Host
+	target := u.Scheme + "://" + u.Host + "/oauth2/v1/clients"
+	if clientID != "" {
+		target += "/" + url.PathEscape(clientID)
+	}
+	return target, true
+}
+
+// oktaRegister registers a client_credentials service client named name at the
+// Okta org of issuer with the DCR token, and returns its client id. The secret
+// Okta answers is dropped: the management API never shows one.
+func (e *Emulator) oktaRegister(ctx context.Context, issuer, token, name string) (string, *idpError) {
+	const what = "Unable to create the DCR application"
+	target, ok := oktaEndpoint(issuer, "")
+	if !ok {
+		return "", &idpError{msg: what + ": the issuer is not a valid URL"}
+	}
 	body, _ := json.Marshal(map[string]any{
-		"client_name":                "konnect-dcr-verification-" + newUUID()[:8],
+		"client_name":                name,
 		"application_type":           "service",
 		"grant_types":                []string{"client_credentials"},
 		"response_types":             []string{"token"},
 		"token_endpoint_auth_method": "client_secret_basic",
 	})
-	status, answer, err := e.oktaCall(ctx, http.MethodPost, org+"/oauth2/v1/clients", token, body)
+	var c oktaClient
+	if ierr := e.oktaDo(ctx, what, http.MethodPost, target, token, body, &c); ierr != nil {
+		return "", ierr
+	}
+	return c.ClientID, nil
+}
+
+// oktaGet reads a client at the Okta org of issuer.
+func (e *Emulator) oktaGet(ctx context.Context, issuer, token, clientID string) (oktaClient, *idpError) {
+	const what = "Unable to read the DCR application"
+	target, ok := oktaEndpoint(issuer, clientID)
+	if !ok {
+		return oktaClient{}, &idpError{msg: what + ": the issuer is not a valid URL"}
+	}
+	var c oktaClient
+	ierr := e.oktaDo(ctx, what, http.MethodGet, target, token, nil, &c)
+	return c, ierr
+}
+
+// oktaDelete deletes a client at the Okta org of issuer.
+func (e *Emulator) oktaDelete(ctx context.Context, issuer, token, clientID string) *idpError {
+	const what = "Unable to delete the DCR application"
+	target, ok := oktaEndpoint(issuer, clientID)
+	if !ok {
+		return &idpError{msg: what + ": the issuer is not a valid URL"}
+	}
+	return e.oktaDo(ctx, what, http.MethodDelete, target, token, nil, nil)
+}
+
+// oktaDo makes one call and decodes a 2xx answer into out (which, when given,
+// must then carry a client_id); what opens every failure message.
+func (e *Emulator) oktaDo(ctx context.Context, what, method, target, token string, body []byte, out *oktaClient) *idpError {
+	status, answer, err := e.oktaCall(ctx, method, target, token, body)
 	if err != nil {
-		return failed(redact("Unable to create the DCR application: "+err.Error(), token))
+		return &idpError{msg: redact(what+": "+err.Error(), token)}
 	}
-	if status != http.StatusCreated && status != http.StatusOK {
-		return failed(redact(fmt.Sprintf("Unable to create the DCR application: the provider answered %d %s", status, oktaReason(answer)), token))
+	if status < 200 || status > 299 {
+		return &idpError{status: status, msg: redact(fmt.Sprintf("%s: the provider answered %d %s", what, status, oktaReason(answer)), token)}
 	}
-	var client struct {
-		ClientID string `json:"client_id"`
+	if out != nil && (json.Unmarshal(answer, out) != nil || out.ClientID == "") {
+		return &idpError{msg: what + ": the provider's answer has no client_id"}
 	}
-	if json.Unmarshal(answer, &client) != nil || client.ClientID == "" {
-		return failed("Unable to create the DCR application: the provider's answer has no client_id")
-	}
-	status, answer, err = e.oktaCall(ctx, http.MethodDelete, org+"/oauth2/v1/clients/"+url.PathEscape(client.ClientID), token, nil)
-	if err != nil {
-		return failed(redact("Unable to delete the DCR application: "+err.Error(), token))
-	}
-	if status != http.StatusNoContent && status != http.StatusOK {
-		return failed(redact(fmt.Sprintf("Unable to delete the DCR application: the provider answered %d %s", status, oktaReason(answer)), token))
-	}
-	return verified()
+	return nil
 }
 
 // oktaCall sends one SSWS-authenticated request and reads at most 64 KiB back.
