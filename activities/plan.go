@@ -169,12 +169,10 @@ func (p *planner) accessPolicy(ctx context.Context) error {
 	return nil
 }
 
-// planAccessPolicy is the hook for step 4, the access policy: the items the run's
-// access-policy step would report (kind dcrflow.KindAccessPolicy, judged as that step
-// judges, with spec.AccessPolicy check or ensure) and the problems that would fail
-// it. Read-only, like the rest of the plan. Until step 4 exists it plans nothing.
-func (a *Activities) planAccessPolicy(_ context.Context, _ dcrflow.PortalSpec, _ string, _ []string) ([]dcrflow.PlanItem, []string, error) {
-	return nil, nil, nil
+// planAccessPolicy plans step 4 with its own judgment (inspectPolicies): the items
+// the run's access-policy step would report and the problems that would fail it.
+func (a *Activities) planAccessPolicy(ctx context.Context, spec dcrflow.PortalSpec, asID string, scopes []string) ([]dcrflow.PlanItem, []string, error) {
+	return a.planPolicy(ctx, spec, asID, scopes)
 }
 
 func (p *planner) provider(ctx context.Context) error {

@@ -55,7 +55,7 @@ func planOnly(h *harness, spec dcrflow.PortalSpec) dcrflow.PortalPlan {
 func TestPlanPortal_OnAFreshOrgCreatesEverythingWithOnlyGETs(t *testing.T) {
 	h := newHarness(t)
 	plan := planOnly(h, planSpec())
-	want := []string{"scope pay:read create", "scope pay:write create", "claim client_id create",
+	want := []string{"scope pay:read create", "scope pay:write create", "claim client_id create", "access_policy Default Policy adopt",
 		"dcr_provider dcrflow-p create", "auth_strategy dcrflow-p create",
 		"publication payments-api publish", "publication refunds-api publish"}
 	if got := actions(plan); !slices.Equal(got, want) || len(plan.Problems) != 0 {
@@ -87,13 +87,13 @@ func TestPlanPortal_SaysWhatTheRunThenDoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan := planOnly(h, spec)
-	want := []string{"scope pay:read adopt", "scope pay:write create", "claim client_id create",
+	want := []string{"scope pay:read adopt", "scope pay:write create", "claim client_id create", "access_policy Default Policy adopt",
 		"dcr_provider dcrflow-p create", "auth_strategy dcrflow-p create",
 		"publication payments-api republish", "publication refunds-api publish"}
 	if got := actions(plan); !slices.Equal(got, want) {
 		t.Fatalf("plan = %v, want %v", got, want)
 	}
-	if d := strings.Join(plan.Items[5].Diffs, "; "); !strings.Contains(d, theirs.ID) || !strings.Contains(d, "visibility is private, want public") {
+	if d := strings.Join(plan.Items[6].Diffs, "; "); !strings.Contains(d, theirs.ID) || !strings.Contains(d, "visibility is private, want public") {
 		t.Errorf("republish diffs = %q", d)
 	}
 
@@ -111,6 +111,11 @@ func TestPlanPortal_SaysWhatTheRunThenDoes(t *testing.T) {
 		ensure(a.EnsureScope, activities.ScopeInput{AuthServerID: "default", Scope: sc, PortalKey: spec.Key})
 	}
 	ensure(a.EnsureClaim, activities.ClaimInput{AuthServerID: "default", Name: spec.ClaimName})
+	pol, err := call[activities.PolicyResult](h, a.EnsureAccessPolicy, activities.PolicyInput{AuthServerID: "default", Scopes: []string{"pay:read", "pay:write"}, PortalKey: spec.Key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run = append(run, pol.Resource)
 	prov := ensure(a.EnsureDCRProvider, activities.ProviderInput{Name: spec.DCRProvider, Issuer: plan.Issuer, TokenName: "default", PortalKey: spec.Key})
 	strat := ensure(a.EnsureAuthStrategy, activities.StrategyInput{Strategy: spec.Strategy, Issuer: plan.Issuer, Scopes: []string{"pay:read", "pay:write"},
 		ClaimName: spec.ClaimName, ProviderID: prov.ID, PortalKey: spec.Key})
@@ -133,7 +138,7 @@ func TestPlanPortal_SaysWhatTheRunThenDoes(t *testing.T) {
 		}
 	}
 	// The republished publication records what it replaced, for offboarding.
-	if prev := run[5].Previous; prev == nil || !slices.Equal(prev.AuthStrategyIDs, []string{theirs.ID}) || prev.Visibility != "private" {
+	if prev := run[6].Previous; prev == nil || !slices.Equal(prev.AuthStrategyIDs, []string{theirs.ID}) || prev.Visibility != "private" {
 		t.Errorf("previous of the republished publication = %+v", prev)
 	}
 

@@ -192,11 +192,15 @@ func (a *Activities) EnsureAccessPolicyRule(ctx context.Context, in PolicyRuleIn
 }
 
 func policyMissing(in PolicyInput, why []string) error {
+	return policyError("%s", policyMissingMessage(in, why))
+}
+
+func policyMissingMessage(in PolicyInput, why []string) string {
 	detail := "it has no access policy"
 	if len(why) > 0 {
 		detail = strings.Join(why, "; ")
 	}
-	return policyError("no access policy of authorization server %q lets client_credentials clients get the scopes %v, so every token request would fail with no_matching_policy (%s). In Okta, add to a policy for All clients a rule granting Client Credentials these scopes, or set `access_policy: ensure` to let dcrflow create one",
+	return fmt.Sprintf("no access policy of authorization server %q lets client_credentials clients get the scopes %v, so every token request would fail with no_matching_policy (%s). In Okta, add to a policy for All clients a rule granting Client Credentials these scopes, or set `access_policy: ensure` to let dcrflow create one",
 		in.AuthServer, in.Scopes, detail)
 }
 
@@ -207,4 +211,28 @@ func (a *Activities) DeleteAccessPolicy(ctx context.Context, in OktaResourceInpu
 		return apiError("delete access policy "+in.Name, err)
 	}
 	return nil
+}
+
+// planPolicy is step 4 as the plan sees it: what EnsureAccessPolicy would find, make
+// or refuse, without a write.
+func (a *Activities) planPolicy(ctx context.Context, spec dcrflow.PortalSpec, asID string, scopes []string) ([]dcrflow.PlanItem, []string, error) {
+	v, err := a.inspectPolicies(ctx, asID, scopes, spec.Key)
+	if err != nil {
+		return nil, nil, err
+	}
+	in := PolicyInput{AuthServerID: asID, AuthServer: spec.AuthServer, Scopes: scopes, PortalKey: spec.Key, Ensure: spec.AccessPolicy == dcrflow.AccessPolicyEnsure}
+	item := dcrflow.PlanItem{Kind: dcrflow.KindAccessPolicy}
+	switch {
+	case v.covering != nil:
+		item.Name, item.ID, item.Action = v.covering.Name, v.covering.ID, dcrflow.PlanAdopt
+		return []dcrflow.PlanItem{item}, nil, nil
+	case !in.Ensure:
+		item.Name, item.Action, item.Diffs = "(none)", dcrflow.PlanMissing, v.why
+		return []dcrflow.PlanItem{item}, []string{"access_policy: " + policyMissingMessage(in, v.why)}, nil
+	case v.own != nil:
+		item.Name, item.ID, item.Action, item.Diffs = v.own.Name, v.own.ID, dcrflow.PlanConflict, v.why
+		return []dcrflow.PlanItem{item}, []string{fmt.Sprintf("access_policy: dcrflow's policy %q from an earlier onboarding does not grant client_credentials the scopes %v", v.own.Name, scopes)}, nil
+	}
+	item.Name, item.Action = PolicyName(spec.Key), dcrflow.PlanCreate
+	return []dcrflow.PlanItem{item}, nil, nil
 }

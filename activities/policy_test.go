@@ -122,3 +122,36 @@ func (h *harness) policies(server string) []okta.Policy {
 	}
 	return pols
 }
+
+// The plan judges step 4 as the run does, without a write.
+func TestPlanPortal_PlansTheAccessPolicyAsStep4Would(t *testing.T) {
+	h := newHarness(t)
+	plan := func(server, mode string) (dcrflow.PlanItem, []string) {
+		spec := dcrflow.PortalSpec{Key: "p", Portal: "payments", AuthServer: server, ClaimName: "client_id", DCRTokenName: "default",
+			Scopes: []dcrflow.ScopeSpec{{Name: "p:read"}}, DCRProvider: "dcrflow-p", Strategy: dcrflow.StrategySpec{Name: "dcrflow-p", AuthMethods: []string{"bearer"}},
+			AccessPolicy: mode}
+		pp, err := call[dcrflow.PortalPlan](h, a.PlanPortal, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range pp.Items {
+			if it.Kind == dcrflow.KindAccessPolicy {
+				return it, pp.Problems
+			}
+		}
+		t.Fatalf("%s/%s: no access policy item in %+v", server, mode, pp.Items)
+		return dcrflow.PlanItem{}, nil
+	}
+	if it, probs := plan("default", "check"); it.Action != dcrflow.PlanAdopt || it.Name != "Default Policy" || len(probs) != 0 {
+		t.Errorf("default: %+v %v", it, probs)
+	}
+	if it, probs := plan("free-plan", "check"); it.Action != dcrflow.PlanMissing || len(probs) != 1 || !strings.Contains(probs[0], "access_policy: ensure") {
+		t.Errorf("free plan, check: %+v %v", it, probs)
+	}
+	if it, probs := plan("free-plan", "ensure"); it.Action != dcrflow.PlanCreate || it.Name != "dcrflow-p" || len(probs) != 0 {
+		t.Errorf("free plan, ensure: %+v %v", it, probs)
+	}
+	if n := len(h.policies(sbokta.NoPolicyServerID)); n != 0 {
+		t.Errorf("the plan wrote %d policies", n)
+	}
+}
