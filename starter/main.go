@@ -1,11 +1,12 @@
 // Command starter validates an onboarding file and starts one onboarding workflow per
-// portal (attaching to any already running), optionally waiting for the outcomes; or
-// sends an operator's decision to held portals.
+// portal (attaching to any already running), optionally waiting for the outcomes;
+// sends an operator's decision to held portals; or plans a file without writing.
 //
 //	starter -f portals.yaml [-wait] [-max-concurrent 10]    one fleet workflow, a child per portal
 //	starter -f portals.yaml -portal payments,partners [-wait]  one workflow per named portal
 //	starter -f portals.yaml -status                           where a file's runs stand
 //	starter -decide retry|abandon -portal payments [-wait]
+//	starter plan -f portals.yaml [-json] [-portal payments]   what a run would do; writes nothing
 package main
 
 import (
@@ -38,6 +39,12 @@ func main() {
 }
 
 func run() (int, error) {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "plan":
+			return planFile(os.Args[2:])
+		}
+	}
 	file := flag.String("f", "", "onboarding file (YAML), required")
 	only := flag.String("portal", "", "comma-separated portal names: start only these")
 	wait := flag.Bool("wait", false, "wait for every portal and print its outcome")
@@ -100,6 +107,64 @@ func run() (int, error) {
 		return 0, nil
 	}
 	return report(ctx, runs, ui)
+}
+
+// planFile is `starter plan`: the dry run of a file (or some of its portals) on a
+// worker, printed as a table per portal or as JSON. Exit 0: the run would go
+// through; 1: some portal has problems (a conflict, something missing) or the plan
+// could not be made; 2: the file or the flags are wrong.
+func planFile(args []string) (int, error) {
+	fs := flag.NewFlagSet("starter plan", flag.ContinueOnError)
+	file := fs.String("f", "", "onboarding file (YAML), required")
+	only := fs.String("portal", "", "comma-separated portal names: plan only these")
+	asJSON := fs.Bool("json", false, "print the plans as JSON")
+	configPath := fs.String("config", "", "config file (YAML), as for onboarding")
+	maxConcurrent := fs.Int("max-concurrent", 10, "portals looked up at once")
+	fleetName := fs.String("fleet", "", "plan name, in its workflow id (default: the file's base name)")
+	if err := fs.Parse(args); err != nil {
+		return 2, err
+	}
+	if *file == "" {
+		return 2, fmt.Errorf("plan: -f is required: the onboarding file to plan")
+	}
+	specs, err := onboarding.Load(*file)
+	if err != nil {
+		return 2, err
+	}
+	if specs, err = pick(specs, *only); err != nil {
+		return 2, err
+	}
+	c, cfg, err := dial(*configPath)
+	if err != nil {
+		return 1, err
+	}
+	defer c.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// A worker must answer (it alone can read Okta and Konnect); the DCR tokens it
+	// lacks are problems of the plan, not a refusal.
+	if err := launcher.Preflight(ctx, c, cfg.Temporal.TaskQueue, *file, nil); err != nil {
+		return 1, err
+	}
+	name := *fleetName
+	if name == "" {
+		name = launcher.FleetName(*file)
+	}
+	plans, err := launcher.Plan(ctx, c, cfg.Temporal.TaskQueue, name, specs, *maxConcurrent)
+	if err != nil {
+		return 1, err
+	}
+	if *asJSON {
+		if err := launcher.PrintPlanJSON(os.Stdout, plans); err != nil {
+			return 1, err
+		}
+	} else {
+		launcher.PrintPlan(os.Stdout, plans)
+	}
+	if n := launcher.PlanProblems(plans); n > 0 {
+		return 1, fmt.Errorf("plan: %d of %d portal(s) would fail", n, len(plans))
+	}
+	return 0, nil
 }
 
 // runFleet starts (or attaches to) a fleet and, when asked, watches it to the end.
