@@ -1,8 +1,9 @@
 // Package konnect is a small typed client for the Kong Konnect endpoints dcrflow
-// uses: DCR providers and application auth strategies (v2), portals, APIs and API
-// publications (v3). It is shaped like go-github: a Client with one service per
-// resource, problem+json answers decoded into *Error, page-number lists followed to
-// the end. It never retries: retries belong to the caller (Temporal).
+// uses: DCR providers and application auth strategies (v2), portals, their
+// applications, APIs and API publications (v3). It is shaped like go-github: a
+// Client with one service per resource, problem+json answers decoded into *Error,
+// page-number lists followed to the end. It never retries: retries belong to the
+// caller (Temporal).
 package konnect
 
 import (
@@ -64,6 +65,7 @@ type Client struct {
 	Portals        *PortalsService
 	APIs           *APIsService
 	Publications   *PublicationsService
+	Applications   *ApplicationsService
 
 	base     string
 	token    string
@@ -98,6 +100,7 @@ func New(cfg Config) (*Client, error) {
 	c.Portals = &PortalsService{client: c}
 	c.APIs = &APIsService{client: c}
 	c.Publications = &PublicationsService{client: c}
+	c.Applications = &ApplicationsService{client: c}
 	return c, nil
 }
 
