@@ -186,6 +186,8 @@ type Validation struct {
 	ClientID string   `json:"client_id,omitempty"` // the throw-away client, deleted afterwards
 	Scopes   []string `json:"scopes,omitempty"`    // scopes granted in the token
 	Problems []string `json:"problems,omitempty"`  // why it failed
+	// Konnect is the check through a throw-away Konnect application (validate: konnect).
+	Konnect *Validation `json:"konnect,omitempty"`
 }
 
 // Failure names the step that failed for good and the server's message.
@@ -384,6 +386,10 @@ type OffboardInput struct {
 	// each run adopted (never deleted) and what each publication was before. Empty
 	// when none could be read: dcrflow's ownership marks alone decide then.
 	Onboarded []OnboardResult `json:"onboarded,omitempty"`
+	// CreatedByOthers are resources that the onboarding of other portals offboarded
+	// together with this one created (the claim they share): this portal's runs may
+	// have adopted them, yet they are dcrflow's.
+	CreatedByOthers []Resource `json:"created_by_others,omitempty"`
 }
 
 // OffboardWorkflowID is the stable id of a portal's offboarding.

@@ -28,12 +28,13 @@ type Konnect struct {
 	Portals        konnect.PortalsAPI
 	APIs           konnect.APIsAPI
 	Publications   konnect.PublicationsAPI
+	Applications   konnect.ApplicationsAPI
 }
 
 // KonnectFrom takes the services of a Konnect client.
 func KonnectFrom(c *konnect.Client) Konnect {
 	return Konnect{DCRProviders: c.DCRProviders, AuthStrategies: c.AuthStrategies, Portals: c.Portals,
-		APIs: c.APIs, Publications: c.Publications}
+		APIs: c.APIs, Publications: c.Publications, Applications: c.Applications}
 }
 
 // WorkerInfo reports the names (never the values) of the worker's DCR tokens.

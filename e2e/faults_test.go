@@ -277,6 +277,7 @@ type footprint struct {
 	Strategies   []sbkonnect.AuthStrategy        `json:"auth_strategies"`
 	Publications []sbkonnect.Publication         `json:"publications"`
 	Clients      []sbokta.ClientState            `json:"dcr_clients"`
+	Applications []string                        `json:"applications"` // ids
 }
 
 func footprintOf(st state) footprint {
@@ -287,6 +288,10 @@ func footprintOf(st state) footprint {
 		fp.Claims[s.Name] = s.Claims
 		fp.Policies[s.Name] = s.Policies
 	}
+	for _, app := range st.Konnect.Applications {
+		fp.Applications = append(fp.Applications, app.ID)
+	}
+	slices.Sort(fp.Applications)
 	for _, p := range st.Konnect.DCRProviders {
 		p.CreatedAt, p.UpdatedAt = time.Time{}, time.Time{}
 		fp.Providers = append(fp.Providers, p)
@@ -323,6 +328,7 @@ func assertUnchanged(t *testing.T, before, after state) {
 		{"auth strategies", b.Strategies, a.Strategies},
 		{"publications", b.Publications, a.Publications},
 		{"DCR clients", b.Clients, a.Clients},
+		{"Konnect applications", b.Applications, a.Applications},
 	}
 	for _, p := range parts {
 		if !reflect.DeepEqual(p.was, p.is) {

@@ -311,6 +311,20 @@ func (o *onboarding) validate(ctx workflow.Context) error {
 	if !v.Passed {
 		return temporal.NewNonRetryableApplicationError("validation failed: "+strings.Join(v.Problems, "; "), dcrflow.ErrTypeValidation, nil)
 	}
+	if o.spec.ValidateVia != dcrflow.ValidateViaKonnect || o.spec.ValidationOwner == nil {
+		return nil
+	}
+	kin := activities.KonnectValidateInput{PortalKey: o.spec.Key, PortalID: o.targets.PortalID, StrategyID: o.strategyID,
+		Owner: *o.spec.ValidationOwner, TokenName: o.spec.DCRTokenName, Labels: o.spec.Labels}
+	var kv dcrflow.Validation
+	if err := workflow.ExecuteActivity(with(vctx, "Validate through Konnect: a throw-away application registers its client in Okta"), a.ValidateThroughKonnect, kin).Get(ctx, &kv); err != nil {
+		return err
+	}
+	v.Konnect = &kv
+	o.res.Validation = &v
+	if !kv.Passed {
+		return temporal.NewNonRetryableApplicationError("validation through Konnect failed: "+strings.Join(kv.Problems, "; "), dcrflow.ErrTypeValidation, nil)
+	}
 	return nil
 }
 

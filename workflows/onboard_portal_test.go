@@ -122,6 +122,15 @@ func newFixture(t *testing.T) *fixture {
 		}
 		return dcrflow.Validation{Passed: true, ClientID: "0oa1", Scopes: []string{"pay:read", "pay:write"}}, fail("ValidateDCR")
 	})
+	env.OnActivity(a.ValidateThroughKonnect, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.KonnectValidateInput) (dcrflow.Validation, error) {
+		if in.StrategyID != "strat1" || in.PortalID != "p1" || in.Owner.ID != "dev1" || in.TokenName != "default" {
+			t.Errorf("konnect validation input = %+v", in)
+		}
+		if f.failAt == "ValidateThroughKonnect:check" {
+			return dcrflow.Validation{Passed: false, ClientID: "0oa2", Problems: []string{"Konnect reports client 0oa2, which Okta does not have"}}, nil
+		}
+		return dcrflow.Validation{Passed: true, ClientID: "0oa2"}, fail("ValidateThroughKonnect")
+	})
 	env.OnActivity(a.DeleteScope, mock.Anything, mock.Anything).Return(func(context.Context, activities.OktaResourceInput) error { return fail("DeleteScope") })
 	env.OnActivity(a.DeleteClaim, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OktaResourceInput) (activities.UndoResult, error) {
 		if in.Issuer != "https://org/oauth2/aus1" {
@@ -450,5 +459,35 @@ func TestOnboardPortal_AccessPolicyCheckAdoptsAndNeverUndoes(t *testing.T) {
 	}
 	if slices.Contains(f.calls, "DeleteAccessPolicy") || slices.Contains(f.calls, "EnsureAccessPolicyRule") || !slices.Contains(f.calls, "EnsureAccessPolicy") {
 		t.Fatalf("calls = %v", f.calls)
+	}
+}
+
+// validate: konnect runs the Konnect-side check after the Okta-side one; its failure
+// fails the step and undoes everything.
+func TestOnboardPortal_ValidateThroughKonnect(t *testing.T) {
+	viaKonnect := spec
+	viaKonnect.ValidateVia, viaKonnect.ValidationOwner = dcrflow.ValidateViaKonnect, &dcrflow.AppOwner{Type: "developer", ID: "dev1"}
+	f := newFixture(t)
+	f.env.ExecuteWorkflow(OnboardPortal, viaKonnect)
+	var res dcrflow.OnboardResult
+	if err := f.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if i, j := slices.Index(f.calls, "ValidateDCR"), slices.Index(f.calls, "ValidateThroughKonnect"); i < 0 || j != i+1 {
+		t.Fatalf("calls = %v", f.calls)
+	}
+	if res.Validation == nil || res.Validation.Konnect == nil || !res.Validation.Konnect.Passed || res.Validation.Konnect.ClientID != "0oa2" {
+		t.Fatalf("validation = %+v", res.Validation)
+	}
+
+	f = newFixture(t)
+	f.failAt = "ValidateThroughKonnect:check"
+	f.env.ExecuteWorkflow(OnboardPortal, viaKonnect)
+	err := f.env.GetWorkflowError()
+	if err == nil || !strings.Contains(err.Error(), "validation through Konnect failed: Konnect reports client 0oa2") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(f.undos()) != 7 {
+		t.Errorf("compensation = %v", f.undos())
 	}
 }
