@@ -183,15 +183,9 @@ type claimProgress struct {
 // every portal on the authorization server, so it stays while a Konnect OIDC strategy
 // for the same issuer still names it: another portal may have adopted it meanwhile.
 func (a *Activities) DeleteClaim(ctx context.Context, in OktaResourceInput) (UndoResult, error) {
-	strategies, err := a.Konnect.AuthStrategies.ListOIDC(ctx)
+	users, err := a.claimUsers(ctx, in.Issuer, in.Name)
 	if err != nil {
-		return UndoResult{}, apiError("list auth strategies using claim "+in.Name, err)
-	}
-	var users []string
-	for _, s := range strategies {
-		if s.OIDC != nil && sameURL(s.OIDC.Issuer, in.Issuer) && slices.Contains(s.OIDC.CredentialClaim, in.Name) {
-			users = append(users, s.Name)
-		}
+		return UndoResult{}, err
 	}
 	if len(users) > 0 {
 		return UndoResult{Kept: true, Reason: "still used by auth strategies " + strings.Join(users, ", ")}, nil
@@ -200,6 +194,22 @@ func (a *Activities) DeleteClaim(ctx context.Context, in OktaResourceInput) (Und
 		return UndoResult{}, apiError("delete claim "+in.Name, err)
 	}
 	return UndoResult{}, nil
+}
+
+// claimUsers names the Konnect OIDC strategies for the issuer that use the claim as
+// their credential claim (undo and offboarding keep a claim while any does).
+func (a *Activities) claimUsers(ctx context.Context, issuer, claim string) ([]string, error) {
+	strategies, err := a.Konnect.AuthStrategies.ListOIDC(ctx)
+	if err != nil {
+		return nil, apiError("list auth strategies using claim "+claim, err)
+	}
+	var users []string
+	for _, s := range strategies {
+		if s.OIDC != nil && sameURL(s.OIDC.Issuer, issuer) && slices.Contains(s.OIDC.CredentialClaim, claim) {
+			users = append(users, s.Name)
+		}
+	}
+	return users, nil
 }
 
 func sortedKeys(m map[string]string) []string {
