@@ -1,0 +1,169 @@
+// Command bench measures dcrflow against the sandbox with realistic latency and rate
+// limits, all in one run, and writes a Markdown report and a PNG chart:
+//
+//  1. budget efficiency: a fleet under an Okta management limit, against the lower
+//     bound the limit allows (calls ÷ rate);
+//  2. orchestration gain: the same fleet without limits against a plain sequential
+//     loop over the same activities and clients, without Temporal;
+//  3. cost: worker and server CPU per portal, worker peak memory, for a large fleet;
+//  4. two workers sharing one budget: the rate they reach together.
+//
+// It is a benchmark, not a test: it reports figures and asserts nothing about them.
+// Every process (dev server, sandbox, workers) is its own, so their CPU does not mix.
+//
+//	go run ./bench [-portals 300] [-large 1000] [-okta-rpm 1800] [-out bench/report]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	portals       int
+	large         int
+	loopPortals   int
+	oktaRPM       int
+	maxConcurrent int
+	out           string
+	phases        string
+	temporalBin   string
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.portals, "portals", 300, "fleet size of phases 1, 2 and 4")
+	flag.IntVar(&o.large, "large", 1000, "fleet size of phase 3 (cost)")
+	flag.IntVar(&o.loopPortals, "loop-portals", 40, "portals the sequential loop onboards (its throughput is per portal)")
+	flag.IntVar(&o.oktaRPM, "okta-rpm", 1800, "Okta management requests per minute: the sandbox's limit and the workers' budget in phases 1 and 4")
+	flag.IntVar(&o.maxConcurrent, "max-concurrent", 100, "the fleets' MaxConcurrent")
+	flag.StringVar(&o.out, "out", "bench/report", "where REPORT.md and the chart go (relative to the module root)")
+	flag.StringVar(&o.phases, "phases", "1,2,3,4", "which phases to run")
+	flag.StringVar(&o.temporalBin, "temporal", os.Getenv("DCRFLOW_TEMPORAL_BIN"), "the Temporal CLI (default: bin/temporal at the module root)")
+	flag.Parse()
+
+	// Ctrl-C or SIGTERM cancels the run; everything started is stopped on the way out.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) (err error) {
+	if runtime.GOOS != "linux" {
+		return errors.New("the bench reads CPU and memory from /proc: it runs on Linux only")
+	}
+	began := time.Now()
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	if o.temporalBin == "" {
+		o.temporalBin = filepath.Join(root, "bin", "temporal")
+	}
+	if _, err := os.Stat(o.temporalBin); err != nil {
+		return fmt.Errorf("no Temporal CLI at %s: run `make bench` (it builds bin/temporal) or pass -temporal", o.temporalBin)
+	}
+	work, err := os.MkdirTemp("", "dcrflow-bench-")
+	if err != nil {
+		return err
+	}
+	var cl cleanups
+	defer func() {
+		cl.run()
+		if err == nil {
+			_ = os.RemoveAll(work)
+		} else {
+			fmt.Fprintf(os.Stderr, "bench: the processes' logs are in %s\n", work)
+		}
+	}()
+
+	logf("building the worker and the sandbox")
+	workerBin, sandboxBin, err := buildBinaries(ctx, root, work)
+	if err != nil {
+		return err
+	}
+	fixture := filepath.Join(work, "fixture.json")
+	if err := writeFixture(fixture, max(o.portals, o.large, o.loopPortals)); err != nil {
+		return err
+	}
+	logf("starting the Temporal dev server and the sandbox (logs in %s)", work)
+	srv, err := startTemporal(ctx, o.temporalBin, filepath.Join(work, "temporal.log"))
+	if err != nil {
+		return err
+	}
+	cl.add(srv.stop)
+	sb, err := startSandbox(ctx, sandboxBin, work, fixture)
+	if err != nil {
+		return err
+	}
+	cl.add(sb.stop)
+
+	b := &bench{ctx: ctx, o: o, work: work, workerBin: workerBin, srv: srv, sb: sb, c: srv.srv.Client()}
+	rep := &report{Options: o, Started: began, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Latency: latencyFaults}
+	want := func(p string) bool { return strings.Contains(","+o.phases+",", ","+p+",") }
+	limited := oktaLimit(o.oktaRPM)
+
+	if want("1") {
+		if rep.Budget, err = b.fleet(phaseCfg{name: "budget", prefix: "p1", portals: o.portals, workers: 1,
+			maxConcurrent: o.maxConcurrent, limits: limited, budget: budget{OktaManagement: o.oktaRPM}}); err != nil {
+			return fmt.Errorf("phase 1: %w", err)
+		}
+	}
+	if want("2") {
+		if rep.Unlimited, err = b.fleet(phaseCfg{name: "unlimited", prefix: "p2", portals: o.portals, workers: 1,
+			maxConcurrent: o.maxConcurrent}); err != nil {
+			return fmt.Errorf("phase 2 (fleet): %w", err)
+		}
+		if rep.Loop, err = b.loop(min(o.loopPortals, o.portals)); err != nil {
+			return fmt.Errorf("phase 2 (loop): %w", err)
+		}
+	}
+	if want("3") {
+		if rep.Large, err = b.fleet(phaseCfg{name: "large", prefix: "p3", portals: o.large, workers: 1,
+			maxConcurrent: o.maxConcurrent}); err != nil {
+			return fmt.Errorf("phase 3: %w", err)
+		}
+	}
+	if want("4") {
+		if rep.TwoWorkers, err = b.fleet(phaseCfg{name: "two-workers", prefix: "p4", portals: o.portals, workers: 2,
+			maxConcurrent: o.maxConcurrent, limits: limited, budget: budget{OktaManagement: o.oktaRPM}}); err != nil {
+			return fmt.Errorf("phase 4: %w", err)
+		}
+	}
+	rep.Elapsed = time.Since(began)
+
+	outDir := o.out
+	if !filepath.IsAbs(outDir) {
+		outDir = filepath.Join(root, outDir)
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	if err := writeChart(filepath.Join(outDir, chartFile), rep); err != nil {
+		return fmt.Errorf("chart: %w", err)
+	}
+	md := rep.markdown()
+	if err := os.WriteFile(filepath.Join(outDir, "REPORT.md"), []byte(md), 0o644); err != nil {
+		return err
+	}
+	fmt.Println()
+	fmt.Print(rep.summary())
+	fmt.Printf("\nreport: %s, chart: %s (bench took %s)\n", filepath.Join(outDir, "REPORT.md"), filepath.Join(outDir, chartFile), rep.Elapsed.Round(time.Second))
+	return nil
+}
+
+func logf(format string, args ...any) {
+	fmt.Printf("%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}

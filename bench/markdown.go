@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// markdown is REPORT.md: the figures against their targets, then each phase in detail.
+func (rep *report) markdown() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# dcrflow benchmark\n\n")
+	p("`make bench`, %s, took %s on %d CPUs (%s). Everything ran on this machine: the Temporal dev server, the sandbox "+
+		"and the workers each as their own process. Figures are measured, not asserted; targets are the issue's.\n\n",
+		rep.Started.UTC().Format("2006-01-02 15:04 UTC"), rep.Elapsed.Round(time.Second), rep.CPUs, rep.GoVersion)
+	p("![portals done over time](%s)\n\n", chartFile)
+
+	p("| figure | value | target |\n|---|---|---|\n")
+	if r := rep.Budget; r != nil {
+		p("| 1. budget efficiency (lower bound ÷ wall time) | %.2f (%s vs %s) | ≥ %.2f: %s |\n", r.efficiency(), dur(r.lowerBound()), dur(r.Wall), targetEfficiency, mark(r.efficiency() >= targetEfficiency))
+		n, calls := r.limited()
+		p("| 1. 429 answers | %d of %d calls (%.2f %%) | ≤ %.0f %%: %s |\n", n, calls, r.limitedPct(), targetLimitedPct, mark(r.limitedPct() <= targetLimitedPct))
+		p("| 1. failed portals | %d of %d | 0: %s |\n", len(r.Failed), r.Portals, mark(len(r.Failed) == 0))
+	}
+	if rep.Unlimited != nil && rep.Loop != nil {
+		p("| 2. orchestration gain (fleet ÷ sequential loop, portals/s) | %.1f× (%.2f vs %.3f) | ≥ %.0f×: %s |\n", rep.gain(), rep.Unlimited.throughput(), rep.Loop.throughput(), targetGain, mark(rep.gain() >= targetGain))
+	}
+	if r := rep.Large; r != nil {
+		p("| 3. worker CPU per portal (%d portals) | %.3f s | — |\n", r.Portals, r.perPortal(r.workerCPU()))
+		p("| 3. Temporal server CPU per portal | %.3f s | — |\n", r.perPortal(r.ServerCPU))
+		p("| 3. worker peak memory (VmHWM) | %.0f MB | ≤ %.0f MB: %s |\n", r.peakMB(), targetPeakMB, mark(r.peakMB() <= targetPeakMB))
+	}
+	if r := rep.TwoWorkers; r != nil {
+		all, _ := r.maxWindow()
+		p("| 4. two workers: most Okta management calls in any 60 s | %d (budget %d) | ≤ budget: %s |\n", all, r.Budget.OktaManagement, mark(all <= r.Budget.OktaManagement))
+	}
+	p("\n")
+
+	p("## Setup\n\n")
+	p("- **Fleet**: portal *i* onboards Konnect portal `bench-i` onto Okta authorization server *i* mod %d with %d scopes of its own, "+
+		"the `client_id` claim (shared per server: created once, then adopted) and %d APIs out of %d; every step runs, validation included "+
+		"(`bench/fixture.go` generates the sandbox fixture and the specs).\n", authServers, scopesPerPortal, apisPerPortal, apiPool)
+	p("- **Latency** on every sandbox call (`sandbox` faults, first match wins):")
+	for i, f := range rep.Latency {
+		sep := ","
+		if i == len(rep.Latency)-1 {
+			sep = "."
+		}
+		method := f.Method
+		if method == "" {
+			method = "other"
+		}
+		p(" %s `%s` %d ms%s", method, f.Path, f.LatencyMS, sep)
+	}
+	p("\n- **Fleets** run as `OnboardFleet` with MaxConcurrent %d, started through `launcher.StartFleet`; progress is the fleet's "+
+		"`progress` query twice a second. Each phase starts with a reset sandbox and fresh worker processes (the real binary).\n", rep.Options.maxConcurrent)
+	p("- **Limits**: the sandbox's Okta management window (%d/min, fixed 60 s windows like Okta's) and the workers' own budget "+
+		"(`DCRFLOW_RATE_LIMITS_OKTA_MANAGEMENT_RPM`, the same number) in phases 1 and 4; none in phases 2 and 3.\n", rep.Options.oktaRPM)
+	p("- **Counting**: calls and 429s come from the sandbox's request log (`/_sandbox/requests`), CPU from `/proc/<pid>/stat` " +
+		"(utime + stime) of the worker, the dev server and the sandbox, peak memory from `VmHWM` in `/proc/<pid>/status`.\n\n")
+
+	if r := rep.Budget; r != nil {
+		p("## 1. Budget efficiency\n\n")
+		p("%d portals, one worker, Okta management limit %d/min. The fleet made %d Okta management calls the limit counted "+
+			"(%.1f per portal); at %.0f per second they need at least **%s**. The fleet took **%s**: efficiency **%.2f**.\n\n",
+			r.Portals, r.Limits.OktaManagement.PerMinute, r.mgmtCalls(), float64(r.mgmtCalls())/float64(r.Portals), r.rate(), dur(r.lowerBound()), dur(r.Wall), r.efficiency())
+		rep.fleetDetails(&b, r)
+	}
+	if rep.Unlimited != nil && rep.Loop != nil {
+		u, l := rep.Unlimited, rep.Loop
+		p("## 2. Orchestration gain\n\n")
+		p("Without limits, the same fleet of %d portals on one worker took %s: **%.2f portals/s**. The sequential loop — the same activities "+
+			"with the same clients, called one after another in this process with no Temporal server, no workflow and no concurrency "+
+			"(`bench/loop.go`) — onboarded %d of them (a subset: its throughput is per portal) in %s, %s per portal: **%.3f portals/s**. "+
+			"Gain: **%.1f×**.\n\n", u.Portals, dur(u.Wall), u.throughput(), l.Portals, dur(l.Wall), l.PerPortal.Round(time.Millisecond), l.throughput(), rep.gain())
+		p("Both made the same calls: %.1f per portal in the fleet, %.1f in the loop. The loop failed %d portal(s).\n\n", u.callsPerPortal(), l.callsPerPortal(), len(l.Failures))
+		for _, f := range l.Failures {
+			p("- loop failure: %s\n", f)
+		}
+		rep.fleetDetails(&b, u)
+	}
+	if r := rep.Large; r != nil {
+		p("## 3. Cost\n\n")
+		p("%d portals, one worker, no limits: %s (%.2f portals/s). Worker CPU %s (**%.3f s per portal**), Temporal dev server CPU %s "+
+			"(**%.3f s per portal**), sandbox CPU %s (%.3f s per portal). Worker peak memory (VmHWM) **%.0f MB**.\n\n",
+			r.Portals, dur(r.Wall), r.throughput(), dur(r.workerCPU()), r.perPortal(r.workerCPU()), dur(r.ServerCPU), r.perPortal(r.ServerCPU),
+			dur(r.SandboxCPU), r.perPortal(r.SandboxCPU), r.peakMB())
+		rep.fleetDetails(&b, r)
+	}
+	if r := rep.TwoWorkers; r != nil {
+		all, acc := r.maxWindow()
+		p("## 4. Two workers, one budget\n\n")
+		p("%d portals on two worker processes, each given the budget %d/min, which they hold together; the sandbox enforces the same "+
+			"limit. The most Okta management calls in any 60 s were **%d** sent (%d accepted) against the budget of %d; the busiest "+
+			"second had %d (budget %.0f per second on average). Wall time %s, lower bound %s: efficiency %.2f.\n\n",
+			r.Portals, r.Budget.OktaManagement, all, acc, r.Budget.OktaManagement, r.peakSecond(), r.rate(), dur(r.Wall), dur(r.lowerBound()), r.efficiency())
+		for i, w := range r.Workers {
+			p("- worker %d: %.0f Okta calls, %.0f answered 429 (its metrics), CPU %s, peak %.0f MB\n", i+1, w.OktaCalls, w.Limited, dur(w.CPU), float64(w.PeakRSS)/(1<<20))
+		}
+		p("\n")
+		rep.fleetDetails(&b, r)
+	}
+	p("## Reproduce\n\n```sh\nmake bench      # or: go run ./bench -h for the sizes and the limit\n```\n")
+	return b.String()
+}
+
+// fleetDetails is a phase's calls per bucket, its cost and any failures.
+func (rep *report) fleetDetails(b *strings.Builder, r *fleetRun) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("| calls (%s) | received | 429 | 5xx or dropped | other 4xx |\n|---|---|---|---|---|\n", r.Name)
+	for _, k := range buckets {
+		s := r.Requests[k]
+		p("| %s | %d | %d | %d | %d |\n", k, s.Calls, s.Limited, s.Errors, s.Rejected)
+	}
+	p("\nSucceeded %d of %d, failed %d. Worker CPU %.3f s/portal, server %.3f s/portal, worker peak %.0f MB. ",
+		r.Succeeded, r.Portals, len(r.Failed), r.perPortal(r.workerCPU()), r.perPortal(r.ServerCPU), r.peakMB())
+	for i, w := range r.Workers {
+		p("Worker %d: tasks waited in the queue %s per activity, %s per workflow task on average. ", i+1,
+			w.ActivityWait.Round(time.Millisecond), w.WorkflowTaskWait.Round(time.Millisecond))
+	}
+	p("\n\n")
+	for i, f := range r.Failed {
+		if i == 10 {
+			p("- … and %d more\n", len(r.Failed)-10)
+			break
+		}
+		p("- %s failed at %s: %s\n", f.Portal, f.Step, f.Message)
+	}
+	if len(r.Failed) > 0 {
+		p("\n")
+	}
+}
