@@ -78,8 +78,18 @@ func TestOnboard_ExamplePortalsEndToEnd(t *testing.T) {
 		if o.Result.Validation == nil || !o.Result.Validation.Passed {
 			t.Errorf("%s: validation = %+v", o.Portal, o.Result.Validation)
 		}
+		if o.Portal == "internal" && (o.Result.Validation == nil || o.Result.Validation.Konnect == nil || !o.Result.Validation.Konnect.Passed) {
+			t.Errorf("internal: no validation through Konnect: %+v", o.Result.Validation)
+		}
 	}
 	st := s.state(t)
+	// The free-plan server got the policy the sandbox portal asked for; nothing else did.
+	if pols := server(st, "free-plan").Policies; len(pols) != 1 || pols[0].Name != "dcrflow-sandbox" {
+		t.Errorf("free-plan policies = %+v", pols)
+	}
+	if len(st.Konnect.Applications) != 0 {
+		t.Errorf("validation through Konnect left applications behind: %+v", st.Konnect.Applications)
+	}
 	assertOnboarded(t, st, specs)
 	if len(st.Okta.Clients) != 0 {
 		t.Errorf("validation left %d DCR clients behind", len(st.Okta.Clients))
@@ -88,7 +98,8 @@ func TestOnboard_ExamplePortalsEndToEnd(t *testing.T) {
 		t.Errorf("tokens issued = %d, want one per portal (%d)", st.Okta.TokensIssued, len(specs))
 	}
 
-	// A second run of the same file writes nothing but the validation client.
+	// A second run of the same file writes nothing but the validation clients (and the
+	// throw-away application of validate: konnect).
 	since := lastSeq(s)
 	for _, o := range s.onboard(t, specs) {
 		if !o.Succeeded {
@@ -106,7 +117,7 @@ func TestOnboard_ExamplePortalsEndToEnd(t *testing.T) {
 	}
 	for _, r := range reqs {
 		write := r.Method != "GET"
-		validation := strings.HasPrefix(r.Path, "/oauth2/") || strings.HasSuffix(r.Path, "/verify")
+		validation := strings.HasPrefix(r.Path, "/oauth2/") || strings.HasSuffix(r.Path, "/verify") || strings.Contains(r.Path, "/applications")
 		if write && !validation {
 			t.Errorf("second run wrote: %s %s", r.Method, r.Path)
 		}
