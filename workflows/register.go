@@ -8,4 +8,5 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(WorkerInfo)
 	r.RegisterWorkflow(OnboardFleet)
 	r.RegisterWorkflow(PlanPortals)
+	r.RegisterWorkflow(OffboardPortal)
 }
