@@ -1,0 +1,354 @@
+// Package ratelimit holds dcrflow's request budgets: for each system (the Okta
+// management API, the Okta DCR endpoint, Konnect) a number of requests per minute
+// that all workers together stay within.
+//
+// Each worker takes its share, the budget divided by the number of live workers (a
+// count the caller supplies and refreshes), and spaces its requests evenly at that
+// rate through an http.RoundTripper in front of a client (Transport). When the
+// server's rate-limit headers show that the org is busier than this fleet alone
+// makes it, others use the same budget: the share is lowered so that what remains
+// lasts until the server's window resets, and recovers over the next windows.
+//
+// A request never waits longer than its context allows: when its slot lies beyond
+// that, it is not sent and fails with *ErrBudget, which carries the wait, so that
+// whoever owns retries (Temporal, in dcrflow) retries it then. The package knows
+// nothing of Temporal.
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// System names a budget.
+type System string
+
+// The budgets dcrflow keeps.
+const (
+	OktaManagement System = "okta_management" // /api/v1/... of the Okta org
+	OktaDCR        System = "okta_dcr"        // /oauth2/v1/clients... of the Okta org
+	Konnect        System = "konnect"         // every Konnect call
+)
+
+// Systems lists every System.
+var Systems = []System{OktaManagement, OktaDCR, Konnect}
+
+// ErrBudget is a request that was not sent because its slot in the budget lies
+// further ahead than its context allows waiting. Retry it after Wait.
+type ErrBudget struct {
+	System System
+	Wait   time.Duration
+}
+
+func (e *ErrBudget) Error() string {
+	return fmt.Sprintf("ratelimit: %s request budget in use; next free slot in %s", e.System, e.Wait.Round(time.Millisecond))
+}
+
+// AsErrBudget finds an *ErrBudget in err's chain.
+func AsErrBudget(err error) (*ErrBudget, bool) {
+	var e *ErrBudget
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// Observer hears how the budgets are used (for metrics). Its methods must be quick.
+type Observer interface {
+	// BudgetRate: this worker's current rate for system, in requests per minute.
+	BudgetRate(system System, perMinute float64)
+	// BudgetWorkers: the live workers the budgets are shared by.
+	BudgetWorkers(n int)
+	// BudgetWaited: a request waited d for its slot.
+	BudgetWaited(system System, d time.Duration)
+	// BudgetDeferred: a request failed with *ErrBudget.
+	BudgetDeferred(system System)
+}
+
+// Clock is the time source; tests use a fake one.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d, or returns ctx.Err() when ctx ends first.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Defaults of Config.
+const (
+	DefaultWindow   = time.Minute
+	DefaultHeadroom = 0.02
+	DefaultFloor    = 0.1
+	DefaultMaxWait  = 5 * time.Second
+)
+
+// Config configures a Budget. Only Budgets is required.
+type Config struct {
+	// Budgets is each system's budget in requests per Window, for all workers
+	// together. A system missing or at 0 has no budget: its requests pass at once.
+	Budgets map[System]int
+	// Window is the period budgets are counted in. Optional: DefaultWindow, the unit
+	// of Okta's and Konnect's limits.
+	Window time.Duration
+	// Headroom is the fraction of each budget left unused, so that the jitter of
+	// network latency never puts more than the budget in one of the server's windows.
+	// Optional: DefaultHeadroom.
+	Headroom float64
+	// Floor is the fraction of each budget that adaptation to the server's headers
+	// never goes below. Optional: DefaultFloor.
+	Floor float64
+	// MaxWait bounds the wait for a slot (also bounded by 3/4 of what the request's
+	// context has left); a longer one fails with *ErrBudget. Keep it below whatever
+	// watches the caller's progress (an activity's heartbeat timeout). Optional:
+	// DefaultMaxWait.
+	MaxWait time.Duration
+	// Observer hears rates, waits and deferrals. Optional.
+	Observer Observer
+	// Clock is for tests. Optional: the real clock.
+	Clock Clock
+}
+
+// Budget is one worker's view of the budgets. It is safe for concurrent use.
+type Budget struct {
+	cfg Config
+
+	mu      sync.Mutex
+	workers int
+	buckets map[System]*bucket
+}
+
+// New builds a Budget for one worker, which counts as the only one until
+// SetWorkers or Refresh says otherwise.
+func New(cfg Config) *Budget {
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.Headroom <= 0 || cfg.Headroom >= 1 {
+		cfg.Headroom = DefaultHeadroom
+	}
+	if cfg.Floor <= 0 || cfg.Floor > 1 {
+		cfg.Floor = DefaultFloor
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = DefaultMaxWait
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = realClock{}
+	}
+	b := &Budget{cfg: cfg, workers: 1, buckets: map[System]*bucket{}}
+	for _, s := range Systems {
+		if n := cfg.Budgets[s]; n > 0 {
+			b.buckets[s] = &bucket{system: s, budget: float64(n)}
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.recomputeLocked()
+	if o := cfg.Observer; o != nil {
+		o.BudgetWorkers(1)
+	}
+	return b
+}
+
+// Active reports whether any system has a budget.
+func (b *Budget) Active() bool { return len(b.buckets) > 0 }
+
+// SetWorkers sets how many live workers share the budgets, this one included; less
+// than 1 counts as 1.
+func (b *Budget) SetWorkers(n int) {
+	n = max(n, 1)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n == b.workers {
+		return
+	}
+	b.workers = n
+	b.recomputeLocked()
+	if o := b.cfg.Observer; o != nil {
+		o.BudgetWorkers(n)
+	}
+}
+
+// Workers is the count the budgets are divided by.
+func (b *Budget) Workers() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.workers
+}
+
+// Rate is this worker's current rate for s, in requests per minute; 0 when s has
+// no budget.
+func (b *Budget) Rate(s System) float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if bk := b.buckets[s]; bk != nil {
+		return bk.rate * float64(time.Minute) / float64(b.cfg.Window)
+	}
+	return 0
+}
+
+// Refresh sets the worker count from count (live workers, this one included).
+func (b *Budget) Refresh(ctx context.Context, count func(context.Context) (int, error)) error {
+	n, err := count(ctx)
+	if err != nil {
+		return err
+	}
+	b.SetWorkers(n)
+	return nil
+}
+
+// Follow refreshes the worker count every interval until ctx ends; a failed count
+// keeps the last one and goes to onError (optional).
+func (b *Budget) Follow(ctx context.Context, count func(context.Context) (int, error), every time.Duration, onError func(error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := b.Refresh(ctx, count); err != nil && onError != nil && ctx.Err() == nil {
+				onError(err)
+			}
+		}
+	}
+}
+
+// bucket is one system's budget as this worker spends it: slots spaced gap apart,
+// at most one of them unused at any time (a token bucket of depth one), so that no
+// stretch of a window's length holds more than the rate.
+type bucket struct {
+	system System
+	budget float64       // requests per window, all workers together
+	rate   float64       // this worker's requests per window
+	gap    time.Duration // between two of this worker's slots
+	next   time.Time     // the earliest free slot
+	capped bool          // the server's headers leave the fleet less than its budget:
+	cap    float64       // this many requests per window
+	win    serverWindow
+}
+
+// recomputeLocked derives every bucket's rate from the budget, the worker count and
+// the headers' cap.
+func (b *Budget) recomputeLocked() {
+	for _, s := range Systems {
+		bk := b.buckets[s]
+		if bk == nil {
+			continue
+		}
+		fleet := bk.budget * (1 - b.cfg.Headroom)
+		if bk.capped && bk.cap < fleet {
+			fleet = max(bk.cap, bk.budget*b.cfg.Floor)
+		}
+		rate := fleet / float64(b.workers)
+		if rate == bk.rate {
+			continue
+		}
+		bk.rate = rate
+		bk.gap = time.Duration(float64(b.cfg.Window) / rate)
+		if o := b.cfg.Observer; o != nil {
+			o.BudgetRate(s, rate*float64(time.Minute)/float64(b.cfg.Window))
+		}
+	}
+}
+
+// slot is a reservation in one bucket, kept to give it back.
+type slot struct {
+	bk        *bucket
+	prev, end time.Time // bk.next before and after
+	wait      time.Duration
+}
+
+// reserve takes a slot in each system's bucket (a system may be named twice) and
+// returns them with the longest wait. Beyond maxWait it takes nothing and returns
+// *ErrBudget.
+func (b *Budget) reserve(now time.Time, systems []System, maxWait time.Duration) ([]slot, time.Duration, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var taken []slot
+	var wait time.Duration
+	var worst System
+	for _, s := range systems {
+		bk := b.buckets[s]
+		if bk == nil {
+			continue
+		}
+		at := bk.next
+		if at.Before(now) {
+			at = now
+		}
+		sl := slot{bk: bk, prev: bk.next, end: at.Add(bk.gap), wait: at.Sub(now)}
+		bk.next = sl.end
+		taken = append(taken, sl)
+		if sl.wait > wait || worst == "" {
+			wait, worst = max(wait, sl.wait), s
+		}
+	}
+	if wait > maxWait {
+		for i := len(taken) - 1; i >= 0; i-- {
+			taken[i].bk.next = taken[i].prev
+		}
+		return nil, 0, &ErrBudget{System: worst, Wait: wait}
+	}
+	return taken, wait, nil
+}
+
+// release gives back slots a request will not use, where no later one was taken.
+func (b *Budget) release(taken []slot) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := len(taken) - 1; i >= 0; i-- {
+		if sl := taken[i]; sl.bk.next.Equal(sl.end) {
+			sl.bk.next = sl.prev
+		}
+	}
+}
+
+// wait blocks until the request may go: a slot in each of systems.
+func (b *Budget) wait(ctx context.Context, systems []System) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := b.cfg.Clock.Now()
+	limit := b.cfg.MaxWait
+	if dl, ok := ctx.Deadline(); ok {
+		limit = min(limit, max(dl.Sub(now)*3/4, 0))
+	}
+	taken, wait, err := b.reserve(now, systems, limit)
+	o := b.cfg.Observer
+	if err != nil {
+		if eb, ok := AsErrBudget(err); ok && o != nil {
+			o.BudgetDeferred(eb.System)
+		}
+		return err
+	}
+	if o != nil {
+		for _, sl := range taken {
+			if sl.wait > 0 {
+				o.BudgetWaited(sl.bk.system, sl.wait)
+			}
+		}
+	}
+	if wait <= 0 {
+		return nil
+	}
+	if err := b.cfg.Clock.Sleep(ctx, wait); err != nil {
+		b.release(taken)
+		return err
+	}
+	return nil
+}
