@@ -1,0 +1,18 @@
+package workflows
+
+import (
+	"testing"
+
+	"go.temporal.io/sdk/worker"
+)
+
+// A run recorded before step 4 existed (testdata, exported from a dev server with
+// the code of that time) replays on today's code: the step is versioned
+// (workflow.GetVersion), so runs in flight during an upgrade go on undisturbed.
+func TestOnboardPortal_ReplaysARunRecordedBeforeStep4(t *testing.T) {
+	r := worker.NewWorkflowReplayer()
+	Register(r)
+	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/onboard_before_access_policy.json"); err != nil {
+		t.Fatal(err)
+	}
+}
