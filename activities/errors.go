@@ -13,18 +13,24 @@ import (
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
+	"github.com/dcrflow/dcrflow/ratelimit"
 )
 
 // apiError turns a client error into the Temporal error the retry policy acts on:
 // 5xx, 429, dropped connections and timeouts are retried (429 after the server's
-// reset); 400/401/403/404/409 fail at once with the server's message.
+// reset, a request the worker's budget deferred after its slot); 400/401/403/404/409
+// fail at once with the server's message.
 func apiError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
 	status, temporary, wait := classify(err)
 	msg := fmt.Sprintf("%s: %v", op, err)
+	deferred, isDeferred := ratelimit.AsErrBudget(err)
 	switch {
+	case isDeferred: // not sent: retried when the budget has room, like a 429
+		return temporal.NewApplicationErrorWithOptions(msg, dcrflow.ErrTypeRateLimited, temporal.ApplicationErrorOptions{
+			NextRetryDelay: max(deferred.Wait, time.Millisecond), Category: temporal.ApplicationErrorCategoryBenign})
 	case status == http.StatusTooManyRequests:
 		return temporal.NewApplicationErrorWithOptions(msg, dcrflow.ErrTypeRateLimited, temporal.ApplicationErrorOptions{
 			NextRetryDelay: wait, Category: temporal.ApplicationErrorCategoryBenign})
