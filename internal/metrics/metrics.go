@@ -9,10 +9,16 @@
 //	dcrflow_rate_limited_total{system}                         429 answers
 //	dcrflow_rate_limit_wait_seconds{system}                    the wait a 429 named (histogram; _sum is the total)
 //	dcrflow_portals_total{outcome, + the SDK's workflow tags}  portals by outcome (PortalOutcome)
+//	dcrflow_budget_rate_per_minute{budget}                     this worker's current rate under the request budget
+//	dcrflow_budget_workers                                     live workers the budgets are shared by
+//	dcrflow_budget_wait_seconds_total{budget}                  time requests waited for a slot in the budget
+//	dcrflow_budget_deferred_total{budget}                      requests not sent: their slot lay beyond what the step allows
 //
 // system is okta or konnect; operation is the client's operation name (ListScopes,
 // create-dcr-provider), never a URL, an id or a token; status is the HTTP status, or
-// "error" when no answer arrived.
+// "error" when no answer arrived. A request the budget deferred was never sent and
+// counts only in dcrflow_budget_deferred_total. budget is okta_management, okta_dcr
+// or konnect (ratelimit.System).
 package metrics
 
 import (
@@ -35,6 +41,7 @@ import (
 
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
+	"github.com/dcrflow/dcrflow/ratelimit"
 )
 
 // Label values of the system label.
@@ -50,6 +57,10 @@ const (
 	RateLimited    = "dcrflow_rate_limited_total"
 	RateLimitWait  = "dcrflow_rate_limit_wait_seconds"
 	PortalsTotal   = "dcrflow_portals_total"
+	BudgetRate     = "dcrflow_budget_rate_per_minute"
+	BudgetWorkers  = "dcrflow_budget_workers"
+	BudgetWait     = "dcrflow_budget_wait_seconds_total"
+	BudgetDeferred = "dcrflow_budget_deferred_total"
 	statusNoAnswer = "error"
 	unknownOp      = "unknown"
 )
@@ -74,6 +85,11 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	limited  *prometheus.CounterVec
 	wait     *prometheus.HistogramVec
+
+	budgetRate     *prometheus.GaugeVec
+	budgetWorkers  prometheus.Gauge
+	budgetWait     *prometheus.CounterVec
+	budgetDeferred *prometheus.CounterVec
 
 	srv       *http.Server
 	url       string
@@ -126,8 +142,19 @@ func newMetrics(onError func(error), interval time.Duration) *Metrics {
 			Help:    "The wait a 429 answer asked for (Okta X-Rate-Limit-Reset, Konnect Retry-After), by system.",
 			Buckets: []float64{1, 2, 5, 10, 30, 60, 120, 300}},
 			[]string{"system"}),
+		budgetRate: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: BudgetRate,
+			Help: "This worker's current rate under each request budget (its share, lowered when others use the org), in requests per minute."},
+			[]string{"budget"}),
+		budgetWorkers: prometheus.NewGauge(prometheus.GaugeOpts{Name: BudgetWorkers,
+			Help: "Live workers on the task queue that share the request budgets."}),
+		budgetWait: prometheus.NewCounterVec(prometheus.CounterOpts{Name: BudgetWait,
+			Help: "Seconds requests waited for their slot in the request budget."},
+			[]string{"budget"}),
+		budgetDeferred: prometheus.NewCounterVec(prometheus.CounterOpts{Name: BudgetDeferred,
+			Help: "Requests not sent because their slot in the budget lay beyond what the step allows; the step is retried then."},
+			[]string{"budget"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.limited, m.wait)
+	reg.MustRegister(m.requests, m.latency, m.limited, m.wait, m.budgetRate, m.budgetWorkers, m.budgetWait, m.budgetDeferred)
 	for _, sys := range []string{SystemOkta, SystemKonnect} { // present, at 0, before the first 429
 		m.limited.WithLabelValues(sys)
 	}
@@ -195,7 +222,7 @@ func (m *Metrics) Close() error {
 
 // ObserveOkta is okta.Config.Observer.
 func (m *Metrics) ObserveOkta(info okta.ResponseInfo) {
-	if m == nil {
+	if m == nil || deferred(info.Err) {
 		return
 	}
 	var wait time.Duration
@@ -209,7 +236,7 @@ func (m *Metrics) ObserveOkta(info okta.ResponseInfo) {
 
 // ObserveKonnect is konnect.Config.Observer.
 func (m *Metrics) ObserveKonnect(info konnect.ResponseInfo) {
-	if m == nil {
+	if m == nil || deferred(info.Err) {
 		return
 	}
 	var wait time.Duration
@@ -237,6 +264,42 @@ func (m *Metrics) observe(system, op string, status int, d time.Duration, wait t
 		if wait > 0 {
 			m.wait.WithLabelValues(system).Observe(wait.Seconds())
 		}
+	}
+}
+
+// deferred tells a request the budget never sent from a failed exchange.
+func deferred(err error) bool {
+	_, ok := ratelimit.AsErrBudget(err)
+	return ok
+}
+
+var _ ratelimit.Observer = (*Metrics)(nil)
+
+// BudgetRate is ratelimit.Observer's.
+func (m *Metrics) BudgetRate(s ratelimit.System, perMinute float64) {
+	if m != nil {
+		m.budgetRate.WithLabelValues(string(s)).Set(perMinute)
+	}
+}
+
+// BudgetWorkers is ratelimit.Observer's.
+func (m *Metrics) BudgetWorkers(n int) {
+	if m != nil {
+		m.budgetWorkers.Set(float64(n))
+	}
+}
+
+// BudgetWaited is ratelimit.Observer's.
+func (m *Metrics) BudgetWaited(s ratelimit.System, d time.Duration) {
+	if m != nil {
+		m.budgetWait.WithLabelValues(string(s)).Add(d.Seconds())
+	}
+}
+
+// BudgetDeferred is ratelimit.Observer's.
+func (m *Metrics) BudgetDeferred(s ratelimit.System) {
+	if m != nil {
+		m.budgetDeferred.WithLabelValues(string(s)).Inc()
 	}
 }
 
