@@ -1,12 +1,14 @@
 // Command starter validates an onboarding file and starts one onboarding workflow per
 // portal (attaching to any already running), optionally waiting for the outcomes;
-// sends an operator's decision to held portals; or plans a file without writing.
+// sends an operator's decision to held portals; plans a file without writing; or
+// offboards its portals.
 //
 //	starter -f portals.yaml [-wait] [-max-concurrent 10]    one fleet workflow, a child per portal
 //	starter -f portals.yaml -portal payments,partners [-wait]  one workflow per named portal
 //	starter -f portals.yaml -status                           where a file's runs stand
 //	starter -decide retry|abandon -portal payments [-wait]
 //	starter plan -f portals.yaml [-json] [-portal payments]   what a run would do; writes nothing
+//	starter offboard -f portals.yaml [-portal payments] [-wait]  remove what dcrflow made for them
 package main
 
 import (
@@ -43,6 +45,8 @@ func run() (int, error) {
 		switch os.Args[1] {
 		case "plan":
 			return planFile(os.Args[2:])
+		case "offboard":
+			return offboardFile(os.Args[2:])
 		}
 	}
 	file := flag.String("f", "", "onboarding file (YAML), required")
@@ -163,6 +167,66 @@ func planFile(args []string) (int, error) {
 	}
 	if n := launcher.PlanProblems(plans); n > 0 {
 		return 1, fmt.Errorf("plan: %d of %d portal(s) would fail", n, len(plans))
+	}
+	return 0, nil
+}
+
+// offboardFile is `starter offboard`: one OffboardPortal workflow per portal of the
+// file (or -portal), refused while any of them is being onboarded. With -wait it
+// offboards at most -max-concurrent at once, waits and prints what was deleted,
+// unpublished, restored or kept and why; exit 1 when an offboarding failed. Without
+// -wait it starts them all and exits.
+func offboardFile(args []string) (int, error) {
+	fs := flag.NewFlagSet("starter offboard", flag.ContinueOnError)
+	file := fs.String("f", "", "onboarding file (YAML), required: the portals to offboard")
+	only := fs.String("portal", "", "comma-separated portal names: offboard only these")
+	wait := fs.Bool("wait", false, "wait for every portal and print what was removed and kept")
+	configPath := fs.String("config", "", "config file (YAML), as for onboarding")
+	maxConcurrent := fs.Int("max-concurrent", 10, "with -wait: portals offboarded at once")
+	fleetName := fs.String("fleet", "", "the file's fleet name (default: the file's base name), refused while it runs")
+	uiURL := fs.String("ui", "http://localhost:8233", "Temporal UI base URL for links in the report (empty: none)")
+	if err := fs.Parse(args); err != nil {
+		return 2, err
+	}
+	if *file == "" {
+		return 2, fmt.Errorf("offboard: -f is required: the onboarding file whose portals to offboard")
+	}
+	specs, err := onboarding.Load(*file)
+	if err != nil {
+		return 2, err
+	}
+	if specs, err = pick(specs, *only); err != nil {
+		return 2, err
+	}
+	c, cfg, err := dial(*configPath)
+	if err != nil {
+		return 1, err
+	}
+	defer c.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	name := *fleetName
+	if name == "" {
+		name = launcher.FleetName(*file)
+	}
+	inputs, err := launcher.PrepareOffboard(ctx, c, name, specs)
+	if err != nil {
+		return 1, err
+	}
+	if !*wait {
+		for _, in := range inputs {
+			r, err := launcher.StartOffboard(ctx, c, cfg.Temporal.TaskQueue, in)
+			if err != nil {
+				return 1, err
+			}
+			fmt.Printf("started offboarding of %s: workflow %s (run %s)\n", r.Portal, r.WorkflowID, r.RunID)
+		}
+		return 0, nil
+	}
+	outcomes := launcher.Offboard(ctx, c, cfg.Temporal.TaskQueue, inputs, *maxConcurrent)
+	launcher.PrintOffboard(os.Stdout, outcomes, uiBase(*uiURL, cfg.Temporal.Namespace))
+	if n := launcher.OffboardFailed(outcomes); n > 0 {
+		return 1, fmt.Errorf("offboard: %d of %d portal(s) failed", n, len(outcomes))
 	}
 	return 0, nil
 }
