@@ -36,12 +36,13 @@ type Konnect struct {
 
 // Worker is everything the worker needs, secrets included.
 type Worker struct {
-	Temporal  Temporal          `mapstructure:"temporal"`
-	Okta      Okta              `mapstructure:"okta"`
-	Konnect   Konnect           `mapstructure:"konnect"`
-	DCRTokens map[string]string `mapstructure:"dcr_tokens"` // secret name → Okta DCR token
-	Codec     CodecServer       `mapstructure:"codec"`
-	Metrics   Metrics           `mapstructure:"metrics"`
+	Temporal   Temporal          `mapstructure:"temporal"`
+	Okta       Okta              `mapstructure:"okta"`
+	Konnect    Konnect           `mapstructure:"konnect"`
+	DCRTokens  map[string]string `mapstructure:"dcr_tokens"` // secret name → Okta DCR token
+	Codec      CodecServer       `mapstructure:"codec"`
+	Metrics    Metrics           `mapstructure:"metrics"`
+	RateLimits RateLimits        `mapstructure:"rate_limits"`
 }
 
 // Starter is what the starter needs: how to reach Temporal and the payload keys; no
@@ -80,7 +81,8 @@ var (
 		"temporal.tls.enabled", "temporal.tls.ca_file", "temporal.tls.cert_file", "temporal.tls.key_file",
 		"temporal.tls.server_name", "temporal.tls.insecure_skip_verify", "codec.key_id"}
 	workerKeys = append(slices.Clone(starterKeys), "okta.org_url", "okta.token", "konnect.region", "konnect.base_url",
-		"konnect.token", "codec.listen", "codec.auth_token", "codec.cors_origin", "metrics.listen")
+		"konnect.token", "codec.listen", "codec.auth_token", "codec.cors_origin", "metrics.listen",
+		"rate_limits.okta_management_rpm", "rate_limits.okta_dcr_rpm", "rate_limits.konnect_rpm")
 )
 
 // LoadStarter reads and checks the Temporal and codec settings.
@@ -115,6 +117,7 @@ func LoadWorker(path string) (Worker, error) {
 	for _, k := range workerKeys {
 		_ = v.BindEnv(k)
 	}
+	errs := checkRateLimits(v, orEnv(path))
 	var w Worker
 	if err := v.Unmarshal(&w); err != nil {
 		return Worker{}, fmt.Errorf("config %s: %s", orEnv(path), oneLine(err.Error()))
@@ -122,7 +125,6 @@ func LoadWorker(path string) (Worker, error) {
 	if w.DCRTokens == nil {
 		w.DCRTokens = map[string]string{}
 	}
-	var errs []error
 	unreadable := map[string]bool{} // a _FILE that failed: say so, not "not set" too
 	for _, s := range []struct {
 		env string
