@@ -7,7 +7,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
+	"time"
 
 	"go.temporal.io/sdk/worker"
 
@@ -16,8 +18,14 @@ import (
 	"github.com/dcrflow/dcrflow/clients/okta"
 	"github.com/dcrflow/dcrflow/config"
 	"github.com/dcrflow/dcrflow/internal/logging"
+	"github.com/dcrflow/dcrflow/ratelimit"
+	"github.com/dcrflow/dcrflow/ratelimit/peers"
 	"github.com/dcrflow/dcrflow/workflows"
 )
+
+// countEvery is how often the worker recounts the live workers its budgets are
+// shared by.
+const countEvery = 5 * time.Second
 
 func main() {
 	if err := run(); err != nil {
@@ -55,14 +63,20 @@ func run() error {
 		return err
 	}
 	defer func() { _ = met.Close() }()
-	oktaClient, err := okta.New(okta.Config{OrgURL: cfg.Okta.OrgURL, Token: cfg.Okta.Token, Observer: met.ObserveOkta})
+	// The request budgets sit under both clients. A wait for a slot stays well below
+	// validation's heartbeat timeout; a longer one defers the step (ErrBudget).
+	budget := ratelimit.New(ratelimit.Config{Budgets: cfg.RateLimits.Budgets(), MaxWait: workflows.ValidateHeartbeatTimeout / 2, Observer: met})
+	oktaHTTP := &http.Client{Transport: budget.Transport(nil, ratelimit.OktaRoutes(cfg.Okta.OrgURL))}
+	oktaClient, err := okta.New(okta.Config{OrgURL: cfg.Okta.OrgURL, Token: cfg.Okta.Token, HTTPClient: oktaHTTP, Observer: met.ObserveOkta})
 	if err != nil {
 		return fmt.Errorf("okta.org_url / okta.token: %w", err)
 	}
-	konnectClient, err := konnect.New(konnect.Config{Region: cfg.Konnect.Region, BaseURL: cfg.Konnect.BaseURL, Token: cfg.Konnect.Token, Observer: met.ObserveKonnect})
+	konnectHTTP := &http.Client{}
+	konnectClient, err := konnect.New(konnect.Config{Region: cfg.Konnect.Region, BaseURL: cfg.Konnect.BaseURL, Token: cfg.Konnect.Token, HTTPClient: konnectHTTP, Observer: met.ObserveKonnect})
 	if err != nil {
 		return fmt.Errorf("konnect.region / konnect.base_url / konnect.token: %w", err)
 	}
+	konnectHTTP.Transport = budget.Transport(nil, ratelimit.KonnectRoutes(konnectClient.BaseURL())) // the base a region names is known now
 	c, err := cfg.Temporal.Dial(context.Background(), logging.Temporal(log), cfg.Codec.PayloadCodec(), config.WithMetrics(met.Handler()))
 	if err != nil {
 		return err
@@ -80,12 +94,33 @@ func run() error {
 		defer func() { _ = codecSrv.Close() }()
 	}
 
-	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{})
+	identity := peers.Identity()
+	if budget.Active() {
+		// Each worker spends budget ÷ live workers: count them now, before polling, and
+		// keep counting.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		counter := &peers.Counter{Client: c, TaskQueue: cfg.Temporal.TaskQueue, Identity: identity}
+		var lastErr string
+		warn := func(err error) {
+			if err.Error() != lastErr { // once per kind of failure, not every few seconds
+				lastErr = err.Error()
+				log.Sugar().Warnw("request budget: keeping the last worker count", "workers", budget.Workers(), "error", err)
+			}
+		}
+		if err := budget.Refresh(ctx, counter.Count); err != nil {
+			warn(err)
+		}
+		go budget.Follow(ctx, counter.Count, countEvery, warn)
+	}
+
+	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{Identity: identity})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{Okta: oktaClient, Konnect: activities.KonnectFrom(konnectClient), DCRTokens: cfg.DCRTokens})
 	log.Sugar().Infow("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace,
 		"task_queue", cfg.Temporal.TaskQueue, "okta", cfg.Okta.OrgURL, "dcr_tokens", cfg.DCRTokenNames(),
-		"tls", cfg.Temporal.TLS.On() || cfg.Temporal.APIKey != "", "encryption_key_id", cfg.Codec.KeyID, "metrics", met.URL())
+		"tls", cfg.Temporal.TLS.On() || cfg.Temporal.APIKey != "", "encryption_key_id", cfg.Codec.KeyID, "metrics", met.URL(),
+		"rate_limits_rpm", cfg.RateLimits, "workers_sharing_them", budget.Workers())
 	// Run returns after SIGINT/SIGTERM once in-flight tasks are handed back.
 	if err := w.Run(worker.InterruptCh()); err != nil {
 		return err
