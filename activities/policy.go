@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/okta"
 )
@@ -235,4 +237,35 @@ func (a *Activities) planPolicy(ctx context.Context, spec dcrflow.PortalSpec, as
 	}
 	item.Name, item.Action = PolicyName(spec.Key), dcrflow.PlanCreate
 	return []dcrflow.PlanItem{item}, nil, nil
+}
+
+// OffboardAccessPolicy deletes the access policy (and so its rule) that step 4
+// created for the portal: its description carries dcrflow's marker for this portal,
+// or an onboarding record says a run created it. A policy step 4 only found is
+// never touched; no other portal leans on a portal's own policy (step 4 does not let
+// it count as cover), so nothing else can still use it.
+func (a *Activities) OffboardAccessPolicy(ctx context.Context, in OffboardItemInput) (dcrflow.Resource, error) {
+	res := dcrflow.Resource{Kind: dcrflow.KindAccessPolicy, Name: in.Name}
+	policies, err := a.Okta.ListPolicies(ctx, in.AuthServerID)
+	if err != nil {
+		return res, apiError("list access policies", err)
+	}
+	i := slices.IndexFunc(policies, func(p okta.Policy) bool { return p.Name == in.Name })
+	if i < 0 {
+		return absent(ctx, res, dcrflow.ActionDeleted), nil
+	}
+	p := policies[i]
+	res.ID = p.ID
+	switch {
+	case slices.Contains(in.Known.Adopted, p.ID) && !slices.Contains(in.Known.Created, p.ID):
+		return kept(res, "onboarding found it and adopted it: not dcrflow's"), nil
+	case !ownedBy(p.Description, in.PortalKey) && !slices.Contains(in.Known.Created, p.ID):
+		return kept(res, "not created by dcrflow for portal %s", in.PortalKey), nil
+	}
+	activity.RecordHeartbeat(ctx, offboardProgress{Doing: dcrflow.ActionDeleted})
+	if err := a.Okta.DeletePolicy(ctx, in.AuthServerID, p.ID); err != nil && !okta.IsNotFound(err) {
+		return res, apiError("delete access policy "+in.Name, err)
+	}
+	res.Action = dcrflow.ActionDeleted
+	return res, nil
 }

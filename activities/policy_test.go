@@ -155,3 +155,37 @@ func TestPlanPortal_PlansTheAccessPolicyAsStep4Would(t *testing.T) {
 		t.Errorf("the plan wrote %d policies", n)
 	}
 }
+
+// Offboarding deletes only the portal's own policy; a policy it found is kept.
+func TestOffboardAccessPolicy_DeletesOnlyThePortalsOwnPolicy(t *testing.T) {
+	h := newHarness(t)
+	server := sbokta.NoPolicyServerID
+	pr, err := call[activities.PolicyResult](h, a.EnsureAccessPolicy, activities.PolicyInput{AuthServerID: server, Scopes: []string{"x:read"}, PortalKey: "p", Ensure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := func(portal, name string, known activities.Known) dcrflow.Resource {
+		r, err := call[dcrflow.Resource](h, a.OffboardAccessPolicy, activities.OffboardItemInput{PortalKey: portal, Name: name, AuthServerID: server, Known: known})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := off("q", "dcrflow-p", activities.Known{}); r.Action != dcrflow.ActionKept || !strings.Contains(r.Reason, "not created by dcrflow for portal q") {
+		t.Errorf("another portal's offboarding: %+v", r)
+	}
+	if r := off("p", "dcrflow-p", activities.Known{}); r.Action != dcrflow.ActionDeleted || r.ID != pr.Resource.ID {
+		t.Errorf("own policy: %+v", r)
+	}
+	if r := off("p", "dcrflow-p", activities.Known{}); r.Action != dcrflow.ActionAbsent {
+		t.Errorf("again: %+v", r)
+	}
+	def := h.policies("default")[0]
+	h2 := activities.OffboardItemInput{PortalKey: "p", Name: def.Name, AuthServerID: "default", Known: activities.Known{Adopted: []string{def.ID}}}
+	if r, err := call[dcrflow.Resource](h, a.OffboardAccessPolicy, h2); err != nil || r.Action != dcrflow.ActionKept {
+		t.Errorf("adopted policy: %+v %v", r, err)
+	}
+	if n := len(h.policies("default")); n != 1 {
+		t.Errorf("the default server has %d policies", n)
+	}
+}

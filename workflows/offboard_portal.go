@@ -203,11 +203,10 @@ func (o *offboarding) providers(ctx workflow.Context) error {
 	return o.each(ctx, dcrflow.KindDCRProvider, o.names(dcrflow.KindDCRProvider, o.spec.DCRProvider), a.OffboardDCRProvider, "DCR provider")
 }
 
-// accessPolicy is the hook for step 4: offboarding the access policy (and rule)
-// dcrflow created for this portal (kind dcrflow.KindAccessPolicy). Until it is
-// filled in it reports nothing.
-func (o *offboarding) accessPolicy(workflow.Context) error {
-	return nil
+// accessPolicy offboards the access policy (and its rule) step 4 created for the
+// portal; one it only found is kept.
+func (o *offboarding) accessPolicy(ctx workflow.Context) error {
+	return o.each(ctx, dcrflow.KindAccessPolicy, o.names(dcrflow.KindAccessPolicy, activities.PolicyName(o.spec.Key)), a.OffboardAccessPolicy, "access policy")
 }
 
 func (o *offboarding) claims(ctx workflow.Context) error {
@@ -224,7 +223,7 @@ func (o *offboarding) scopes(ctx workflow.Context) error {
 
 // each offboards the named resources of one kind, one activity each.
 func (o *offboarding) each(ctx workflow.Context, kind string, names []string, fn any, what string) error {
-	inOkta := kind == dcrflow.KindClaim || kind == dcrflow.KindScope
+	inOkta := kind == dcrflow.KindClaim || kind == dcrflow.KindScope || kind == dcrflow.KindAccessPolicy
 	for _, name := range names {
 		if inOkta && o.targets.AuthServerID == "" {
 			o.report(dcrflow.Resource{Kind: kind, Name: name, Action: dcrflow.ActionAbsent, Reason: "no such Okta authorization server"})

@@ -88,9 +88,9 @@ func (w *world) env(t *testing.T) *testsuite.TestWorkflowEnvironment {
 		return w.act("OffboardPublication", dcrflow.KindPublication, in.APIName, goal, in)
 	})
 	for name, fn := range map[string]any{"OffboardAuthStrategy": a.OffboardAuthStrategy, "OffboardDCRProvider": a.OffboardDCRProvider,
-		"OffboardClaim": a.OffboardClaim, "OffboardScope": a.OffboardScope} {
+		"OffboardClaim": a.OffboardClaim, "OffboardScope": a.OffboardScope, "OffboardAccessPolicy": a.OffboardAccessPolicy} {
 		kind := map[string]string{"OffboardAuthStrategy": dcrflow.KindAuthStrategy, "OffboardDCRProvider": dcrflow.KindDCRProvider,
-			"OffboardClaim": dcrflow.KindClaim, "OffboardScope": dcrflow.KindScope}[name]
+			"OffboardClaim": dcrflow.KindClaim, "OffboardScope": dcrflow.KindScope, "OffboardAccessPolicy": dcrflow.KindAccessPolicy}[name]
 		env.OnActivity(fn, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OffboardItemInput) (dcrflow.Resource, error) {
 			return w.act(name, kind, in.Name, dcrflow.ActionDeleted, in)
 		})
@@ -120,7 +120,7 @@ func (w *world) offboard(t *testing.T, in dcrflow.OffboardInput) (*dcrflow.Offbo
 // earlier version of the file.
 func onboardedWorld() *world {
 	return newWorld("publication/pay-api", "publication/refunds", "auth_strategy/dcrflow-payments", "dcr_provider/dcrflow-payments",
-		"claim/client_id", "scope/pay:read", "scope/pay:write", "scope/pay:old")
+		"access_policy/dcrflow-payments", "claim/client_id", "scope/pay:read", "scope/pay:write", "scope/pay:old")
 }
 
 // records are two completed onboarding runs of spec, newest first: the first
@@ -156,7 +156,7 @@ func TestOffboardPortal_ReversesTheSagaWithWhatTheRecordsSay(t *testing.T) {
 	}
 	wantCalls := []string{"FindOffboardTargets",
 		"OffboardPublication:pay-api", "OffboardPublication:refunds", "OffboardAuthStrategy:dcrflow-payments",
-		"OffboardDCRProvider:dcrflow-payments", "OffboardClaim:client_id",
+		"OffboardDCRProvider:dcrflow-payments", "OffboardAccessPolicy:dcrflow-payments", "OffboardClaim:client_id",
 		"OffboardScope:pay:read", "OffboardScope:pay:write", "OffboardScope:pay:old"}
 	if !slices.Equal(w.calls, wantCalls) {
 		t.Fatalf("calls:\n %v\nwant\n %v", w.calls, wantCalls)
@@ -166,7 +166,7 @@ func TestOffboardPortal_ReversesTheSagaWithWhatTheRecordsSay(t *testing.T) {
 		got = append(got, r.Kind+" "+r.Name+" "+r.Action)
 	}
 	want := []string{"publication pay-api unpublished", "publication refunds restored", "auth_strategy dcrflow-payments deleted",
-		"dcr_provider dcrflow-payments kept", "claim client_id deleted", "scope pay:read deleted", "scope pay:write deleted", "scope pay:old deleted"}
+		"dcr_provider dcrflow-payments kept", "access_policy dcrflow-payments deleted", "claim client_id deleted", "scope pay:read deleted", "scope pay:write deleted", "scope pay:old deleted"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("result:\n %v\nwant\n %v", got, want)
 	}
@@ -204,7 +204,7 @@ func TestOffboardPortal_WithoutRecordsOwnershipMarksDecide(t *testing.T) {
 	if pay.BeforeKnown {
 		t.Errorf("before known without a record: %+v", pay)
 	}
-	if slices.Contains(w.calls, "OffboardScope:pay:old") || len(res.Resources) != 7 {
+	if slices.Contains(w.calls, "OffboardScope:pay:old") || len(res.Resources) != 8 {
 		t.Errorf("offboarded what neither the file nor a record names: %v", w.calls)
 	}
 	// Another portal offboarded along with this one created the claim this one adopted.
@@ -235,8 +235,8 @@ func TestOffboardPortal_RunAgainItFindsEverythingAbsent(t *testing.T) {
 			t.Errorf("second offboarding: %s %s %s", r.Kind, r.Name, r.Action)
 		}
 	}
-	if len(again.Resources) != 8 {
-		t.Errorf("second offboarding reported %d resources, want all 8", len(again.Resources))
+	if len(again.Resources) != 9 {
+		t.Errorf("second offboarding reported %d resources, want all 9", len(again.Resources))
 	}
 }
 
