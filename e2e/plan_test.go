@@ -121,14 +121,18 @@ func TestPlan_StarterPrintsATableOrJSONAndExitsOneOnProblems(t *testing.T) {
 		return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
 	}
 
-	out, errOut, code := starter("plan", "-f", "examples/portals.yaml", "-portal", "payments")
+	// -max-concurrent 1: concurrent activities make the worker's HTTP transport dial
+	// spare connections it never sends on, and the sandbox's Close waits up to its 5 s
+	// limit for such fresh connections when the test ends right after (net/http treats
+	// a new connection as idle only after 5 s).
+	out, errOut, code := starter("plan", "-f", "examples/portals.yaml", "-portal", "payments", "-max-concurrent", "1")
 	if code != 0 || !strings.Contains(out, "portal payments") || !strings.Contains(out, "republish") ||
 		!regexp.MustCompile(`scope\s+payments:read\s+adopt`).MatchString(out) || !strings.Contains(out, "0 with problems") {
 		t.Fatalf("plan payments: exit %d:\n%s%s", code, out, errOut)
 	}
 	t.Logf("starter plan -portal payments:\n%s", out)
 
-	out, errOut, code = starter("plan", "-f", "examples/portals.yaml", "-portal", "payments,partners", "-json")
+	out, errOut, code = starter("plan", "-f", "examples/portals.yaml", "-portal", "payments,partners", "-json", "-max-concurrent", "1")
 	var plans []dcrflow.PortalPlan
 	if code != 1 || json.Unmarshal([]byte(out), &plans) != nil || len(plans) != 2 || !strings.Contains(errOut, "1 of 2 portal(s) would fail") {
 		t.Fatalf("plan -json with a conflict: exit %d:\n%s\n%s", code, out, errOut)
