@@ -28,6 +28,8 @@ func apiError(op string, err error) error {
 	msg := fmt.Sprintf("%s: %v", op, err)
 	deferred, isDeferred := ratelimit.AsErrBudget(err)
 	switch {
+	case errors.Is(err, konnect.ErrAmbiguous): // several resources share the name: no retry changes that
+		return temporal.NewNonRetryableApplicationError(msg+"; rename one in Konnect or choose another name in the onboarding file", dcrflow.ErrTypeConflict, nil)
 	case isDeferred: // not sent: retried when the budget has room, like a 429
 		return temporal.NewApplicationErrorWithOptions(msg, dcrflow.ErrTypeRateLimited, temporal.ApplicationErrorOptions{
 			NextRetryDelay: max(deferred.Wait, time.Millisecond), Category: temporal.ApplicationErrorCategoryBenign})

@@ -24,7 +24,8 @@ import (
 
 // offboardFile onboards two portals of the default server (they share the client-id
 // claim): payments adopts a scope and a DCR provider that exist, and republishes an
-// API published with someone else's strategy; internal makes everything it needs.
+// API published with someone else's strategy; internal makes everything it needs;
+// free, on a server without access policy, has step 4 make one.
 const offboardFile = `defaults:
   auth_server: default
   claim: client_id
@@ -41,6 +42,12 @@ portals:
   - name: internal
     scopes: ["internal:read", "internal:admin"]
     apis: [{api: reporting-api, visibility: private}]
+  - name: free
+    portal: sandbox
+    auth_server: free-plan
+    access_policy: ensure
+    scopes: ["free:read"]
+    apis: [shipping-api]
 `
 
 // TestOffboard_LeavesBothOrgsAsTheyWereBeforeOnboarding onboards, offboards with the
@@ -96,14 +103,15 @@ func TestOffboard_LeavesBothOrgsAsTheyWereBeforeOnboarding(t *testing.T) {
 	if err != nil && !errors.As(err, &exit) {
 		t.Fatal(err)
 	}
-	if code := cmd.ProcessState.ExitCode(); code != 0 || strings.Count(string(out), ": offboarded") != 2 {
+	if code := cmd.ProcessState.ExitCode(); code != 0 || strings.Count(string(out), ": offboarded") != 3 {
 		t.Fatalf("starter offboard: exit %d:\n%s", code, out)
 	}
 	offboardTook := time.Since(offStart)
 	t.Logf("starter offboard:\n%s", out)
 	for _, want := range []string{`scope\s+payments:read\s+kept\s+not created by dcrflow`, `publication\s+payments-api\s+restored`,
 		`publication\s+refunds-api\s+unpublished`, `dcr_provider\s+shared-okta\s+kept\s+not created by dcrflow`,
-		`auth_strategy\s+dcrflow-payments\s+deleted`, `scope\s+internal:admin\s+deleted`, `dcr_provider\s+dcrflow-internal\s+deleted`} {
+		`auth_strategy\s+dcrflow-payments\s+deleted`, `scope\s+internal:admin\s+deleted`, `dcr_provider\s+dcrflow-internal\s+deleted`,
+		`access_policy\s+dcrflow-free\s+deleted`, `access_policy\s+Default Policy\s+kept`} {
 		if !regexpMatch(want, string(out)) {
 			t.Errorf("starter output lacks %s", want)
 		}
@@ -147,7 +155,21 @@ func TestOffboard_LeavesBothOrgsAsTheyWereBeforeOnboarding(t *testing.T) {
 		}
 	}
 	assertUnchanged(t, before, r.state(t))
-	t.Logf("onboarding took %v, offboarding (starter, both portals) %v, second offboarding wrote %d times; test %v",
+
+	// Onboarding is refused while an offboarding of the portal runs (slowed down here).
+	addFault(t, r.sb, faults.Fault{Method: "GET", Path: "/api/v1/authorizationServers/*", LatencyMS: 3000, Count: 1})
+	off, err := launcher.StartOffboard(ctx, r.temporal, r.taskQueue, inputs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "the preflight to refuse onboarding during offboarding", func() bool {
+		err := launcher.Preflight(ctx, r.temporal, r.taskQueue, file, specs)
+		return err != nil && strings.Contains(err.Error(), `portal "payments": its offboarding is running`)
+	})
+	if o := launcher.WaitOffboard(ctx, off); o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	t.Logf("onboarding took %v, offboarding (starter, all portals) %v, second offboarding wrote %d times; test %v",
 		onboardTook.Round(time.Millisecond), offboardTook.Round(time.Millisecond), writes, time.Since(started).Round(time.Millisecond))
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/dcrflow/dcrflow"
@@ -46,8 +47,47 @@ func Preflight(ctx context.Context, c client.Client, taskQueue, file string, spe
 				file, s.Key, s.DCRTokenName, strings.Join(info.DCRTokenNames, ", "), strings.ToUpper(strings.ReplaceAll(s.DCRTokenName, "-", "_"))))
 		}
 	}
+	busy, err := offboarding(ctx, c, specs)
+	if err != nil {
+		return fmt.Errorf("preflight: list running offboardings: %w", err)
+	}
+	for _, key := range busy {
+		problems = append(problems, fmt.Sprintf("%s: portal %q: its offboarding is running (workflow %s); wait for it to end, then onboard",
+			file, key, dcrflow.OffboardWorkflowID(key)))
+	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "\n"))
 	}
 	return nil
+}
+
+// offboarding lists the portals of specs whose offboarding is running: onboarding
+// one meanwhile would fight it over the same resources. One visibility query, however
+// many portals.
+func offboarding(ctx context.Context, c client.Client, specs []dcrflow.PortalSpec) ([]string, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	keys := map[string]bool{}
+	for _, s := range specs {
+		keys[s.Key] = true
+	}
+	var busy []string
+	var token []byte
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: "WorkflowType = 'OffboardPortal' AND ExecutionStatus = 'Running'", NextPageToken: token})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range resp.GetExecutions() {
+			key := strings.TrimPrefix(e.GetExecution().GetWorkflowId(), dcrflow.OffboardWorkflowID(""))
+			if keys[key] {
+				busy = append(busy, key)
+			}
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return busy, nil
+		}
+	}
 }
