@@ -118,41 +118,19 @@ func run() (int, error) {
 // through; 1: some portal has problems (a conflict, something missing) or the plan
 // could not be made; 2: the file or the flags are wrong.
 func planFile(args []string) (int, error) {
-	fs := flag.NewFlagSet("starter plan", flag.ContinueOnError)
-	file := fs.String("f", "", "onboarding file (YAML), required")
-	only := fs.String("portal", "", "comma-separated portal names: plan only these")
-	asJSON := fs.Bool("json", false, "print the plans as JSON")
-	configPath := fs.String("config", "", "config file (YAML), as for onboarding")
-	maxConcurrent := fs.Int("max-concurrent", 10, "portals looked up at once")
-	fleetName := fs.String("fleet", "", "plan name, in its workflow id (default: the file's base name)")
-	if err := fs.Parse(args); err != nil {
-		return 2, err
-	}
-	if *file == "" {
-		return 2, fmt.Errorf("plan: -f is required: the onboarding file to plan")
-	}
-	specs, err := onboarding.Load(*file)
+	cmd := newFileCommand("plan", "onboarding file (YAML), required", "plan only these", "plan name, in its workflow id (default: the file's base name)")
+	asJSON := cmd.fs.Bool("json", false, "print the plans as JSON")
+	maxConcurrent := cmd.fs.Int("max-concurrent", 10, "portals looked up at once")
+	s, code, err := cmd.open(args, "the onboarding file to plan")
 	if err != nil {
-		return 2, err
+		return code, err
 	}
-	if specs, err = pick(specs, *only); err != nil {
-		return 2, err
-	}
-	c, cfg, err := dial(*configPath)
-	if err != nil {
-		return 1, err
-	}
-	defer c.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	defer s.close()
+	ctx, c, cfg, specs, name := s.ctx, s.c, s.cfg, s.specs, s.name
 	// A worker must answer (it alone can read Okta and Konnect); the DCR tokens it
 	// lacks are problems of the plan, not a refusal.
-	if err := launcher.Preflight(ctx, c, cfg.Temporal.TaskQueue, *file, nil); err != nil {
+	if err := launcher.Preflight(ctx, c, cfg.Temporal.TaskQueue, s.file, nil); err != nil {
 		return 1, err
-	}
-	name := *fleetName
-	if name == "" {
-		name = launcher.FleetName(*file)
 	}
 	plans, err := launcher.Plan(ctx, c, cfg.Temporal.TaskQueue, name, specs, *maxConcurrent)
 	if err != nil {
@@ -177,38 +155,17 @@ func planFile(args []string) (int, error) {
 // unpublished, restored or kept and why; exit 1 when an offboarding failed. Without
 // -wait it starts them all and exits.
 func offboardFile(args []string) (int, error) {
-	fs := flag.NewFlagSet("starter offboard", flag.ContinueOnError)
-	file := fs.String("f", "", "onboarding file (YAML), required: the portals to offboard")
-	only := fs.String("portal", "", "comma-separated portal names: offboard only these")
-	wait := fs.Bool("wait", false, "wait for every portal and print what was removed and kept")
-	configPath := fs.String("config", "", "config file (YAML), as for onboarding")
-	maxConcurrent := fs.Int("max-concurrent", 10, "with -wait: portals offboarded at once")
-	fleetName := fs.String("fleet", "", "the file's fleet name (default: the file's base name), refused while it runs")
-	uiURL := fs.String("ui", "http://localhost:8233", "Temporal UI base URL for links in the report (empty: none)")
-	if err := fs.Parse(args); err != nil {
-		return 2, err
-	}
-	if *file == "" {
-		return 2, fmt.Errorf("offboard: -f is required: the onboarding file whose portals to offboard")
-	}
-	specs, err := onboarding.Load(*file)
+	cmd := newFileCommand("offboard", "onboarding file (YAML), required: the portals to offboard", "offboard only these",
+		"the file's fleet name (default: the file's base name), refused while it runs")
+	wait := cmd.fs.Bool("wait", false, "wait for every portal and print what was removed and kept")
+	maxConcurrent := cmd.fs.Int("max-concurrent", 10, "with -wait: portals offboarded at once")
+	uiURL := cmd.fs.String("ui", "http://localhost:8233", "Temporal UI base URL for links in the report (empty: none)")
+	s, code, err := cmd.open(args, "the onboarding file whose portals to offboard")
 	if err != nil {
-		return 2, err
+		return code, err
 	}
-	if specs, err = pick(specs, *only); err != nil {
-		return 2, err
-	}
-	c, cfg, err := dial(*configPath)
-	if err != nil {
-		return 1, err
-	}
-	defer c.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	name := *fleetName
-	if name == "" {
-		name = launcher.FleetName(*file)
-	}
+	defer s.close()
+	ctx, c, cfg, specs, name := s.ctx, s.c, s.cfg, s.specs, s.name
 	inputs, err := launcher.PrepareOffboard(ctx, c, name, specs)
 	if err != nil {
 		return 1, err
@@ -350,4 +307,61 @@ func pick(specs []dcrflow.PortalSpec, only string) ([]dcrflow.PortalSpec, error)
 		out = append(out, specs[i])
 	}
 	return out, nil
+}
+
+// fileCommand is what the subcommands share: -f (read and checked before anything
+// else), -portal, -config and -fleet, then a Temporal connection.
+type fileCommand struct {
+	name                              string
+	fs                                *flag.FlagSet
+	file, only, configPath, fleetName *string
+}
+
+func newFileCommand(name, fileHelp, onlyHelp, fleetHelp string) *fileCommand {
+	fs := flag.NewFlagSet("starter "+name, flag.ContinueOnError)
+	return &fileCommand{name: name, fs: fs,
+		file:       fs.String("f", "", fileHelp),
+		only:       fs.String("portal", "", "comma-separated portal names: "+onlyHelp),
+		configPath: fs.String("config", "", "config file (YAML), as for onboarding"),
+		fleetName:  fs.String("fleet", "", fleetHelp),
+	}
+}
+
+// session is an opened subcommand: its portals, connection and signal context.
+type session struct {
+	file, name string
+	specs      []dcrflow.PortalSpec
+	c          client.Client
+	cfg        config.Starter
+	ctx        context.Context
+	close      func()
+}
+
+// open parses args, reads the file and connects. The exit code on failure: 2 for
+// flags or the file, 1 for the connection.
+func (fc *fileCommand) open(args []string, fileWhat string) (*session, int, error) {
+	if err := fc.fs.Parse(args); err != nil {
+		return nil, 2, err
+	}
+	if *fc.file == "" {
+		return nil, 2, fmt.Errorf("%s: -f is required: %s", fc.name, fileWhat)
+	}
+	specs, err := onboarding.Load(*fc.file)
+	if err != nil {
+		return nil, 2, err
+	}
+	if specs, err = pick(specs, *fc.only); err != nil {
+		return nil, 2, err
+	}
+	c, cfg, err := dial(*fc.configPath)
+	if err != nil {
+		return nil, 1, err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	name := *fc.fleetName
+	if name == "" {
+		name = launcher.FleetName(*fc.file)
+	}
+	return &session{file: *fc.file, name: name, specs: specs, c: c, cfg: cfg, ctx: ctx,
+		close: func() { stop(); c.Close() }}, 0, nil
 }
