@@ -223,10 +223,12 @@ func startRig(t *testing.T, srv *testsuite.DevServer) *rig {
 	return &rig{stack: &stack{sb: sb, temporal: srv.Client(), taskQueue: tq}, okta: oc, konnect: kc}
 }
 
-// preexisting sets up what the permanent rows must leave untouched: the scope the
-// portal adopts, and the first API published on the portal with someone else's
-// strategy (the run republishes it; compensation must put it back exactly).
-func (r *rig) preexisting(t *testing.T) {
+// preexisting sets up what the permanent rows (and the plan and offboarding tests)
+// must leave untouched: the scope payments:read the portal adopts, and payments-api
+// published on the payments portal with someone else's strategy (the run republishes
+// it; compensation and offboarding must put it back exactly). It returns that
+// strategy's id.
+func (r *rig) preexisting(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
 	no := false
@@ -244,6 +246,7 @@ func (r *rig) preexisting(t *testing.T) {
 		AuthStrategyIDs: []string{theirs.ID}, Visibility: konnect.VisibilityPrivate, AutoApproveRegistrations: true}); err != nil {
 		t.Fatal(err)
 	}
+	return theirs.ID
 }
 
 // assertFailedAndUndone checks a permanent failure: the portal failed at step with

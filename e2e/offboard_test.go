@@ -14,7 +14,6 @@ import (
 
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
-	"github.com/dcrflow/dcrflow/clients/okta"
 	"github.com/dcrflow/dcrflow/internal/devserver"
 	"github.com/dcrflow/dcrflow/launcher"
 	"github.com/dcrflow/dcrflow/onboarding"
@@ -209,21 +208,8 @@ type offboardTheirs struct{ legacy string }
 func (r *rig) offboardPreexisting(t *testing.T) offboardTheirs {
 	t.Helper()
 	ctx := context.Background()
-	no := false
-	if _, err := r.okta.CreateScope(ctx, "default", okta.Scope{Name: "payments:read", Description: "Read payments (theirs)",
-		Consent: okta.ConsentImplicit, MetadataPublish: okta.PublishAllClients, Default: &no}); err != nil {
-		t.Fatal(err)
-	}
-	legacy, err := r.konnect.AuthStrategies.CreateOIDC(ctx, konnect.CreateOIDCStrategy{Name: "legacy-oidc", DisplayName: "Legacy",
-		Issuer: "https://legacy.example.com/oauth2/x", CredentialClaim: []string{"sub"}, Scopes: []string{"legacy"}, AuthMethods: []string{"bearer"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	legacy := r.preexisting(t)
 	st := r.state(t)
-	if _, err := r.konnect.Publications.Put(ctx, apiID(st, "payments-api"), portalID(st, "payments"), konnect.Publication{
-		AuthStrategyIDs: []string{legacy.ID}, Visibility: konnect.VisibilityPrivate, AutoApproveRegistrations: true}); err != nil {
-		t.Fatal(err)
-	}
 	issuer := server(st, "default").Issuer
 	prov, err := r.konnect.DCRProviders.CreateOkta(ctx, konnect.CreateOktaProvider{Name: "shared-okta", Issuer: issuer, DCRToken: sbokta.DefaultDCRToken})
 	if err != nil {
@@ -233,7 +219,7 @@ func (r *rig) offboardPreexisting(t *testing.T) offboardTheirs {
 		CredentialClaim: []string{"uid"}, Scopes: []string{"team-x:read"}, AuthMethods: []string{"client_credentials"}, DCRProviderID: prov.ID}); err != nil {
 		t.Fatal(err)
 	}
-	return offboardTheirs{legacy: legacy.ID}
+	return offboardTheirs{legacy: legacy}
 }
 
 func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }

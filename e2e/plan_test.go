@@ -14,7 +14,6 @@ import (
 
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
-	"github.com/dcrflow/dcrflow/clients/okta"
 	"github.com/dcrflow/dcrflow/internal/devserver"
 	"github.com/dcrflow/dcrflow/launcher"
 	"github.com/dcrflow/dcrflow/onboarding"
@@ -161,26 +160,12 @@ func TestPlan_StarterPrintsATableOrJSONAndExitsOneOnProblems(t *testing.T) {
 func (r *rig) planPreexisting(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
-	no := false
-	if _, err := r.okta.CreateScope(ctx, "default", okta.Scope{Name: "payments:read", Description: "Read payments (theirs)",
-		Consent: okta.ConsentImplicit, MetadataPublish: okta.PublishAllClients, Default: &no}); err != nil {
-		t.Fatal(err)
-	}
-	legacy, err := r.konnect.AuthStrategies.CreateOIDC(ctx, konnect.CreateOIDCStrategy{Name: "legacy-oidc", DisplayName: "Legacy",
-		Issuer: "https://legacy.example.com/oauth2/x", CredentialClaim: []string{"sub"}, Scopes: []string{"legacy"}, AuthMethods: []string{"bearer"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := r.state(t)
-	if _, err := r.konnect.Publications.Put(ctx, apiID(st, "payments-api"), portalID(st, "payments"), konnect.Publication{
-		AuthStrategyIDs: []string{legacy.ID}, Visibility: konnect.VisibilityPrivate, AutoApproveRegistrations: true}); err != nil {
-		t.Fatal(err)
-	}
+	legacy := r.preexisting(t)
 	if _, err := r.konnect.AuthStrategies.CreateOIDC(ctx, konnect.CreateOIDCStrategy{Name: "dcrflow-partners", DisplayName: "Another team's",
 		Issuer: "https://another.example.com/oauth2/y", CredentialClaim: []string{"uid"}, Scopes: []string{"theirs"}, AuthMethods: []string{"bearer"}}); err != nil {
 		t.Fatal(err)
 	}
-	return legacy.ID
+	return legacy
 }
 
 // examplePortals loads examples/portals.yaml and keeps the named portals, in order.
