@@ -73,12 +73,17 @@ func (c *Client) RegisterClient(ctx context.Context, dcrToken string, reg Client
 	if dcrToken == "" {
 		return nil, invalidArgument(op, "DCR token is empty")
 	}
-	ctx, cancel, ex := c.start(ctx, op)
-	defer cancel()
 	body := registrationJSON{ClientName: reg.ClientName, ApplicationType: reg.ApplicationType,
 		GrantTypes: reg.GrantTypes, ResponseTypes: reg.ResponseTypes, RedirectURIs: reg.RedirectURIs,
 		TokenEndpointAuthMethod: reg.TokenEndpointAuthMethod}
-	re, req, err := c.dcrRequest(op, ex, dcrToken, http.MethodPost, "/oauth2/v1/clients", body)
+	return c.oneClient(ctx, op, dcrToken, http.MethodPost, "/oauth2/v1/clients", body)
+}
+
+// oneClient sends a DCR request whose answer is one client.
+func (c *Client) oneClient(ctx context.Context, op, dcrToken, method, path string, body any) (*RegisteredClient, error) {
+	ctx, cancel, ex := c.start(ctx, op)
+	defer cancel()
+	re, req, err := c.dcrRequest(op, ex, dcrToken, method, path, body)
 	if err != nil {
 		return nil, err
 	}
@@ -112,21 +117,7 @@ func (c *Client) GetClient(ctx context.Context, dcrToken, clientID string) (*Reg
 	if dcrToken == "" || clientID == "" {
 		return nil, invalidArgument(op, "DCR token and client id are required")
 	}
-	ctx, cancel, ex := c.start(ctx, op)
-	defer cancel()
-	re, req, err := c.dcrRequest(op, ex, dcrToken, http.MethodGet, "/oauth2/v1/clients/"+segment(clientID), nil)
-	if err != nil {
-		return nil, err
-	}
-	var out registeredJSON
-	resp, err := re.Do(ctx, req, &out)
-	if err == nil && out.ClientID == "" {
-		err = errEmptyBody
-	}
-	if err != nil {
-		return nil, failure(op, ex, resp, err, dcrToken)
-	}
-	return out.client(), nil
+	return c.oneClient(ctx, op, dcrToken, http.MethodGet, "/oauth2/v1/clients/"+segment(clientID), nil)
 }
 
 // DeleteClient deletes a DCR client; a 404 means it is already gone.
