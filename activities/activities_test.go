@@ -445,3 +445,27 @@ func TestPublishAPI_ARetryAfterALateAnswerStillOwnsThePublication(t *testing.T) 
 		t.Fatalf("retry: %+v %v, want published with nothing before (so it is undone by unpublishing)", got, err)
 	}
 }
+
+// A server named by name costs one list, one named by id one read: no 404 first.
+func TestResolveTargets_OneOktaCallPerServer(t *testing.T) {
+	h := newHarness(t)
+	for _, server := range []string{"partners", sbokta.PartnersServerID, "default"} {
+		since := 0
+		if reqs := h.sb.Sandbox.Requests(0); len(reqs) > 0 {
+			since = reqs[len(reqs)-1].Seq
+		}
+		spec := dcrflow.PortalSpec{Key: "p", Portal: "payments", AuthServer: server, DCRTokenName: "default"}
+		if _, err := call[activities.Targets](h, a.ResolveTargets, spec); err != nil {
+			t.Fatal(err)
+		}
+		var okta []string
+		for _, q := range h.sb.Sandbox.Requests(since) {
+			if q.System == "okta" {
+				okta = append(okta, q.Method+" "+q.Path)
+			}
+		}
+		if len(okta) != 1 {
+			t.Errorf("%s: Okta calls %v, want one", server, okta)
+		}
+	}
+}

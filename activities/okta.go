@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -52,22 +53,39 @@ func (a *Activities) ResolveTargets(ctx context.Context, spec dcrflow.PortalSpec
 
 // authServer finds a server by id, then by exact name.
 func (a *Activities) authServer(ctx context.Context, idOrName string) (*okta.AuthServer, error) {
-	as, err := a.Okta.GetAuthServer(ctx, idOrName)
-	if err == nil {
+	// One call in the usual case: an id (or "default", both id and name) is read
+	// directly, anything else looked up by name; the other way only when that fails.
+	byID := func() (*okta.AuthServer, error) {
+		as, err := a.Okta.GetAuthServer(ctx, idOrName)
+		if okta.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, apiError("read authorization server "+idOrName, err)
+		}
 		return as, nil
 	}
-	if !okta.IsNotFound(err) {
-		return nil, apiError("read authorization server "+idOrName, err)
+	byName := func() (*okta.AuthServer, error) {
+		as, err := a.Okta.FindAuthServerByName(ctx, idOrName)
+		if err != nil {
+			return nil, apiError("find authorization server "+idOrName, err)
+		}
+		return as, nil
 	}
-	as, err = a.Okta.FindAuthServerByName(ctx, idOrName)
-	if err != nil {
-		return nil, apiError("find authorization server "+idOrName, err)
+	lookups := []func() (*okta.AuthServer, error){byName, byID}
+	if idOrName == "default" || serverIDPattern.MatchString(idOrName) {
+		lookups = []func() (*okta.AuthServer, error){byID, byName}
 	}
-	if as == nil {
-		return nil, notFound("no Okta authorization server has the id or name %q; check auth_server in the onboarding file", idOrName)
+	for _, lookup := range lookups {
+		if as, err := lookup(); err != nil || as != nil {
+			return as, err
+		}
 	}
-	return as, nil
+	return nil, notFound("no Okta authorization server has the id or name %q; check auth_server in the onboarding file", idOrName)
 }
+
+// serverIDPattern matches Okta's ids of custom authorization servers (aus…).
+var serverIDPattern = regexp.MustCompile(`^aus[0-9A-Za-z]{10,30}$`)
 
 func lookupError(kind, nameOrID string, err error) error {
 	switch {
