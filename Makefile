@@ -25,7 +25,7 @@ test: bin/temporal
 	DCRFLOW_TEMPORAL_BIN=$(CURDIR)/bin/temporal $(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 ## bench: the benchmark (README, "Performance"): budget efficiency, orchestration gain, cost, two workers;
-## writes bench/report/REPORT.md and bench/report/fleet.png; about 8 min. BENCH_FLAGS="-portals 100" to change sizes
+## writes bench/report/REPORT.md and bench/report/fleet.png; about 7 min. BENCH_FLAGS="-portals 100" to change sizes
 .PHONY: bench
 bench: bin/temporal
 	DCRFLOW_TEMPORAL_BIN=$(CURDIR)/bin/temporal $(GO) run ./bench $(BENCH_FLAGS)

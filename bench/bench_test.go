@@ -170,3 +170,18 @@ func TestFleetSpecsAreValidAndDistinct(t *testing.T) {
 		t.Errorf("fixture: %d portals, %d servers", len(fx.Konnect.Portals), len(fx.Okta.AuthorizationServers))
 	}
 }
+
+func TestRejectedKinds(t *testing.T) {
+	log := []sandbox.Request{
+		{Method: "GET", Path: "/v3/apis/00000002-0000-4000-8000-000000000001/publications/00000001-0000-4000-8000-000000000007", Status: 404},
+		{Method: "GET", Path: "/v3/apis/00000002-0000-4000-8000-000000000002/publications/00000001-0000-4000-8000-000000000008", Status: 404},
+		{Method: "POST", Path: "/api/v1/authorizationServers/ausbench000000000003/claims", Status: 400},
+		{Method: "POST", Path: "/api/v1/authorizationServers/default/claims", Status: 429},
+		{Method: "GET", Path: "/v3/portals", Status: 200},
+	}
+	got := rejectedKinds(log)
+	want := []kindCount{{"404 GET /v3/apis/*/publications/*", 2}, {"400 POST /api/v1/authorizationServers/*/claims", 1}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("rejectedKinds = %v, want %v", got, want)
+	}
+}

@@ -54,12 +54,12 @@ func writeChart(path string, rep *report) error {
 	p.Title.Text = "dcrflow fleets: portals done over time"
 	p.X.Label.Text = "seconds since the fleet started"
 	p.Y.Label.Text = "portals done"
-	// Lines climb from the bottom left, the steepest along the y axis: the top left
-	// right of it stays free for the legend.
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs, p.Legend.YOffs = vg.Points(60), -vg.Points(5)
 	p.Add(plotter.NewGrid())
+	top := 0
 	for _, s := range rep.chartSeries() {
+		for _, pt := range s.pts {
+			top = max(top, pt.Done)
+		}
 		xys := make(plotter.XYs, 0, len(s.pts)+1)
 		xys = append(xys, plotter.XY{})
 		for _, pt := range s.pts {
@@ -76,5 +76,9 @@ func writeChart(path string, rep *report) error {
 		p.Add(l)
 		p.Legend.Add(s.name, l)
 	}
+	// Headroom above the fleets, which every line ends at or below, holds the legend.
+	p.Y.Min, p.Y.Max = 0, float64(top)*1.4
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(10), -vg.Points(5)
 	return p.Save(8*vg.Inch, 5*vg.Inch, path)
 }

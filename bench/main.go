@@ -11,7 +11,7 @@
 // It is a benchmark, not a test: it reports figures and asserts nothing about them.
 // Every process (dev server, sandbox, workers) is its own, so their CPU does not mix.
 //
-//	go run ./bench [-portals 300] [-large 1000] [-okta-rpm 1800] [-out bench/report]
+//	go run ./bench [-portals 300] [-large 1000] [-okta-rpm 2400] [-out bench/report]
 package main
 
 import (
@@ -34,6 +34,7 @@ type options struct {
 	loopPortals   int
 	oktaRPM       int
 	maxConcurrent int
+	budgetConc    int
 	out           string
 	phases        string
 	temporalBin   string
@@ -44,8 +45,9 @@ func main() {
 	flag.IntVar(&o.portals, "portals", 300, "fleet size of phases 1, 2 and 4")
 	flag.IntVar(&o.large, "large", 1000, "fleet size of phase 3 (cost)")
 	flag.IntVar(&o.loopPortals, "loop-portals", 40, "portals the sequential loop onboards (its throughput is per portal)")
-	flag.IntVar(&o.oktaRPM, "okta-rpm", 1800, "Okta management requests per minute: the sandbox's limit and the workers' budget in phases 1 and 4")
-	flag.IntVar(&o.maxConcurrent, "max-concurrent", 100, "the fleets' MaxConcurrent")
+	flag.IntVar(&o.oktaRPM, "okta-rpm", 2400, "Okta management requests per minute: the sandbox's limit and the workers' budget in phases 1 and 4")
+	flag.IntVar(&o.maxConcurrent, "max-concurrent", 100, "the fleets' MaxConcurrent without limits (phases 2 and 3)")
+	flag.IntVar(&o.budgetConc, "budget-max-concurrent", 30, "the fleets' MaxConcurrent under the budget (phases 1 and 4): enough to keep it busy, few enough that requests seldom wait long for a slot")
 	flag.StringVar(&o.out, "out", "bench/report", "where REPORT.md and the chart go (relative to the module root)")
 	flag.StringVar(&o.phases, "phases", "1,2,3,4", "which phases to run")
 	flag.StringVar(&o.temporalBin, "temporal", os.Getenv("DCRFLOW_TEMPORAL_BIN"), "the Temporal CLI (default: bin/temporal at the module root)")
@@ -112,12 +114,13 @@ func run(ctx context.Context, o options) (err error) {
 
 	b := &bench{ctx: ctx, o: o, work: work, workerBin: workerBin, srv: srv, sb: sb, c: srv.srv.Client()}
 	rep := &report{Options: o, Started: began, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Latency: latencyFaults}
+	rep.Load[0] = loadAvg()
 	want := func(p string) bool { return strings.Contains(","+o.phases+",", ","+p+",") }
 	limited := oktaLimit(o.oktaRPM)
 
 	if want("1") {
 		if rep.Budget, err = b.fleet(phaseCfg{name: "budget", prefix: "p1", portals: o.portals, workers: 1,
-			maxConcurrent: o.maxConcurrent, limits: limited, budget: budget{OktaManagement: o.oktaRPM}}); err != nil {
+			maxConcurrent: o.budgetConc, limits: limited, budget: budget{OktaManagement: o.oktaRPM}}); err != nil {
 			return fmt.Errorf("phase 1: %w", err)
 		}
 	}
@@ -138,11 +141,12 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	if want("4") {
 		if rep.TwoWorkers, err = b.fleet(phaseCfg{name: "two-workers", prefix: "p4", portals: o.portals, workers: 2,
-			maxConcurrent: o.maxConcurrent, limits: limited, budget: budget{OktaManagement: o.oktaRPM}}); err != nil {
+			maxConcurrent: o.budgetConc, limits: limited, budget: budget{OktaManagement: o.oktaRPM}}); err != nil {
 			return fmt.Errorf("phase 4: %w", err)
 		}
 	}
 	rep.Elapsed = time.Since(began)
+	rep.Load[1] = loadAvg()
 
 	outDir := o.out
 	if !filepath.IsAbs(outDir) {
@@ -166,4 +170,13 @@ func run(ctx context.Context, o options) (err error) {
 
 func logf(format string, args ...any) {
 	fmt.Printf("%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// loadAvg is the machine's 1-minute load average.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }

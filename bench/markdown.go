@@ -12,8 +12,9 @@ func (rep *report) markdown() string {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("# dcrflow benchmark\n\n")
 	p("`make bench`, %s, took %s on %d CPUs (%s). Everything ran on this machine: the Temporal dev server, the sandbox "+
-		"and the workers each as their own process. Figures are measured, not asserted; targets are the issue's.\n\n",
-		rep.Started.UTC().Format("2006-01-02 15:04 UTC"), rep.Elapsed.Round(time.Second), rep.CPUs, rep.GoVersion)
+		"and the workers each as their own process (load average %s before the run, %s after: other work on the machine slows every figure). "+
+		"Figures are measured, not asserted; targets are the issue's.\n\n",
+		rep.Started.UTC().Format("2006-01-02 15:04 UTC"), rep.Elapsed.Round(time.Second), rep.CPUs, rep.GoVersion, rep.Load[0], rep.Load[1])
 	p("![portals done over time](%s)\n\n", chartFile)
 
 	p("| figure | value | target |\n|---|---|---|\n")
@@ -53,8 +54,9 @@ func (rep *report) markdown() string {
 		}
 		p(" %s `%s` %d ms%s", method, f.Path, f.LatencyMS, sep)
 	}
-	p("\n- **Fleets** run as `OnboardFleet` with MaxConcurrent %d, started through `launcher.StartFleet`; progress is the fleet's "+
-		"`progress` query twice a second. Each phase starts with a reset sandbox and fresh worker processes (the real binary).\n", rep.Options.maxConcurrent)
+	p("\n- **Fleets** run as `OnboardFleet` with MaxConcurrent %d under the budget and %d without, started through `launcher.StartFleet`; "+
+		"progress is the fleet's `progress` query twice a second. Each phase starts with a reset sandbox and fresh worker processes (the real binary).\n",
+		rep.Options.budgetConc, rep.Options.maxConcurrent)
 	p("- **Limits**: the sandbox's Okta management window (%d/min, fixed 60 s windows like Okta's) and the workers' own budget "+
 		"(`DCRFLOW_RATE_LIMITS_OKTA_MANAGEMENT_RPM`, the same number) in phases 1 and 4; none in phases 2 and 3.\n", rep.Options.oktaRPM)
 	p("- **Counting**: calls and 429s come from the sandbox's request log (`/_sandbox/requests`), CPU from `/proc/<pid>/stat` " +
@@ -65,6 +67,9 @@ func (rep *report) markdown() string {
 		p("%d portals, one worker, Okta management limit %d/min. The fleet made %d Okta management calls the limit counted "+
 			"(%.1f per portal); at %.0f per second they need at least **%s**. The fleet took **%s**: efficiency **%.2f**.\n\n",
 			r.Portals, r.Limits.OktaManagement.PerMinute, r.mgmtCalls(), float64(r.mgmtCalls())/float64(r.Portals), r.rate(), dur(r.lowerBound()), dur(r.Wall), r.efficiency())
+		p("The first portal ended after %.1f s — one portal's whole way through the steps, while the budget already served the others; "+
+			"from then on the fleet keeps pace with the budget line. The %s between wall time and lower bound is mostly that start.\n\n",
+			r.firstDone(), dur(r.Wall-r.lowerBound()))
 		rep.fleetDetails(&b, r)
 	}
 	if rep.Unlimited != nil && rep.Loop != nil {
@@ -113,13 +118,33 @@ func (rep *report) fleetDetails(b *strings.Builder, r *fleetRun) {
 		s := r.Requests[k]
 		p("| %s | %d | %d | %d | %d |\n", k, s.Calls, s.Limited, s.Errors, s.Rejected)
 	}
+	if kinds := rejectedKinds(r.Log); len(kinds) > 0 {
+		p("\nOther 4xx, the normal answers of lookups and of concurrent creation (then adopted):")
+		for i, k := range kinds {
+			if i == 4 {
+				p(" …")
+				break
+			}
+			p(" `%s` ×%d", k.Kind, k.Count)
+		}
+		p(".\n")
+	}
 	p("\nSucceeded %d of %d, failed %d. Worker CPU %.3f s/portal, server %.3f s/portal, worker peak %.0f MB. ",
 		r.Succeeded, r.Portals, len(r.Failed), r.perPortal(r.workerCPU()), r.perPortal(r.ServerCPU), r.peakMB())
-	for i, w := range r.Workers {
-		p("Worker %d: tasks waited in the queue %s per activity, %s per workflow task on average. ", i+1,
-			w.ActivityWait.Round(time.Millisecond), w.WorkflowTaskWait.Round(time.Millisecond))
-	}
 	p("\n\n")
+	for i, w := range r.Workers {
+		p("- worker %d: tasks waited in the queue %s per activity, %s per workflow task on average", i+1,
+			w.ActivityWait.Round(time.Millisecond), w.WorkflowTaskWait.Round(time.Millisecond))
+		switch {
+		case w.Budgeted && r.Budget.OktaManagement > 0:
+			p("; Okta management budget: its share at the end %.0f/min among %.0f worker(s), %.0f s waited for slots in all, %.0f requests deferred to a later retry",
+				w.BudgetRate, w.BudgetWorkers, w.BudgetWait, w.Deferred)
+		case r.Budget.OktaManagement > 0:
+			p("; it exports no budget metrics: it kept no budget of its own, only the sandbox's 429s slowed it")
+		}
+		p("\n")
+	}
+	p("\n")
 	for i, f := range r.Failed {
 		if i == 10 {
 			p("- … and %d more\n", len(r.Failed)-10)

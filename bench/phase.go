@@ -78,6 +78,13 @@ type workerFigures struct {
 	// Mean time tasks waited in the task queue for this worker (SDK metrics): long
 	// waits mean the worker, not Okta or Konnect, held the fleet back.
 	ActivityWait, WorkflowTaskWait time.Duration
+	// The request budget as the worker saw it at the end (its metrics; Budgeted false:
+	// the worker exports none, so it kept no budget).
+	Budgeted      bool
+	BudgetRate    float64 // its share of the Okta management budget, per minute
+	BudgetWorkers float64 // the live workers it shares the budget with
+	BudgetWait    float64 // seconds its Okta management requests waited for a slot
+	Deferred      float64 // Okta management requests it did not send (the step retried later)
 }
 
 // fleetRun is one phase's fleet and what it cost.
@@ -182,6 +189,12 @@ func (b *bench) fleet(cfg phaseCfg) (*fleetRun, error) {
 		m := scrapeMetrics(b.ctx, metricsAddrs[i])
 		wf.OktaCalls = m.sum("dcrflow_api_requests_total", `system="okta"`)
 		wf.Limited = m.sum("dcrflow_rate_limited_total", "")
+		mgmt := `budget="okta_management"`
+		wf.Budgeted = m.has("dcrflow_budget_rate_per_minute", mgmt)
+		wf.BudgetRate = m.sum("dcrflow_budget_rate_per_minute", mgmt)
+		wf.BudgetWorkers = m.sum("dcrflow_budget_workers", "")
+		wf.BudgetWait = m.sum("dcrflow_budget_wait_seconds_total", mgmt)
+		wf.Deferred = m.sum("dcrflow_budget_deferred_total", mgmt)
 		wf.ActivityWait = m.mean("temporal_activity_schedule_to_start_latency_seconds")
 		wf.WorkflowTaskWait = m.mean("temporal_workflow_task_schedule_to_start_latency_seconds")
 		r.Workers = append(r.Workers, wf)
@@ -279,6 +292,16 @@ func (m metrics) sum(name, label string) float64 {
 		}
 	}
 	return total
+}
+
+// has tells whether any series of name has label.
+func (m metrics) has(name, label string) bool {
+	for _, line := range m {
+		if metric, labels, _ := strings.Cut(line, "{"); metric == name && strings.Contains(labels, label) {
+			return true
+		}
+	}
+	return false
 }
 
 // mean is a histogram's _sum ÷ _count, in seconds.

@@ -25,6 +25,7 @@ type report struct {
 	Elapsed    time.Duration
 	CPUs       int
 	GoVersion  string
+	Load       [2]string // /proc/loadavg's 1-minute figure before and after: other work on the machine skews the figures
 	Latency    []faults.Fault
 	Budget     *fleetRun // phase 1
 	Unlimited  *fleetRun // phase 2, the fleet
@@ -74,6 +75,16 @@ func (r *fleetRun) serverErrors() int {
 		n += b.Errors
 	}
 	return n
+}
+
+// firstDone is when the first portal ended, in seconds.
+func (r *fleetRun) firstDone() float64 {
+	for _, s := range r.Samples {
+		if s.Done > 0 {
+			return s.T
+		}
+	}
+	return r.Wall.Seconds()
 }
 
 func (r *fleetRun) throughput() float64 { return float64(r.Portals) / r.Wall.Seconds() }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -101,5 +103,51 @@ func perSecond(ts []time.Time, start time.Time) []int {
 		}
 		out[k]++
 	}
+	return out
+}
+
+// idSegment tells a path segment that names one resource (UUIDs, Okta ids) from the
+// fixed ones, so that calls to different resources group together.
+func idSegment(seg string) bool {
+	digits := 0
+	for _, r := range seg {
+		if r >= '0' && r <= '9' {
+			digits++
+		}
+	}
+	return len(seg) >= 12 && digits > 0
+}
+
+// shape is a call's method and path with resource ids as *, e.g. GET /v3/apis/*/publications/*.
+func shape(r sandbox.Request) string {
+	segs := strings.Split(r.Path, "/")
+	for i, s := range segs {
+		if idSegment(s) {
+			segs[i] = "*"
+		}
+	}
+	return r.Method + " " + strings.Join(segs, "/")
+}
+
+// kindCount is how often one kind of answer came.
+type kindCount struct {
+	Kind  string
+	Count int
+}
+
+// rejectedKinds groups the 4xx answers other than 429 by status and call shape, most
+// frequent first: lookups that find nothing are part of every onboarding.
+func rejectedKinds(log []sandbox.Request) []kindCount {
+	n := map[string]int{}
+	for _, r := range log {
+		if r.Status >= 400 && r.Status < 500 && r.Status != http.StatusTooManyRequests {
+			n[fmt.Sprintf("%d %s", r.Status, shape(r))]++
+		}
+	}
+	out := make([]kindCount, 0, len(n))
+	for k, c := range n {
+		out = append(out, kindCount{k, c})
+	}
+	slices.SortFunc(out, func(a, b kindCount) int { return cmp.Or(b.Count-a.Count, strings.Compare(a.Kind, b.Kind)) })
 	return out
 }
