@@ -122,7 +122,7 @@ func TestReportAndChart(t *testing.T) {
 		t.Errorf("gain = %v, want 12", g)
 	}
 	md := rep.markdown()
-	for _, want := range []string{"| 0.95 (99.5 s vs 105.0 s) | ≥ 0.90: met |", "3 of 600 calls (0.50 %)", "12.0×",
+	for _, want := range []string{"| 0.95 (99.5 s vs 105.0 s) | ≥ 0.90: met |", "3 of 600 calls (0.50 %)", "12.0×", "| 0 of 60 (0) | 0: met |",
 		"| 3. worker peak memory (VmHWM) | 300 MB | ≤ 200 MB: **missed** |", "x failed at resolve: boom", "| 3. worker CPU per portal (100 portals) | 0.050 s |",
 		"most Okta management calls in any 60 s | 362 (budget 360) | ≤ budget: **missed** |"} {
 		if !strings.Contains(md, want) {

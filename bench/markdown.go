@@ -22,7 +22,7 @@ func (rep *report) markdown() string {
 		p("| 1. budget efficiency (lower bound ÷ wall time) | %.2f (%s vs %s) | ≥ %.2f: %s |\n", r.efficiency(), dur(r.lowerBound()), dur(r.Wall), targetEfficiency, mark(r.efficiency() >= targetEfficiency))
 		n, calls := r.limited()
 		p("| 1. 429 answers | %d of %d calls (%.2f %%) | ≤ %.0f %%: %s |\n", n, calls, r.limitedPct(), targetLimitedPct, mark(r.limitedPct() <= targetLimitedPct))
-		p("| 1. failed portals | %d of %d | 0: %s |\n", len(r.Failed), r.Portals, mark(len(r.Failed) == 0))
+		p("| 1. failed portals (calls answered 5xx or dropped) | %d of %d (%d) | 0: %s |\n", len(r.Failed), r.Portals, r.serverErrors(), mark(len(r.Failed) == 0))
 	}
 	if rep.Unlimited != nil && rep.Loop != nil {
 		p("| 2. orchestration gain (fleet ÷ sequential loop, portals/s) | %.1f× (%.2f vs %.3f) | ≥ %.0f×: %s |\n", rep.gain(), rep.Unlimited.throughput(), rep.Loop.throughput(), targetGain, mark(rep.gain() >= targetGain))
@@ -79,7 +79,9 @@ func (rep *report) markdown() string {
 			"with the same clients, called one after another in this process with no Temporal server, no workflow and no concurrency "+
 			"(`bench/loop.go`) — onboarded %d of them (a subset: its throughput is per portal) in %s, %s per portal: **%.3f portals/s**. "+
 			"Gain: **%.1f×**.\n\n", u.Portals, dur(u.Wall), u.throughput(), l.Portals, dur(l.Wall), l.PerPortal.Round(time.Millisecond), l.throughput(), rep.gain())
-		p("Both made the same calls: %.1f per portal in the fleet, %.1f in the loop. The loop failed %d portal(s).\n\n", u.callsPerPortal(), l.callsPerPortal(), len(l.Failures))
+		p("Both made the same calls: %.1f per portal in the fleet, %.1f in the loop. The loop failed %d portal(s) and spent %.3f CPU s per portal "+
+			"(the fleet's worker %.3f, plus %.3f in the dev server).\n\n", u.callsPerPortal(), l.callsPerPortal(), len(l.Failures),
+			l.BenchCPU.Seconds()/float64(l.Portals), u.perPortal(u.workerCPU()), u.perPortal(u.ServerCPU))
 		for _, f := range l.Failures {
 			p("- loop failure: %s\n", f)
 		}

@@ -68,7 +68,7 @@ func (r *fleetRun) limitedPct() float64 {
 	return 100 * float64(n) / float64(calls)
 }
 
-// errors are failed portals plus calls answered 5xx or dropped.
+// serverErrors are the calls answered 5xx or dropped.
 func (r *fleetRun) serverErrors() int {
 	n := 0
 	for _, b := range r.Requests {
