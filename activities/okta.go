@@ -41,6 +41,9 @@ func (a *Activities) ResolveTargets(ctx context.Context, spec dcrflow.PortalSpec
 		return t, lookupError("portal", spec.Portal, err)
 	}
 	t.PortalID = portal.ID
+	if err := a.checkOwner(ctx, portal.ID, spec); err != nil {
+		return t, err
+	}
 	for _, api := range spec.APIs {
 		found, err := a.Konnect.APIs.Resolve(ctx, api.API)
 		if err != nil {

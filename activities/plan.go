@@ -112,6 +112,11 @@ func (p *planner) resolve(ctx context.Context) error {
 		}
 	} else {
 		p.plan.PortalID = portal.ID
+		if err := a.checkOwner(ctx, portal.ID, spec); err != nil {
+			if err := p.missing(KindValidationOwner, spec.ValidationOwner.Type+" "+spec.ValidationOwner.ID, err); err != nil {
+				return err
+			}
+		}
 	}
 	for _, api := range spec.APIs {
 		found, err := a.Konnect.APIs.Resolve(ctx, api.API)

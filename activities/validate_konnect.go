@@ -125,3 +125,41 @@ func ownerRefused(err error) bool {
 	}
 	return false
 }
+
+// KindValidationOwner is the plan's item for validation_owner when it is unusable.
+const KindValidationOwner = "validation_owner"
+
+// checkOwner proves, read-only, that the owner of validate: konnect can own the
+// throw-away application on the portal: an approved developer, or a team allowed to
+// own applications. Step 1 calls it, so a wrong owner fails the run before anything
+// is written, and the plan lists it.
+func (a *Activities) checkOwner(ctx context.Context, portalID string, spec dcrflow.PortalSpec) error {
+	if spec.ValidateVia != dcrflow.ValidateViaKonnect || spec.ValidationOwner == nil {
+		return nil
+	}
+	o := spec.ValidationOwner
+	fix := "check validation_owner in the onboarding file (the portal's developers and teams are under Access in Konnect)"
+	var err error
+	switch o.Type {
+	case konnect.OwnerDeveloper:
+		var d *konnect.Developer
+		if d, err = a.Konnect.Portals.Developer(ctx, portalID, o.ID); err == nil && d.Status != "approved" {
+			return conflict("validation_owner: developer %s (%s) of portal %s is %s, and only approved developers own applications; approve them or %s",
+				o.ID, d.Email, spec.Portal, d.Status, fix)
+		}
+	case konnect.OwnerTeam:
+		var t *konnect.Team
+		if t, err = a.Konnect.Portals.Team(ctx, portalID, o.ID); err == nil && !t.CanOwnApplications {
+			return conflict("validation_owner: team %s (%s) of portal %s may not own applications; allow it or %s", o.ID, t.Name, spec.Portal, fix)
+		}
+	default:
+		return configError("validation_owner: type %q: use developer or team", o.Type)
+	}
+	if konnect.IsNotFound(err) {
+		return notFound("validation_owner: portal %s has no %s %s; %s", spec.Portal, o.Type, o.ID, fix)
+	}
+	if err != nil {
+		return apiError("read validation_owner "+o.Type+" "+o.ID, err)
+	}
+	return nil
+}

@@ -2,6 +2,8 @@ package activities_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dcrflow/dcrflow"
@@ -127,4 +129,33 @@ func addFaultTo(t *testing.T, h *harness, f faults.Fault) {
 
 func konnectApp(name string, in activities.KonnectValidateInput) konnect.CreateApplication {
 	return konnect.CreateApplication{Name: name, Owner: konnect.ApplicationOwner{Type: in.Owner.Type, ID: in.Owner.ID}, AuthStrategyID: in.StrategyID}
+}
+
+// A validation owner the portal does not have fails step 1, before any write, and
+// the plan lists it as missing.
+func TestResolveTargets_RefusesAnOwnerThePortalDoesNotHave(t *testing.T) {
+	h := newHarness(t)
+	spec := dcrflow.PortalSpec{Key: "p", Portal: "payments", AuthServer: "default", DCRTokenName: "default", ClaimName: "client_id",
+		Scopes: []dcrflow.ScopeSpec{{Name: "p:read"}}, DCRProvider: "dcrflow-p", Strategy: dcrflow.StrategySpec{Name: "dcrflow-p", AuthMethods: []string{"bearer"}},
+		Validate: true, ValidateVia: dcrflow.ValidateViaKonnect,
+		ValidationOwner: &dcrflow.AppOwner{Type: "developer", ID: "6fda66b9-c0c1-4a25-b166-02cdc7f1df23"}} // the partners portal's
+	_, err := call[activities.Targets](h, a.ResolveTargets, spec)
+	if typ, retry := errType(t, err); typ != dcrflow.ErrTypeNotFound || retry ||
+		!strings.Contains(err.Error(), "validation_owner: portal payments has no developer 6fda66b9-c0c1-4a25-b166-02cdc7f1df23") {
+		t.Fatalf("wrong owner: %v", err)
+	}
+	plan, err := call[dcrflow.PortalPlan](h, a.PlanPortal, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(plan.Items, func(it dcrflow.PlanItem) bool {
+		return it.Kind == activities.KindValidationOwner && it.Action == dcrflow.PlanMissing
+	}) || len(plan.Problems) != 1 {
+		t.Fatalf("plan = %+v", plan)
+	}
+	// The payments portal's own team will do.
+	spec.ValidationOwner = &dcrflow.AppOwner{Type: "team", ID: "86a30d43-84a6-41e2-81c5-4cb3892d981a"}
+	if _, err := call[activities.Targets](h, a.ResolveTargets, spec); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -30,6 +30,23 @@ type PortalsAPI interface {
 	Get(ctx context.Context, id string) (*Portal, error)
 	FindByName(ctx context.Context, name string) (*Portal, error)
 	Resolve(ctx context.Context, nameOrID string) (*Portal, error)
+	Developer(ctx context.Context, portalID, id string) (*Developer, error)
+	Team(ctx context.Context, portalID, id string) (*Team, error)
+}
+
+// Developer is a developer of a portal.
+type Developer struct {
+	ID       string `json:"id"`
+	Email    string `json:"email"`
+	FullName string `json:"full_name"`
+	Status   string `json:"status"` // approved, pending, revoked or rejected
+}
+
+// Team is a developer team of a portal.
+type Team struct {
+	ID                 string `json:"id"`
+	Name               string `json:"name"`
+	CanOwnApplications bool   `json:"can_own_applications"`
 }
 
 var _ PortalsAPI = (*PortalsService)(nil)
@@ -61,4 +78,36 @@ func (s *PortalsService) FindByName(ctx context.Context, name string) (*Portal, 
 // found is an error wrapping ErrNotFound.
 func (s *PortalsService) Resolve(ctx context.Context, nameOrID string) (*Portal, error) {
 	return resolve(ctx, "portal", nameOrID, s.Get, s.FindByName)
+}
+
+// Developer reads one developer of the portal; one of another portal is not found.
+func (s *PortalsService) Developer(ctx context.Context, portalID, id string) (*Developer, error) {
+	const op = "get-developer"
+	if err := requireID(op, "portal id", portalID); err != nil {
+		return nil, err
+	}
+	if err := requireID(op, "developer id", id); err != nil {
+		return nil, err
+	}
+	var d Developer
+	if err := s.client.do(ctx, call{op: op, method: "GET", path: portalsPath + "/" + escape(portalID) + "/developers/" + escape(id), out: &d}); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// Team reads one developer team of the portal; one of another portal is not found.
+func (s *PortalsService) Team(ctx context.Context, portalID, id string) (*Team, error) {
+	const op = "get-portal-team"
+	if err := requireID(op, "portal id", portalID); err != nil {
+		return nil, err
+	}
+	if err := requireID(op, "team id", id); err != nil {
+		return nil, err
+	}
+	var t Team
+	if err := s.client.do(ctx, call{op: op, method: "GET", path: portalsPath + "/" + escape(portalID) + "/teams/" + escape(id), out: &t}); err != nil {
+		return nil, err
+	}
+	return &t, nil
 }

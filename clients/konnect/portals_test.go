@@ -49,3 +49,26 @@ func TestPortalsService_GetFindResolve(t *testing.T) {
 		t.Fatalf("Resolve unknown: %v", err)
 	}
 }
+
+// The seeded developer and team of the payments portal; one of another portal (or
+// none) is not found, with Konnect's words.
+func TestPortalsService_DeveloperAndTeam(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t)
+	ctx := ctx(t)
+	d, err := c.Portals.Developer(ctx, paymentsPortal, "f87b7fdc-3166-45fa-a7ed-f17e7cc7b0db")
+	if err != nil || d.Status != "approved" || d.Email == "" {
+		t.Fatalf("developer: %+v %v", d, err)
+	}
+	tm, err := c.Portals.Team(ctx, paymentsPortal, "86a30d43-84a6-41e2-81c5-4cb3892d981a")
+	if err != nil || !tm.CanOwnApplications || tm.Name != "payments-developers" {
+		t.Fatalf("team: %+v %v", tm, err)
+	}
+	// The partners portal's developer is not the payments portal's.
+	if _, err := c.Portals.Developer(ctx, paymentsPortal, "6fda66b9-c0c1-4a25-b166-02cdc7f1df23"); !IsNotFound(err) {
+		t.Fatalf("another portal's developer: %v", err)
+	}
+	if _, err := c.Portals.Team(ctx, paymentsPortal, "00000000-0000-4000-8000-000000000000"); !IsNotFound(err) {
+		t.Fatalf("unknown team: %v", err)
+	}
+}

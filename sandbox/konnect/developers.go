@@ -49,3 +49,35 @@ func (e *Emulator) listDevelopers(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) listTeams(w http.ResponseWriter, r *http.Request) {
 	inPortal(e, w, r, func(id string) []Team { return e.st.teamViews(id) }, teamList)
 }
+
+// inPortalOne serves one record of the path's portal: an unknown portal, or a record
+// of another portal, is the 404.
+func inPortalOne[R any, V any](e *Emulator, w http.ResponseWriter, r *http.Request, param string, recs func(*store) map[string]*R,
+	portalOf func(*R) string, view func(*R) V, what string) {
+	e.mu.Lock()
+	var out V
+	found := false
+	if p := lookup(w, r, "portalId", e.st.portals, "Portal"); p != nil {
+		if rec := lookup(w, r, param, recs(e.st), what); rec != nil {
+			if portalOf(rec) == p.ID {
+				out, found = view(rec), true
+			} else {
+				writeNotFound(w, what+" ["+r.PathValue(param)+"] not found")
+			}
+		}
+	}
+	e.mu.Unlock()
+	if found {
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+func (e *Emulator) getDeveloper(w http.ResponseWriter, r *http.Request) {
+	inPortalOne(e, w, r, "developerId", func(s *store) map[string]*developerRec { return s.developers },
+		func(d *developerRec) string { return d.portalID }, func(d *developerRec) Developer { return d.Developer }, "Developer")
+}
+
+func (e *Emulator) getTeam(w http.ResponseWriter, r *http.Request) {
+	inPortalOne(e, w, r, "teamId", func(s *store) map[string]*teamRec { return s.teams },
+		func(t *teamRec) string { return t.portalID }, func(t *teamRec) Team { return t.Team }, "Team")
+}

@@ -147,6 +147,8 @@ func (e *Emulator) routes() http.Handler {
 	mux.Handle("/v3/portals/{id}", methods{"GET": e.getPortal})
 	mux.Handle("/v3/portals/{portalId}/developers", methods{"GET": e.listDevelopers})
 	mux.Handle("/v3/portals/{portalId}/teams", methods{"GET": e.listTeams})
+	mux.Handle("/v3/portals/{portalId}/developers/{developerId}", methods{"GET": e.getDeveloper})
+	mux.Handle("/v3/portals/{portalId}/teams/{teamId}", methods{"GET": e.getTeam})
 	mux.Handle("/v3/portals/{portalId}/applications", methods{"GET": e.listApplications, "POST": e.createApplication})
 	mux.Handle("/v3/portals/{portalId}/applications/{applicationId}", methods{"GET": e.getApplication, "DELETE": e.deleteApplication})
 	mux.Handle("/v3/portals/{portalId}/applications/{applicationId}/credentials", methods{"GET": e.listCredentials})
