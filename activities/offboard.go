@@ -324,8 +324,8 @@ func (a *Activities) OffboardScope(ctx context.Context, in OffboardItemInput) (d
 		return absent(ctx, res, dcrflow.ActionDeleted), nil
 	}
 	res.ID = s.ID
-	if !strings.Contains(s.Description, scopeMarkerPrefix) && !slices.Contains(in.Known.Created, s.ID) {
-		return kept(res, "not created by dcrflow (its description has no %q marker)", scopeMarkerPrefix), nil
+	if !strings.Contains(s.Description, ownerMarkerPrefix) && !slices.Contains(in.Known.Created, s.ID) {
+		return kept(res, "not created by dcrflow (its description has no %q marker)", ownerMarkerPrefix), nil
 	}
 	strategies, err := a.Konnect.AuthStrategies.ListOIDC(ctx)
 	if err != nil {
@@ -347,9 +347,6 @@ func (a *Activities) OffboardScope(ctx context.Context, in OffboardItemInput) (d
 	res.Action = dcrflow.ActionDeleted
 	return res, nil
 }
-
-// scopeMarkerPrefix starts every scopeMarker, whatever the portal and run.
-const scopeMarkerPrefix = "[managed by dcrflow: "
 
 // managed tells whether labels mark a Konnect resource dcrflow created.
 func managed(labels map[string]string) bool { return labels[LabelManagedBy] == managedBy }

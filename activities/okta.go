@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -103,7 +102,21 @@ func lookupError(kind, nameOrID string, err error) error {
 // scopeMarker tags the description of a scope this run creates, so that a retry after
 // a crash recognises it as its own rather than adopting it.
 func scopeMarker(portalKey, runID string) string {
-	return fmt.Sprintf("[managed by dcrflow: portal %s, run %s]", portalKey, runID)
+	return ownerMarkerPrefix + "portal " + portalKey + ", run " + runID + "]"
+}
+
+// ownerMarkerPrefix starts every scopeMarker (scopes and access policies carry it),
+// whatever the portal and run.
+const ownerMarkerPrefix = "[managed by dcrflow: "
+
+// ownedBy tells whether a description carries dcrflow's marker for the portal (any run).
+func ownedBy(description, portalKey string) bool {
+	return strings.Contains(description, ownerMarkerPrefix+"portal "+portalKey+", run ")
+}
+
+// ownedByAnother tells whether a description carries dcrflow's marker for another portal.
+func ownedByAnother(description, portalKey string) bool {
+	return strings.Contains(description, ownerMarkerPrefix) && !ownedBy(description, portalKey)
 }
 
 // EnsureScope adopts the custom scope when it exists and client_credentials can be

@@ -22,25 +22,11 @@ type PolicyInput struct {
 	Ensure       bool     `json:"ensure"` // create a dcrflow-owned policy and rule when none covers
 }
 
-// Policies dcrflow creates for client_credentials clients.
-const (
-	allClients      = "ALL_CLIENTS"
-	grantClientCred = "client_credentials"
-	everyone        = "EVERYONE"
-)
+// grantClientCred is the grant type step 4 is about.
+const grantClientCred = "client_credentials"
 
 // PolicyName is the name of the access policy dcrflow creates for a portal.
 func PolicyName(portalKey string) string { return "dcrflow-" + portalKey }
-
-// ownedBy tells whether a description carries dcrflow's marker for the portal (any run).
-func ownedBy(description, portalKey string) bool {
-	return strings.Contains(description, "[managed by dcrflow: portal "+portalKey+", run ")
-}
-
-// ownedByAnother tells whether a description carries dcrflow's marker for another portal.
-func ownedByAnother(description, portalKey string) bool {
-	return strings.Contains(description, "[managed by dcrflow: portal ") && !ownedBy(description, portalKey)
-}
 
 // policyView is what the server's access policies mean for the portal's clients.
 type policyView struct {
@@ -70,7 +56,7 @@ func (a *Activities) inspectPolicies(ctx context.Context, asID string, scopes []
 		case p.Status != okta.StatusActive:
 			v.why = append(v.why, fmt.Sprintf("policy %q is %s", p.Name, p.Status))
 			continue
-		case !slices.Contains(p.Clients, allClients):
+		case !slices.Contains(p.Clients, okta.AllClients):
 			v.why = append(v.why, fmt.Sprintf("policy %q applies only to listed clients, not to DCR clients (ALL_CLIENTS)", p.Name))
 			continue
 		case ownedByAnother(p.Description, portalKey):
@@ -85,9 +71,10 @@ func (a *Activities) inspectPolicies(ctx context.Context, asID string, scopes []
 			v.why = append(v.why, why)
 			continue
 		}
-		if v.covering == nil {
-			v.covering = p
-		}
+		// It decides: the rest (their rules, the reasons, the own policy) only matter
+		// when nothing covers, so no more calls.
+		v.covering = p
+		return v, nil
 	}
 	return v, nil
 }
@@ -153,7 +140,7 @@ func (a *Activities) EnsureAccessPolicy(ctx context.Context, in PolicyInput) (Po
 	case pol == nil:
 		pol, err = a.Okta.CreatePolicy(ctx, in.AuthServerID, okta.Policy{
 			Name: PolicyName(in.PortalKey), Description: "Lets DCR clients of portal " + in.PortalKey + " get its scopes " + marker,
-			Status: okta.StatusActive, Type: "OAUTH_AUTHORIZATION_POLICY", Clients: []string{allClients},
+			Status: okta.StatusActive, Type: okta.PolicyTypeOAuth, Clients: []string{okta.AllClients},
 		})
 		if err != nil {
 			return out, apiError("create access policy "+PolicyName(in.PortalKey), err)
@@ -184,8 +171,8 @@ func (a *Activities) EnsureAccessPolicyRule(ctx context.Context, in PolicyRuleIn
 		return nil
 	}
 	_, err = a.Okta.CreatePolicyRule(ctx, in.AuthServerID, in.PolicyID, okta.PolicyRule{
-		Name: "client_credentials for " + in.PortalKey, Status: okta.StatusActive, Type: "RESOURCE_ACCESS",
-		GrantTypes: []string{grantClientCred}, Scopes: slices.Clone(in.Scopes), Groups: []string{everyone},
+		Name: "client_credentials for " + in.PortalKey, Status: okta.StatusActive, Type: okta.RuleTypeResource,
+		GrantTypes: []string{grantClientCred}, Scopes: slices.Clone(in.Scopes), Groups: []string{okta.GroupEveryone},
 	})
 	if err != nil {
 		return freshRefError(ctx, "create rule of access policy "+in.PolicyName, err)

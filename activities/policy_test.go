@@ -189,3 +189,23 @@ func TestOffboardAccessPolicy_DeletesOnlyThePortalsOwnPolicy(t *testing.T) {
 		t.Errorf("the default server has %d policies", n)
 	}
 }
+
+// Once a policy covers the scopes, the policies after it are not read: two calls.
+func TestEnsureAccessPolicy_StopsReadingAtTheCoveringPolicy(t *testing.T) {
+	h := newHarness(t)
+	if _, err := h.okta.CreatePolicy(context.Background(), "default", okta.Policy{Name: "later", Description: "a later policy", Clients: []string{okta.AllClients}}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := h.sb.Sandbox.Requests(0)
+	since := reqs[len(reqs)-1].Seq
+	if _, err := call[activities.PolicyResult](h, a.EnsureAccessPolicy, activities.PolicyInput{AuthServerID: "default", Scopes: []string{"x:read"}, PortalKey: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	for _, q := range h.sb.Sandbox.Requests(since) {
+		calls = append(calls, q.Method+" "+q.Path)
+	}
+	if len(calls) != 2 {
+		t.Fatalf("calls = %v, want the policies and the first policy's rules", calls)
+	}
+}
