@@ -109,6 +109,8 @@ type Progress struct {
 	Step      string     `json:"step"`           // the step running, held or failed
 	Held      *Failure   `json:"held,omitempty"` // set while waiting for a decision
 	Resources []Resource `json:"resources"`
+	// AuthServerID is the Okta authorization server the run resolved ("" before step 1).
+	AuthServerID string `json:"auth_server_id,omitempty"`
 }
 
 // ScopeSpec is a custom scope on the authorization server.

@@ -10,6 +10,7 @@ import (
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
+	"github.com/dcrflow/dcrflow/usage"
 )
 
 // Activities carries the clients and the worker's named DCR tokens. The worker
@@ -19,6 +20,8 @@ type Activities struct {
 	Konnect Konnect
 	// DCRTokens maps a secret name (as onboarding files name it) to an Okta DCR token.
 	DCRTokens map[string]string
+	// Usage is the record of which portals use which shared resources.
+	Usage usage.Record
 }
 
 // Konnect groups the Konnect services the activities use.

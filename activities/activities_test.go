@@ -18,6 +18,7 @@ import (
 	sbkonnect "github.com/dcrflow/dcrflow/sandbox/konnect"
 	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
 	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
+	"github.com/dcrflow/dcrflow/usage"
 )
 
 // harness runs the real activities, with the real clients, against a sandbox.
@@ -42,7 +43,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	acts := &activities.Activities{Okta: oc, Konnect: activities.KonnectFrom(kc),
-		DCRTokens: map[string]string{"default": sbokta.DefaultDCRToken, "wrong": "00sbxNotARealToken"}}
+		DCRTokens: map[string]string{"default": sbokta.DefaultDCRToken, "wrong": "00sbxNotARealToken"}, Usage: &usage.Memory{}}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)

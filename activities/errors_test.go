@@ -15,6 +15,7 @@ import (
 	"github.com/dcrflow/dcrflow/ratelimit"
 	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
 	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
+	"github.com/dcrflow/dcrflow/usage"
 )
 
 // A request the worker's budget defers is a retryable, benign RateLimited failure
@@ -30,7 +31,7 @@ func TestAPIErrors_ABudgetDeferralIsRetriedAfterItsWait(t *testing.T) {
 	}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
-	env.RegisterActivity(&activities.Activities{Okta: oc, DCRTokens: map[string]string{"default": sbokta.DefaultDCRToken}})
+	env.RegisterActivity(&activities.Activities{Okta: oc, DCRTokens: map[string]string{"default": sbokta.DefaultDCRToken}, Usage: &usage.Memory{}})
 
 	// EnsureClaim finds no claim (the budget's one call), then cannot create it.
 	_, err = env.ExecuteActivity(a.EnsureClaim, activities.ClaimInput{AuthServerID: "default", Name: "client_id"})

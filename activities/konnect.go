@@ -6,10 +6,19 @@ import (
 	"strings"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
+	"github.com/dcrflow/dcrflow/usage"
 )
+
+// vanished: a create was refused because the name exists, yet a second look finds
+// nothing (deleted meanwhile): the step is retried.
+func vanished() error {
+	return temporal.NewApplicationErrorWithOptions("the name is taken, yet no resource of that name is found (deleted meanwhile); retrying",
+		dcrflow.ErrTypeTransient, temporal.ApplicationErrorOptions{})
+}
 
 func runID(ctx context.Context) string { return activity.GetInfo(ctx).WorkflowExecution.RunID }
 
@@ -17,17 +26,23 @@ func runID(ctx context.Context) string { return activity.GetInfo(ctx).WorkflowEx
 // creates it with the named DCR token when missing, and fails on a mismatch.
 func (a *Activities) EnsureDCRProvider(ctx context.Context, in ProviderInput) (dcrflow.Resource, error) {
 	res := dcrflow.Resource{Kind: dcrflow.KindDCRProvider, Name: in.Name}
-	p, err := a.Konnect.DCRProviders.FindByName(ctx, in.Name)
-	if err != nil {
-		return res, apiError("find DCR provider "+in.Name, err)
+	if err := a.join(ctx, usage.KonnectDomain, usage.KeyOf(res), in.PortalKey); err != nil {
+		return res, err
 	}
-	if p != nil {
+	adopt := func(p *konnect.DCRProvider) (dcrflow.Resource, error) {
 		v := judgeProvider(p, in.Issuer, runID(ctx))
 		if v.Action == dcrflow.PlanConflict {
 			return res, conflict("%s", providerConflict(in.Name, v))
 		}
 		res.ID, res.Action = p.ID, v.RunAction()
 		return res, nil
+	}
+	p, err := a.Konnect.DCRProviders.FindByName(ctx, in.Name)
+	if err != nil {
+		return res, apiError("find DCR provider "+in.Name, err)
+	}
+	if p != nil {
+		return adopt(p)
 	}
 	token, ok := a.DCRTokens[in.TokenName]
 	if !ok {
@@ -36,6 +51,15 @@ func (a *Activities) EnsureDCRProvider(ctx context.Context, in ProviderInput) (d
 	p, err = a.Konnect.DCRProviders.CreateOkta(ctx, konnect.CreateOktaProvider{
 		Name: in.Name, Issuer: in.Issuer, DCRToken: token, Labels: ownerLabels(in.Labels, in.PortalKey, runID(ctx)),
 	})
+	if konnect.IsConflict(err) {
+		// Created meanwhile (another portal sharing it): look again and judge it.
+		if p, err = a.Konnect.DCRProviders.FindByName(ctx, in.Name); err == nil && p != nil {
+			return adopt(p)
+		}
+		if err == nil {
+			return res, vanished()
+		}
+	}
 	if err != nil {
 		return res, apiError("create DCR provider "+in.Name, err)
 	}
@@ -70,11 +94,10 @@ func (a *Activities) DeleteDCRProvider(ctx context.Context, in KonnectResourceIn
 // fails naming the differing fields otherwise.
 func (a *Activities) EnsureAuthStrategy(ctx context.Context, in StrategyInput) (dcrflow.Resource, error) {
 	res := dcrflow.Resource{Kind: dcrflow.KindAuthStrategy, Name: in.Strategy.Name}
-	s, err := a.Konnect.AuthStrategies.FindByName(ctx, in.Strategy.Name)
-	if err != nil {
-		return res, apiError("find auth strategy "+in.Strategy.Name, err)
+	if err := a.join(ctx, usage.KonnectDomain, usage.KeyOf(res), in.PortalKey); err != nil {
+		return res, err
 	}
-	if s != nil {
+	adopt := func(s *konnect.AuthStrategy) (dcrflow.Resource, error) {
 		v := judgeStrategy(s, in, runID(ctx))
 		if v.Action == dcrflow.PlanConflict {
 			return res, conflict("%s", strategyConflict(in.Strategy.Name, v))
@@ -82,11 +105,26 @@ func (a *Activities) EnsureAuthStrategy(ctx context.Context, in StrategyInput) (
 		res.ID, res.Action = s.ID, v.RunAction()
 		return res, nil
 	}
+	s, err := a.Konnect.AuthStrategies.FindByName(ctx, in.Strategy.Name)
+	if err != nil {
+		return res, apiError("find auth strategy "+in.Strategy.Name, err)
+	}
+	if s != nil {
+		return adopt(s)
+	}
 	s, err = a.Konnect.AuthStrategies.CreateOIDC(ctx, konnect.CreateOIDCStrategy{
 		Name: in.Strategy.Name, DisplayName: in.Strategy.DisplayName, Issuer: in.Issuer,
 		CredentialClaim: []string{in.ClaimName}, Scopes: in.Scopes, AuthMethods: in.Strategy.AuthMethods,
 		DCRProviderID: in.ProviderID, Labels: ownerLabels(in.Labels, in.PortalKey, runID(ctx)),
 	})
+	if konnect.IsConflict(err) {
+		if s, err = a.Konnect.AuthStrategies.FindByName(ctx, in.Strategy.Name); err == nil && s != nil {
+			return adopt(s)
+		}
+		if err == nil {
+			return res, vanished()
+		}
+	}
 	if err != nil {
 		return res, freshRefError(ctx, "create auth strategy "+in.Strategy.Name, err)
 	}
@@ -106,6 +144,10 @@ func (a *Activities) DeleteAuthStrategy(ctx context.Context, in KonnectResourceI
 // publication it replaces so that compensation (and offboarding) can put it back.
 func (a *Activities) PublishAPI(ctx context.Context, in PublishInput) (PublishResult, error) {
 	out := PublishResult{Resource: dcrflow.Resource{Kind: dcrflow.KindPublication, Name: in.APIName, ID: in.APIID + "/" + in.PortalID}}
+	key := usage.KeyOf(out.Resource)
+	if err := a.join(ctx, usage.KonnectDomain, key, in.PortalKey); err != nil {
+		return out, err
+	}
 	want := konnect.Publication{AuthStrategyIDs: []string{in.StrategyID}, Visibility: in.Visibility, AutoApproveRegistrations: in.AutoApprove}
 	// An earlier attempt that reached its PUT noted what the publication was before;
 	// its answer may never have come, so what is there now may be its own doing.
@@ -133,6 +175,10 @@ func (a *Activities) PublishAPI(ctx context.Context, in PublishInput) (PublishRe
 	out.Resource.Previous = out.Previous.settings()
 	if cur != nil && samePublication(cur, want) {
 		return out, nil // the earlier attempt's PUT landed
+	}
+	// What it was before goes on record first: the PUT's answer may be lost.
+	if err := a.note(ctx, usage.Note{Domain: usage.KonnectDomain, Key: key, Portal: in.PortalKey, Changing: true, Before: out.Previous.settings()}); err != nil {
+		return out, err
 	}
 	activity.RecordHeartbeat(ctx, out)
 	if _, err := a.Konnect.Publications.Put(ctx, in.APIID, in.PortalID, want); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
+	"github.com/dcrflow/dcrflow/usage"
 )
 
 // Offboarding removes what dcrflow made for a portal, and only that: Konnect
@@ -71,9 +72,10 @@ type OffboardItemInput struct {
 
 // OffboardPublicationInput is one API's publication on the portal.
 type OffboardPublicationInput struct {
-	APIID    string `json:"api_id"`
-	APIName  string `json:"api_name"`
-	PortalID string `json:"portal_id"`
+	PortalKey string `json:"portal_key"`
+	APIID     string `json:"api_id"`
+	APIName   string `json:"api_name"`
+	PortalID  string `json:"portal_id"`
 	// Strategies are the portal's auth strategies found: a publication that uses
 	// none of them is not dcrflow's doing.
 	Strategies []OwnedResource `json:"strategies"`
@@ -156,6 +158,18 @@ func (a *Activities) FindOffboardTargets(ctx context.Context, in OffboardLookupI
 // that strategy is one dcrflow made. Any other publication is kept.
 func (a *Activities) OffboardPublication(ctx context.Context, in OffboardPublicationInput) (dcrflow.Resource, error) {
 	res := dcrflow.Resource{Kind: dcrflow.KindPublication, Name: in.APIName, ID: in.APIID + "/" + in.PortalID}
+	return a.offboardShared(ctx, usage.KonnectDomain, in.PortalKey, res, func(left usage.Left) (dcrflow.Resource, error) {
+		if left.Changed { // the record knows what it was before dcrflow first changed it
+			in.Before, in.BeforeKnown = left.Before, true
+		}
+		return a.OffboardPublicationAlone(ctx, in)
+	})
+}
+
+// OffboardPublicationAlone is OffboardPublication once the portal is the
+// publication's last user.
+func (a *Activities) OffboardPublicationAlone(ctx context.Context, in OffboardPublicationInput) (dcrflow.Resource, error) {
+	res := dcrflow.Resource{Kind: dcrflow.KindPublication, Name: in.APIName, ID: in.APIID + "/" + in.PortalID}
 	cur, err := a.Konnect.Publications.Get(ctx, in.APIID, in.PortalID)
 	switch {
 	case konnect.IsNotFound(err):
@@ -206,6 +220,10 @@ func want(p *dcrflow.PublicationSettings) konnect.Publication {
 // OffboardAuthStrategy deletes the portal's auth strategy when dcrflow made it and no
 // publication (of any portal) uses it any more.
 func (a *Activities) OffboardAuthStrategy(ctx context.Context, in OffboardItemInput) (dcrflow.Resource, error) {
+	return a.offboardItem(ctx, in, dcrflow.KindAuthStrategy, func(usage.Left) (dcrflow.Resource, error) { return a.removeAuthStrategy(ctx, in) })
+}
+
+func (a *Activities) removeAuthStrategy(ctx context.Context, in OffboardItemInput) (dcrflow.Resource, error) {
 	res := dcrflow.Resource{Kind: dcrflow.KindAuthStrategy, Name: in.Name}
 	s, err := a.Konnect.AuthStrategies.FindByName(ctx, in.Name)
 	if err != nil {
@@ -235,6 +253,10 @@ func (a *Activities) OffboardAuthStrategy(ctx context.Context, in OffboardItemIn
 // OffboardDCRProvider deletes the DCR provider when dcrflow made it and no auth
 // strategy references it any more (a provider shared by other strategies stays).
 func (a *Activities) OffboardDCRProvider(ctx context.Context, in OffboardItemInput) (dcrflow.Resource, error) {
+	return a.offboardItem(ctx, in, dcrflow.KindDCRProvider, func(usage.Left) (dcrflow.Resource, error) { return a.removeDCRProvider(ctx, in) })
+}
+
+func (a *Activities) removeDCRProvider(ctx context.Context, in OffboardItemInput) (dcrflow.Resource, error) {
 	res := dcrflow.Resource{Kind: dcrflow.KindDCRProvider, Name: in.Name}
 	p, err := a.Konnect.DCRProviders.FindByName(ctx, in.Name)
 	if err != nil {
@@ -278,6 +300,20 @@ func (a *Activities) OffboardDCRProvider(ctx context.Context, in OffboardItemInp
 // name, app.clientId for any scope), no onboarding record says it existed before,
 // and no Konnect OIDC strategy for the issuer names it any more.
 func (a *Activities) OffboardClaim(ctx context.Context, in OffboardItemInput) (dcrflow.Resource, error) {
+	return a.offboardItem(ctx, in, dcrflow.KindClaim, func(left usage.Left) (dcrflow.Resource, error) {
+		return a.removeClaim(ctx, in, claimOwnership{recorded: left.Created})
+	})
+}
+
+// claimOwnership is what says a claim is dcrflow's: the usage record says a dcrflow
+// run created it (recorded); strict (an undo) accepts nothing else, offboarding also
+// the onboarding records and, without any, the claim's name and value.
+type claimOwnership struct {
+	recorded bool
+	strict   bool
+}
+
+func (a *Activities) removeClaim(ctx context.Context, in OffboardItemInput, own claimOwnership) (dcrflow.Resource, error) {
 	res := dcrflow.Resource{Kind: dcrflow.KindClaim, Name: in.Name}
 	c, err := a.Okta.FindClaim(ctx, in.AuthServerID, in.Name, okta.ClaimTypeResource)
 	if err != nil {
@@ -291,7 +327,9 @@ func (a *Activities) OffboardClaim(ctx context.Context, in OffboardItemInput) (d
 	switch v := judgeClaim(c, false); {
 	case v.Action == dcrflow.PlanConflict:
 		return kept(res, "not the claim dcrflow creates: %s", strings.Join(v.Diffs, "; ")), nil
-	case slices.Contains(in.Known.Created, c.ID):
+	case own.recorded || slices.Contains(in.Known.Created, c.ID):
+	case own.strict:
+		return kept(res, "no record says dcrflow created it"), nil
 	case slices.Contains(in.Known.Adopted, c.ID):
 		return kept(res, "it existed before dcrflow onboarded this portal (adopted)"), nil
 	default:
@@ -315,6 +353,10 @@ func (a *Activities) OffboardClaim(ctx context.Context, in OffboardItemInput) (d
 // OffboardScope deletes a custom scope dcrflow created (its description carries
 // dcrflow's marker) once no Konnect OIDC strategy for the issuer lists it.
 func (a *Activities) OffboardScope(ctx context.Context, in OffboardItemInput) (dcrflow.Resource, error) {
+	return a.offboardItem(ctx, in, dcrflow.KindScope, func(usage.Left) (dcrflow.Resource, error) { return a.removeScope(ctx, in) })
+}
+
+func (a *Activities) removeScope(ctx context.Context, in OffboardItemInput) (dcrflow.Resource, error) {
 	res := dcrflow.Resource{Kind: dcrflow.KindScope, Name: in.Name}
 	s, err := a.Okta.FindScope(ctx, in.AuthServerID, in.Name)
 	if err != nil {
@@ -346,6 +388,28 @@ func (a *Activities) OffboardScope(ctx context.Context, in OffboardItemInput) (d
 	}
 	res.Action = dcrflow.ActionDeleted
 	return res, nil
+}
+
+// offboardItem leaves the resource for the portal (every run of it) and, when the
+// portal was its last user, removes it as remove decides, then releases it.
+func (a *Activities) offboardItem(ctx context.Context, in OffboardItemInput, kind string, remove func(usage.Left) (dcrflow.Resource, error)) (dcrflow.Resource, error) {
+	return a.offboardShared(ctx, usage.DomainOf(kind, in.AuthServerID), in.PortalKey, dcrflow.Resource{Kind: kind, Name: in.Name}, remove)
+}
+
+func (a *Activities) offboardShared(ctx context.Context, domain, portal string, res dcrflow.Resource, remove func(usage.Left) (dcrflow.Resource, error)) (dcrflow.Resource, error) {
+	l := usage.Leave{Domain: domain, Key: usage.KeyOf(res), Portal: portal}
+	left, keptRes, err := a.leaveFirst(ctx, l, res)
+	if err != nil {
+		return res, err
+	}
+	if keptRes != nil {
+		return *keptRes, nil
+	}
+	out, err := remove(left)
+	if err != nil {
+		return out, err
+	}
+	return out, a.release(ctx, l, out)
 }
 
 // managed tells whether labels mark a Konnect resource dcrflow created.

@@ -12,6 +12,7 @@ import (
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
+	"github.com/dcrflow/dcrflow/usage"
 )
 
 // ClaimValue is the Okta expression that puts the client id into the claim Konnect
@@ -132,6 +133,9 @@ func (a *Activities) EnsureScope(ctx context.Context, in ScopeInput) (dcrflow.Re
 		res.ID, res.Action = s.ID, v.RunAction()
 		return res, nil
 	}
+	if err := a.join(ctx, usage.OktaDomain(in.AuthServerID), usage.KeyOf(res), in.PortalKey); err != nil {
+		return res, err
+	}
 	s, err := a.Okta.FindScope(ctx, in.AuthServerID, in.Scope.Name)
 	if err != nil {
 		return res, apiError("find scope "+in.Scope.Name, err)
@@ -183,12 +187,21 @@ func (a *Activities) EnsureClaim(ctx context.Context, in ClaimInput) (dcrflow.Re
 	if activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &earlier)
 	}
+	domain := usage.OktaDomain(in.AuthServerID)
+	if err := a.join(ctx, domain, usage.KeyOf(res), in.PortalKey); err != nil {
+		return res, err
+	}
 	c, err := a.Okta.FindClaim(ctx, in.AuthServerID, in.Name, okta.ClaimTypeResource)
 	if err != nil {
 		return res, apiError("find claim "+in.Name, err)
 	}
 	if c != nil {
 		return adopt(c, earlier.Creating == in.Name)
+	}
+	// The claim carries no marker: the record notes the create before it is sent, so
+	// an undo can delete it even when the create's answer is lost.
+	if err := a.note(ctx, usage.Note{Domain: domain, Key: usage.KeyOf(res), Portal: in.PortalKey, Creating: true}); err != nil {
+		return res, err
 	}
 	activity.RecordHeartbeat(ctx, claimProgress{Creating: in.Name})
 	yes := true

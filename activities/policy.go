@@ -10,6 +10,7 @@ import (
 
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/okta"
+	"github.com/dcrflow/dcrflow/usage"
 )
 
 // PolicyInput checks (or ensures) that an access policy of the authorization server
@@ -117,6 +118,12 @@ type PolicyResult struct {
 func (a *Activities) EnsureAccessPolicy(ctx context.Context, in PolicyInput) (PolicyResult, error) {
 	out := PolicyResult{Resource: dcrflow.Resource{Kind: dcrflow.KindAccessPolicy}}
 	res := &out.Resource
+	if in.Ensure {
+		key := usage.Key{Kind: dcrflow.KindAccessPolicy, Name: PolicyName(in.PortalKey)}
+		if err := a.join(ctx, usage.OktaDomain(in.AuthServerID), key, in.PortalKey); err != nil {
+			return out, err
+		}
+	}
 	v, err := a.inspectPolicies(ctx, in.AuthServerID, in.Scopes, in.PortalKey)
 	if err != nil {
 		return out, err
@@ -232,6 +239,10 @@ func (a *Activities) planPolicy(ctx context.Context, spec dcrflow.PortalSpec, as
 // never touched; no other portal leans on a portal's own policy (step 4 does not let
 // it count as cover), so nothing else can still use it.
 func (a *Activities) OffboardAccessPolicy(ctx context.Context, in OffboardItemInput) (dcrflow.Resource, error) {
+	return a.offboardItem(ctx, in, dcrflow.KindAccessPolicy, func(usage.Left) (dcrflow.Resource, error) { return a.removeAccessPolicy(ctx, in) })
+}
+
+func (a *Activities) removeAccessPolicy(ctx context.Context, in OffboardItemInput) (dcrflow.Resource, error) {
 	res := dcrflow.Resource{Kind: dcrflow.KindAccessPolicy, Name: in.Name}
 	policies, err := a.Okta.ListPolicies(ctx, in.AuthServerID)
 	if err != nil {

@@ -171,7 +171,7 @@ func TestOffboardAccessPolicy_DeletesOnlyThePortalsOwnPolicy(t *testing.T) {
 		}
 		return r
 	}
-	if r := off("q", "dcrflow-p", activities.Known{}); r.Action != dcrflow.ActionKept || !strings.Contains(r.Reason, "not created by dcrflow for portal q") {
+	if r := off("q", "dcrflow-p", activities.Known{}); r.Action != dcrflow.ActionKept || !strings.Contains(r.Reason, "still used by portal(s) p") {
 		t.Errorf("another portal's offboarding: %+v", r)
 	}
 	if r := off("p", "dcrflow-p", activities.Known{}); r.Action != dcrflow.ActionDeleted || r.ID != pr.Resource.ID {

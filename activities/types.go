@@ -27,6 +27,7 @@ type ScopeInput struct {
 type ClaimInput struct {
 	AuthServerID string `json:"auth_server_id"`
 	Name         string `json:"name"`
+	PortalKey    string `json:"portal_key,omitempty"` // empty from runs that predate the usage record
 }
 
 // OktaResourceInput names an Okta resource to delete.
@@ -78,6 +79,7 @@ type Publication struct {
 
 // PublishInput publishes one API on the portal with the strategy.
 type PublishInput struct {
+	PortalKey   string `json:"portal_key,omitempty"` // empty from runs that predate the usage record
 	APIID       string `json:"api_id"`
 	APIName     string `json:"api_name"`
 	PortalID    string `json:"portal_id"`

@@ -15,6 +15,7 @@ import (
 	"github.com/dcrflow/dcrflow/sandbox"
 	sbkonnect "github.com/dcrflow/dcrflow/sandbox/konnect"
 	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
+	"github.com/dcrflow/dcrflow/usage"
 )
 
 // loopRun is the sequential baseline: the same steps, one portal after another.
@@ -49,7 +50,7 @@ func (b *bench) loop(n int) (*loopRun, error) {
 		return nil, err
 	}
 	acts := &activities.Activities{Okta: oc, Konnect: activities.KonnectFrom(kc),
-		DCRTokens: map[string]string{"default": sbokta.DefaultDCRToken}}
+		DCRTokens: map[string]string{"default": sbokta.DefaultDCRToken}, Usage: &usage.Memory{}}
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(quietLogger())
 

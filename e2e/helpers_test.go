@@ -30,6 +30,7 @@ import (
 	sbkonnect "github.com/dcrflow/dcrflow/sandbox/konnect"
 	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
 	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
+	"github.com/dcrflow/dcrflow/usage"
 	"github.com/dcrflow/dcrflow/workflows"
 )
 
@@ -134,7 +135,7 @@ func startWorker(t *testing.T, c client.Client, sb *sandboxtest.Env, tq string) 
 	w := worker.New(c, tq, worker.Options{})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{Okta: oc, Konnect: activities.KonnectFrom(kc),
-		DCRTokens: map[string]string{"default": sbokta.DefaultDCRToken}})
+		DCRTokens: map[string]string{"default": sbokta.DefaultDCRToken}, Usage: &usage.Temporal{Client: c, TaskQueue: tq}})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/dcrflow/dcrflow/internal/logging"
 	"github.com/dcrflow/dcrflow/ratelimit"
 	"github.com/dcrflow/dcrflow/ratelimit/peers"
+	"github.com/dcrflow/dcrflow/usage"
 	"github.com/dcrflow/dcrflow/workflows"
 )
 
@@ -116,7 +117,8 @@ func run() error {
 
 	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{Identity: identity})
 	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{Okta: oktaClient, Konnect: activities.KonnectFrom(konnectClient), DCRTokens: cfg.DCRTokens})
+	w.RegisterActivity(&activities.Activities{Okta: oktaClient, Konnect: activities.KonnectFrom(konnectClient), DCRTokens: cfg.DCRTokens,
+		Usage: &usage.Temporal{Client: c, TaskQueue: cfg.Temporal.TaskQueue}})
 	log.Sugar().Infow("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace,
 		"task_queue", cfg.Temporal.TaskQueue, "okta", cfg.Okta.OrgURL, "dcr_tokens", cfg.DCRTokenNames(),
 		"tls", cfg.Temporal.TLS.On() || cfg.Temporal.APIKey != "", "encryption_key_id", cfg.Codec.KeyID, "metrics", met.URL(),

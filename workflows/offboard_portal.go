@@ -184,7 +184,7 @@ func (o *offboarding) publications(ctx workflow.Context) error {
 			continue
 		}
 		before, known := o.before(api.ID + "/" + o.targets.PortalID)
-		in := activities.OffboardPublicationInput{APIID: api.ID, APIName: api.Name, PortalID: o.targets.PortalID,
+		in := activities.OffboardPublicationInput{PortalKey: o.spec.Key, APIID: api.ID, APIName: api.Name, PortalID: o.targets.PortalID,
 			Strategies: o.targets.Strategies, Before: before, BeforeKnown: known}
 		var r dcrflow.Resource
 		if err := workflow.ExecuteActivity(with(ctx, "Offboard: unpublish "+api.Name+" from portal "+o.spec.Portal+", or restore it as it was"), a.OffboardPublication, in).Get(ctx, &r); err != nil {

@@ -75,6 +75,9 @@ type onboarding struct {
 	checks  *checklist
 	outcome string
 
+	// shared: the run keeps the usage record (runs started before it existed do not).
+	shared bool
+
 	// What earlier steps found, for later ones.
 	targets    activities.Targets
 	scopeNames []string
@@ -90,6 +93,7 @@ type step struct {
 // run executes the steps in order. Each step is idempotent within the run, so a held
 // run can execute the failed step again.
 func (o *onboarding) run(ctx workflow.Context) error {
+	o.shared = workflow.GetVersion(ctx, changeUsageRecord, workflow.DefaultVersion, 1) >= 1
 	steps := []step{{StepResolve, o.resolve}, {StepScopes, o.scopes}, {StepClaim, o.claim}}
 	// Runs started before step 4 existed replay without it.
 	if workflow.GetVersion(ctx, changeAccessPolicy, workflow.DefaultVersion, 1) >= 1 {
@@ -175,7 +179,7 @@ func (o *onboarding) hold(ctx workflow.Context, cause error) (string, error) {
 }
 
 func (o *onboarding) progress() (dcrflow.Progress, error) {
-	return dcrflow.Progress{Portal: o.spec.Key, Outcome: o.outcome, Step: o.step, Held: o.held, Resources: o.res.Resources}, nil
+	return dcrflow.Progress{Portal: o.spec.Key, Outcome: o.outcome, Step: o.step, Held: o.held, Resources: o.res.Resources, AuthServerID: o.res.AuthServerID}, nil
 }
 
 func (o *onboarding) resolve(ctx workflow.Context) error {
@@ -190,11 +194,12 @@ func (o *onboarding) scopes(ctx workflow.Context) error {
 	o.scopeNames = nil
 	t := o.targets
 	for _, sc := range o.spec.Scopes {
+		o.relies(dcrflow.KindScope, sc.Name, activities.ReleaseInput{})
 		var r dcrflow.Resource
 		if err := workflow.ExecuteActivity(with(ctx, "Ensure scope "+sc.Name+" on "+t.AuthServerID), a.EnsureScope, activities.ScopeInput{AuthServerID: t.AuthServerID, Scope: sc, PortalKey: o.spec.Key}).Get(ctx, &r); err != nil {
 			return err
 		}
-		o.record(r, plain(func(ctx workflow.Context) error {
+		o.record(r, o.legacy(func(ctx workflow.Context) error {
 			return workflow.ExecuteActivity(with(ctx, "Undo: delete scope "+r.Name), a.DeleteScope, activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: r.ID, Name: r.Name}).Get(ctx, nil)
 		}))
 		o.scopeNames = append(o.scopeNames, sc.Name)
@@ -205,8 +210,17 @@ func (o *onboarding) scopes(ctx workflow.Context) error {
 func (o *onboarding) claim(ctx workflow.Context) error {
 	t := o.targets
 	var claim dcrflow.Resource
-	if err := workflow.ExecuteActivity(with(ctx, "Ensure claim "+o.spec.ClaimName+" = app.clientId on "+t.AuthServerID), a.EnsureClaim, activities.ClaimInput{AuthServerID: t.AuthServerID, Name: o.spec.ClaimName}).Get(ctx, &claim); err != nil {
+	in := activities.ClaimInput{AuthServerID: t.AuthServerID, Name: o.spec.ClaimName}
+	if o.shared {
+		o.relies(dcrflow.KindClaim, o.spec.ClaimName, activities.ReleaseInput{})
+		in.PortalKey = o.spec.Key
+	}
+	if err := workflow.ExecuteActivity(with(ctx, "Ensure claim "+o.spec.ClaimName+" = app.clientId on "+t.AuthServerID), a.EnsureClaim, in).Get(ctx, &claim); err != nil {
 		return err
+	}
+	if o.shared {
+		o.record(claim, nil)
+		return nil
 	}
 	o.record(claim, func(ctx workflow.Context) (string, error) {
 		in := activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: claim.ID, Name: claim.Name, Issuer: t.Issuer}
@@ -227,13 +241,14 @@ func (o *onboarding) accessPolicy(ctx workflow.Context) error {
 	summary := "Check that an access policy grants client_credentials the scopes"
 	if in.Ensure {
 		summary = "Ensure an access policy grants client_credentials the scopes"
+		o.relies(dcrflow.KindAccessPolicy, activities.PolicyName(o.spec.Key), activities.ReleaseInput{})
 	}
 	var pr activities.PolicyResult
 	if err := workflow.ExecuteActivity(with(ctx, summary), a.EnsureAccessPolicy, in).Get(ctx, &pr); err != nil {
 		return err
 	}
 	p := pr.Resource
-	o.record(p, plain(func(ctx workflow.Context) error {
+	o.record(p, o.legacy(func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(with(ctx, "Undo: delete access policy "+p.Name), a.DeleteAccessPolicy, activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: p.ID, Name: p.Name}).Get(ctx, nil)
 	}))
 	if !pr.NeedsRule {
@@ -247,11 +262,12 @@ func (o *onboarding) provider(ctx workflow.Context) error {
 	var p dcrflow.Resource
 	in := activities.ProviderInput{Name: o.spec.DCRProvider, Issuer: o.targets.Issuer, TokenName: o.spec.DCRTokenName, PortalKey: o.spec.Key,
 		Labels: o.spec.Labels}
+	o.relies(dcrflow.KindDCRProvider, in.Name, activities.ReleaseInput{})
 	if err := workflow.ExecuteActivity(with(ctx, "Ensure Konnect DCR provider "+in.Name), a.EnsureDCRProvider, in).Get(ctx, &p); err != nil {
 		return err
 	}
 	o.providerID = p.ID
-	o.record(p, plain(func(ctx workflow.Context) error {
+	o.record(p, o.legacy(func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(with(ctx, "Undo: delete DCR provider "+p.Name), a.DeleteDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
 	}))
 	return workflow.ExecuteActivity(with(ctx, "Verify DCR provider "+p.Name+" against Okta"), a.VerifyDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
@@ -261,11 +277,12 @@ func (o *onboarding) strategy(ctx workflow.Context) error {
 	var s dcrflow.Resource
 	in := activities.StrategyInput{Strategy: o.spec.Strategy, Issuer: o.targets.Issuer, Scopes: o.scopeNames,
 		ClaimName: o.spec.ClaimName, ProviderID: o.providerID, PortalKey: o.spec.Key, Labels: o.spec.Labels}
+	o.relies(dcrflow.KindAuthStrategy, in.Strategy.Name, activities.ReleaseInput{})
 	if err := workflow.ExecuteActivity(with(ctx, "Ensure auth strategy "+in.Strategy.Name), a.EnsureAuthStrategy, in).Get(ctx, &s); err != nil {
 		return err
 	}
 	o.strategyID = s.ID
-	o.record(s, plain(func(ctx workflow.Context) error {
+	o.record(s, o.legacy(func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(with(ctx, "Undo: delete auth strategy "+s.Name), a.DeleteAuthStrategy, activities.KonnectResourceInput{ID: s.ID, Name: s.Name}).Get(ctx, nil)
 	}))
 	return nil
@@ -276,6 +293,10 @@ func (o *onboarding) publish(ctx workflow.Context) error {
 	for _, api := range t.APIs {
 		in := activities.PublishInput{APIID: api.ID, APIName: api.Spec.API, PortalID: t.PortalID, StrategyID: o.strategyID,
 			Visibility: api.Spec.Visibility, AutoApprove: api.Spec.AutoApprove}
+		if o.shared {
+			in.PortalKey = o.spec.Key
+			o.relies(dcrflow.KindPublication, api.Spec.API, activities.ReleaseInput{APIID: api.ID, PortalID: t.PortalID, StrategyID: o.strategyID})
+		}
 		var pub activities.PublishResult
 		if err := workflow.ExecuteActivity(with(ctx, "Publish "+api.Spec.API+" on portal "+o.spec.Portal), a.PublishAPI, in).Get(ctx, &pub); err != nil {
 			return err
@@ -285,7 +306,7 @@ func (o *onboarding) publish(ctx workflow.Context) error {
 		}
 		restore := activities.RestoreInput{APIID: api.ID, APIName: api.Spec.API, PortalID: t.PortalID, Previous: pub.Previous}
 		o.res.Resources = append(o.res.Resources, pub.Resource)
-		if pub.Resource.Action == dcrflow.ActionUnchanged {
+		if pub.Resource.Action == dcrflow.ActionUnchanged || o.shared {
 			continue
 		}
 		o.undo.add("restore publication "+api.Spec.API, plain(func(ctx workflow.Context) error {
@@ -296,10 +317,12 @@ func (o *onboarding) publish(ctx workflow.Context) error {
 }
 
 func (o *onboarding) validate(ctx workflow.Context) error {
-	// The claim is shared by the server's portals: one that failed may have undone it
-	// before this portal's strategy named it. Ensure it again (recorded if recreated).
-	if err := o.claim(ctx); err != nil {
-		return err
+	// Before the usage record, a portal that failed could undo the shared claim
+	// before this portal's strategy named it: such runs ensure it again.
+	if !o.shared {
+		if err := o.claim(ctx); err != nil {
+			return err
+		}
 	}
 	vctx := workflow.WithActivityOptions(ctx, validateOptions)
 	in := activities.ValidateInput{PortalKey: o.spec.Key, Issuer: o.targets.Issuer, Scopes: o.scopeNames, ClaimName: o.spec.ClaimName, TokenName: o.spec.DCRTokenName}
@@ -328,16 +351,50 @@ func (o *onboarding) validate(ctx workflow.Context) error {
 	return nil
 }
 
-// record adds a resource to the result and, when this run created it, its undo. A
-// resource already recorded (a held step run again) is not recorded twice.
+// record adds a resource to the result and, when this run created it, its undo (runs
+// before the usage record; later ones recorded the undo before the step, see relies).
+// A resource already recorded (a held step run again) is not recorded twice.
 func (o *onboarding) record(r dcrflow.Resource, undo func(ctx workflow.Context) (string, error)) {
 	if o.has(r) {
 		return
 	}
 	o.res.Resources = append(o.res.Resources, r)
-	if r.Action == dcrflow.ActionCreated {
+	if r.Action == dcrflow.ActionCreated && undo != nil {
 		o.undo.add("delete "+r.Kind+" "+r.Name, undo)
 	}
+}
+
+// legacy is the undo of runs that predate the usage record; nil for later ones.
+func (o *onboarding) legacy(f func(ctx workflow.Context) error) func(ctx workflow.Context) (string, error) {
+	if o.shared {
+		return nil
+	}
+	return plain(f)
+}
+
+// changeUsageRecord versions the usage record (workflow.GetVersion): the run joins
+// each shared resource before relying on it and records its undo before the step.
+const changeUsageRecord = "usage-record"
+
+// relies records, before the step that ensures it, the undo of a resource the run
+// is about to rely on: leave it, and when the last user, remove it if dcrflow made it
+// (also when the step's create landed but its answer was lost) — see
+// activities.ReleaseResource. Recorded once per resource.
+func (o *onboarding) relies(kind, name string, in activities.ReleaseInput) {
+	if !o.shared {
+		return
+	}
+	what := "release " + kind + " " + name
+	if o.undo.has(what) {
+		return
+	}
+	in.Kind, in.Name, in.PortalKey = kind, name, o.spec.Key
+	in.AuthServerID, in.Issuer = o.targets.AuthServerID, o.targets.Issuer
+	o.undo.add(what, func(ctx workflow.Context) (string, error) {
+		var r activities.UndoResult
+		err := workflow.ExecuteActivity(with(ctx, "Undo: "+what+" (removed only when no other portal uses it)"), a.ReleaseResource, in).Get(ctx, &r)
+		return r.Reason, err
+	})
 }
 
 func (o *onboarding) has(r dcrflow.Resource) bool {

@@ -90,12 +90,6 @@ func newFixture(t *testing.T) *fixture {
 		}
 		return fail("EnsureAccessPolicyRule")
 	})
-	env.OnActivity(a.DeleteAccessPolicy, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OktaResourceInput) error {
-		if in.ID != "pol1" {
-			t.Errorf("deleting policy %+v, which this run did not create", in)
-		}
-		return fail("DeleteAccessPolicy")
-	})
 	env.OnActivity(a.EnsureDCRProvider, mock.Anything, mock.Anything).Return(func(context.Context, activities.ProviderInput) (dcrflow.Resource, error) {
 		return dcrflow.Resource{Kind: dcrflow.KindDCRProvider, Name: "dcrflow-payments", ID: "prov1", Action: dcrflow.ActionCreated}, fail("EnsureDCRProvider")
 	})
@@ -131,24 +125,17 @@ func newFixture(t *testing.T) *fixture {
 		}
 		return dcrflow.Validation{Passed: true, ClientID: "0oa2"}, fail("ValidateThroughKonnect")
 	})
-	env.OnActivity(a.DeleteScope, mock.Anything, mock.Anything).Return(func(context.Context, activities.OktaResourceInput) error { return fail("DeleteScope") })
-	env.OnActivity(a.DeleteClaim, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OktaResourceInput) (activities.UndoResult, error) {
-		if in.Issuer != "https://org/oauth2/aus1" {
-			t.Errorf("claim undo without the issuer: %+v", in)
+	env.OnActivity(a.ReleaseResource, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ReleaseInput) (activities.UndoResult, error) {
+		if in.PortalKey != "payments" || in.AuthServerID != "aus1" || in.Issuer != "https://org/oauth2/aus1" {
+			t.Errorf("release input = %+v", in)
 		}
-		if f.claimInUse {
-			return activities.UndoResult{Kept: true, Reason: "still used by auth strategies other"}, nil
+		if in.Kind == dcrflow.KindPublication && (in.PortalID != "p1" || in.StrategyID != "strat1" || in.APIID == "") {
+			t.Errorf("publication release input = %+v", in)
 		}
-		return activities.UndoResult{}, fail("DeleteClaim")
-	})
-	env.OnActivity(a.DeleteDCRProvider, mock.Anything, mock.Anything).Return(func(context.Context, activities.KonnectResourceInput) error {
-		return fail("DeleteDCRProvider")
-	})
-	env.OnActivity(a.DeleteAuthStrategy, mock.Anything, mock.Anything).Return(func(context.Context, activities.KonnectResourceInput) error {
-		return fail("DeleteAuthStrategy")
-	})
-	env.OnActivity(a.RestorePublication, mock.Anything, mock.Anything).Return(func(context.Context, activities.RestoreInput) error {
-		return fail("RestorePublication")
+		if in.Kind == dcrflow.KindClaim && f.claimInUse {
+			return activities.UndoResult{Kept: true, Reason: "still used by portal(s) other"}, nil
+		}
+		return activities.UndoResult{}, fail("Release:" + in.Kind)
 	})
 	return f
 }
@@ -160,21 +147,14 @@ func detail(name string, args converter.EncodedValues) string {
 		var in activities.ScopeInput
 		_ = args.Get(&in)
 		return ":" + in.Scope.Name
-	case "DeleteScope", "DeleteClaim":
-		var in activities.OktaResourceInput
+	case "ReleaseResource":
+		var in activities.ReleaseInput
 		_ = args.Get(&in)
-		return ":" + in.ID
+		return ":" + in.Kind + ":" + in.Name
 	case "PublishAPI":
 		var in activities.PublishInput
 		_ = args.Get(&in)
 		return ":" + in.APIName
-	case "RestorePublication":
-		var in activities.RestoreInput
-		_ = args.Get(&in)
-		if in.Previous == nil {
-			return ":" + in.APIName + "(unpublish)"
-		}
-		return ":" + in.APIName + "(restore " + strings.Join(in.Previous.AuthStrategyIDs, ",") + ")"
 	}
 	return ""
 }
@@ -208,7 +188,7 @@ func (f *fixture) run(t *testing.T) (*dcrflow.OnboardResult, error) {
 func (f *fixture) undos() []string {
 	var out []string
 	for _, c := range f.calls {
-		if strings.HasPrefix(c, "Delete") || strings.HasPrefix(c, "Restore") {
+		if strings.HasPrefix(c, "ReleaseResource") {
 			out = append(out, c)
 		}
 	}
@@ -216,7 +196,7 @@ func (f *fixture) undos() []string {
 }
 
 var forward = []string{"ResolveTargets", "EnsureScope:pay:read", "EnsureScope:pay:write", "EnsureClaim", "EnsureAccessPolicy", "EnsureAccessPolicyRule", "EnsureDCRProvider",
-	"VerifyDCRProvider", "EnsureAuthStrategy", "PublishAPI:pay-api", "PublishAPI:refunds", "EnsureClaim", "ValidateDCR"}
+	"VerifyDCRProvider", "EnsureAuthStrategy", "PublishAPI:pay-api", "PublishAPI:refunds", "ValidateDCR"}
 
 func TestOnboardPortal_HappyPathRunsEveryStepInOrder(t *testing.T) {
 	f := newFixture(t)
@@ -246,24 +226,28 @@ func TestOnboardPortal_HappyPathRunsEveryStepInOrder(t *testing.T) {
 }
 
 func TestOnboardPortal_FailureAtEachStepUndoesWhatThisRunDidInReverse(t *testing.T) {
-	all := []string{"RestorePublication:refunds(restore old)", "RestorePublication:pay-api(unpublish)", "DeleteAuthStrategy",
-		"DeleteDCRProvider", "DeleteAccessPolicy", "DeleteClaim:ocl1", "DeleteScope:scp-pay:read"}
+	// Each undo is recorded before its step, so the failing step's own resource is
+	// released too (a create whose answer was lost is undone); adopted ones are
+	// released as well: ReleaseResource only removes what dcrflow made and nobody uses.
+	all := []string{"ReleaseResource:publication:refunds", "ReleaseResource:publication:pay-api", "ReleaseResource:auth_strategy:dcrflow-payments",
+		"ReleaseResource:dcr_provider:dcrflow-payments", "ReleaseResource:access_policy:dcrflow-payments", "ReleaseResource:claim:client_id",
+		"ReleaseResource:scope:pay:write", "ReleaseResource:scope:pay:read"}
 	tests := []struct {
 		failAt   string
 		step     string
 		wantUndo []string
 	}{
 		{"ResolveTargets", StepResolve, nil},
-		{"EnsureScope:pay:read", StepScopes, nil},
+		{"EnsureScope:pay:read", StepScopes, all[7:]},
 		{"EnsureScope:pay:write", StepScopes, all[6:]},
-		{"EnsureClaim", StepClaim, all[6:]},
-		{"EnsureAccessPolicy", StepPolicy, all[5:]},
+		{"EnsureClaim", StepClaim, all[5:]},
+		{"EnsureAccessPolicy", StepPolicy, all[4:]},
 		{"EnsureAccessPolicyRule", StepPolicy, all[4:]},
-		{"EnsureDCRProvider", StepProvider, all[4:]},
+		{"EnsureDCRProvider", StepProvider, all[3:]},
 		{"VerifyDCRProvider", StepProvider, all[3:]},
-		{"EnsureAuthStrategy", StepStrategy, all[3:]},
-		{"PublishAPI:pay-api", StepPublish, all[2:]},
-		{"PublishAPI:refunds", StepPublish, all[1:]},
+		{"EnsureAuthStrategy", StepStrategy, all[2:]},
+		{"PublishAPI:pay-api", StepPublish, all[1:]},
+		{"PublishAPI:refunds", StepPublish, all},
 		{"ValidateDCR", StepValidate, all},
 	}
 	for _, tt := range tests {
@@ -286,11 +270,6 @@ func TestOnboardPortal_FailureAtEachStepUndoesWhatThisRunDidInReverse(t *testing
 			if len(res.Compensated) != len(tt.wantUndo) || len(res.CompensationErrors) != 0 {
 				t.Errorf("reported compensated %v errors %v", res.Compensated, res.CompensationErrors)
 			}
-			for _, c := range f.calls {
-				if c == "DeleteScope:scp-pay:write" {
-					t.Error("the adopted scope was deleted")
-				}
-			}
 		})
 	}
 }
@@ -305,22 +284,22 @@ func TestOnboardPortal_FailedValidationIsCompensated(t *testing.T) {
 	if res.Validation == nil || res.Validation.Passed {
 		t.Errorf("validation = %+v", res.Validation)
 	}
-	if len(f.undos()) != 7 {
+	if len(f.undos()) != 8 {
 		t.Errorf("compensation = %v", f.undos())
 	}
 }
 
 func TestOnboardPortal_CompensationFailureIsReportedAndTheRestStillRuns(t *testing.T) {
 	f := newFixture(t)
-	f.failAt, f.failUndo = "ValidateDCR", "DeleteClaim"
+	f.failAt, f.failUndo = "ValidateDCR", "Release:claim"
 	res, err := f.run(t)
 	if err == nil || !strings.Contains(err.Error(), "undo step(s) failed") {
 		t.Fatalf("err = %v, want it to say resources may be left behind", err)
 	}
-	if len(res.CompensationErrors) != 1 || !strings.Contains(res.CompensationErrors[0], "delete claim client_id") {
+	if len(res.CompensationErrors) != 1 || !strings.Contains(res.CompensationErrors[0], "release claim client_id") {
 		t.Errorf("compensation errors = %v", res.CompensationErrors)
 	}
-	if got := f.undos(); len(got) != 7 || got[6] != "DeleteScope:scp-pay:read" {
+	if got := f.undos(); len(got) != 8 || got[7] != "ReleaseResource:scope:pay:read" {
 		t.Errorf("compensation stopped at the failure: %v", got)
 	}
 }
@@ -341,7 +320,7 @@ func TestOnboardPortal_CancellationStillCompensates(t *testing.T) {
 		t.Fatalf("err = %v, want canceled", err)
 	}
 	got := f.undos()
-	if len(got) < 3 || got[len(got)-1] != "DeleteScope:scp-pay:read" || !slices.Contains(got, "DeleteDCRProvider") {
+	if len(got) < 3 || got[len(got)-1] != "ReleaseResource:scope:pay:read" || !slices.Contains(got, "ReleaseResource:dcr_provider:dcrflow-payments") {
 		t.Fatalf("compensation after cancel = %v", got)
 	}
 }
@@ -353,7 +332,7 @@ func TestOnboardPortal_ReportsASharedClaimKeptByItsUndo(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	if !slices.Contains(res.Compensated, "delete claim client_id (kept: still used by auth strategies other)") {
+	if !slices.Contains(res.Compensated, "release claim client_id (kept: still used by portal(s) other)") {
 		t.Errorf("compensated = %v", res.Compensated)
 	}
 }
@@ -425,8 +404,8 @@ func TestOnboardPortal_HoldThenAbandonUndoesEverythingOnce(t *testing.T) {
 	if !errors.As(err, &app) || app.Type() != dcrflow.ErrTypeOnboardFailed {
 		t.Fatalf("after abandon: %v", err)
 	}
-	// pay:read was ensured twice (once per try) but is undone once.
-	if got := f.undos(); !slices.Equal(got, []string{"DeleteScope:scp-pay:read"}) {
+	// pay:read was ensured twice (once per try) but is released once.
+	if got := f.undos(); !slices.Equal(got, []string{"ReleaseResource:scope:pay:write", "ReleaseResource:scope:pay:read"}) {
 		t.Fatalf("compensation = %v", got)
 	}
 }
@@ -441,7 +420,7 @@ func TestOnboardPortal_CancelWhileHeldCompensates(t *testing.T) {
 	if err := f.env.GetWorkflowError(); !temporal.IsCanceledError(err) {
 		t.Fatalf("err = %v, want canceled; calls %v", err, f.calls)
 	}
-	if got := f.undos(); len(got) != 6 {
+	if got := f.undos(); len(got) != 8 {
 		t.Fatalf("compensation after cancel while held = %v", got)
 	}
 }
@@ -457,7 +436,7 @@ func TestOnboardPortal_AccessPolicyCheckAdoptsAndNeverUndoes(t *testing.T) {
 	if err := f.env.GetWorkflowError(); err == nil {
 		t.Fatal("want the validation failure")
 	}
-	if slices.Contains(f.calls, "DeleteAccessPolicy") || slices.Contains(f.calls, "EnsureAccessPolicyRule") || !slices.Contains(f.calls, "EnsureAccessPolicy") {
+	if slices.Contains(f.calls, "ReleaseResource:access_policy:dcrflow-payments") || slices.Contains(f.calls, "EnsureAccessPolicyRule") || !slices.Contains(f.calls, "EnsureAccessPolicy") {
 		t.Fatalf("calls = %v", f.calls)
 	}
 }
@@ -487,7 +466,7 @@ func TestOnboardPortal_ValidateThroughKonnect(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "validation through Konnect failed: Konnect reports client 0oa2") {
 		t.Fatalf("err = %v", err)
 	}
-	if len(f.undos()) != 7 {
+	if len(f.undos()) != 8 {
 		t.Errorf("compensation = %v", f.undos())
 	}
 }

@@ -9,4 +9,5 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(OnboardFleet)
 	r.RegisterWorkflow(PlanPortals)
 	r.RegisterWorkflow(OffboardPortal)
+	r.RegisterWorkflow(UsageRecord)
 }

@@ -25,6 +25,16 @@ func (s *saga) add(name string, run func(ctx workflow.Context) (string, error)) 
 	s.undos = append(s.undos, undo{name: name, run: run})
 }
 
+// has tells whether an undo of that name is recorded.
+func (s *saga) has(name string) bool {
+	for _, u := range s.undos {
+		if u.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // plain adapts an undo that has nothing to note.
 func plain(f func(ctx workflow.Context) error) func(ctx workflow.Context) (string, error) {
 	return func(ctx workflow.Context) (string, error) { return "", f(ctx) }

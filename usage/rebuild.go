@@ -1,0 +1,92 @@
+package usage
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/dcrflow/dcrflow"
+)
+
+// Seeds rebuilds a domain's uses from what Temporal knows of the portals onboarded
+// before the record existed (an upgrade): the result of each portal's newest
+// completed onboarding, unless an offboarding completed after it, and the progress of
+// each onboarding still running (or held). beat is called as the reading goes on.
+func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]Seed, error) {
+	type run struct {
+		id, runID string
+		closed    time.Time
+	}
+	done := map[string]run{}
+	if err := t.list(ctx, "WorkflowType = 'OnboardPortal' AND ExecutionStatus = 'Completed'", func(id, runID string, closed time.Time) {
+		if r, ok := done[id]; !ok || closed.After(r.closed) {
+			done[id] = run{id, runID, closed}
+		}
+	}); err != nil {
+		return nil, err
+	}
+	offboarded := map[string]time.Time{}
+	if err := t.list(ctx, "WorkflowType = 'OffboardPortal' AND ExecutionStatus = 'Completed'", func(id, _ string, closed time.Time) {
+		key := strings.TrimPrefix(id, dcrflow.OffboardWorkflowID(""))
+		if closed.After(offboarded[key]) {
+			offboarded[key] = closed
+		}
+	}); err != nil {
+		return nil, err
+	}
+	var seeds []Seed
+	for id, r := range done {
+		key := strings.TrimPrefix(id, dcrflow.OnboardWorkflowID(""))
+		if offboarded[key].After(r.closed) {
+			continue
+		}
+		var res dcrflow.OnboardResult
+		if err := t.Client.GetWorkflow(ctx, id, r.runID).Get(ctx, &res); err != nil {
+			return nil, fmt.Errorf("result of %s: %w", id, err)
+		}
+		seeds = append(seeds, SeedsFrom(domain, key, r.runID, res.AuthServerID, res.Resources)...)
+		beat()
+	}
+	var running []run
+	if err := t.list(ctx, "WorkflowType = 'OnboardPortal' AND ExecutionStatus = 'Running'", func(id, runID string, _ time.Time) {
+		running = append(running, run{id: id, runID: runID})
+	}); err != nil {
+		return nil, err
+	}
+	for _, r := range running {
+		key := strings.TrimPrefix(r.id, dcrflow.OnboardWorkflowID(""))
+		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		v, err := t.Client.QueryWorkflow(qctx, r.id, r.runID, dcrflow.QueryProgress)
+		var p dcrflow.Progress
+		if err == nil {
+			err = v.Get(&p)
+		}
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("progress of %s (running): %w", r.id, err)
+		}
+		seeds = append(seeds, SeedsFrom(domain, key, r.runID, p.AuthServerID, p.Resources)...)
+		beat()
+	}
+	return seeds, nil
+}
+
+// list calls fn for every execution the visibility query matches.
+func (t *Temporal) list(ctx context.Context, query string, fn func(id, runID string, closed time.Time)) error {
+	var token []byte
+	for {
+		resp, err := t.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, PageSize: 1000, NextPageToken: token})
+		if err != nil {
+			return fmt.Errorf("list %s: %w", query, err)
+		}
+		for _, e := range resp.GetExecutions() {
+			fn(e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId(), e.GetCloseTime().AsTime())
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package usage
+
+import (
+	"context"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+)
+
+// Temporal is the Record kept by the UsageRecord entity workflows on a Temporal
+// server: each call is an Update-with-Start, so the domain's record starts with its
+// first use and every change is serialised by its workflow.
+type Temporal struct {
+	Client    client.Client
+	TaskQueue string
+}
+
+var _ Record = (*Temporal)(nil)
+
+func (t *Temporal) update(ctx context.Context, domain, name string, arg, out any) error {
+	op := t.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       WorkflowID(domain),
+		TaskQueue:                t.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StaticSummary:            "dcrflow's record of which portals use the shared resources of " + domain,
+	}, WorkflowType, State{Domain: domain})
+	h, err := t.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName:   name,
+			Args:         []any{arg},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("usage record %s: %s: %w", domain, name, err)
+	}
+	if err := h.Get(ctx, out); err != nil {
+		return fmt.Errorf("usage record %s: %s: %w", domain, name, err)
+	}
+	return nil
+}
+
+// Join implements Record.
+func (t *Temporal) Join(ctx context.Context, j Join) (Joined, error) {
+	var out Joined
+	return out, t.update(ctx, j.Domain, UpdateJoin, j, &out)
+}
+
+// Note implements Record.
+func (t *Temporal) Note(ctx context.Context, n Note) error {
+	return t.update(ctx, n.Domain, UpdateNote, n, nil)
+}
+
+// Leave implements Record.
+func (t *Temporal) Leave(ctx context.Context, l Leave) (Left, error) {
+	var out Left
+	return out, t.update(ctx, l.Domain, UpdateLeave, l, &out)
+}
+
+// Release implements Record.
+func (t *Temporal) Release(ctx context.Context, r Release) error {
+	return t.update(ctx, r.Domain, UpdateRelease, r, nil)
+}

@@ -1,0 +1,107 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/usage"
+)
+
+// usageUpdatesPerRun bounds the updates one run of a UsageRecord takes before it
+// continues as new (Temporal allows 2,000 per execution).
+const usageUpdatesPerRun = 500
+
+// rebuildOptions: reading every onboarding record may take a while on a large
+// namespace; it heartbeats, and must get through before the record can answer.
+var rebuildOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Minute,
+	HeartbeatTimeout:    time.Minute,
+	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+}
+
+// UsageRecord is the entity workflow that holds one domain's record of who uses
+// what (package usage): one per Okta authorization server and one for the Konnect
+// org, started by the first join (Update-with-Start) and never ending. Joins, notes,
+// leaves and releases are updates, applied one at a time, so two portals can never
+// both believe they are the last user. When first started it rebuilds the record
+// from the onboarding records of portals onboarded before it existed; updates wait
+// for that. It continues as new, carrying the packed record, to bound its history.
+func UsageRecord(ctx workflow.Context, in usage.State) error {
+	book, err := in.Book()
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), dcrflow.ErrTypeInvalid, err)
+	}
+	ready, updates := in.Rebuilt, 0
+	wait := func(ctx workflow.Context) error {
+		updates++
+		return workflow.Await(ctx, func() bool { return ready })
+	}
+	handlers := []struct {
+		name string
+		fn   any
+	}{
+		{usage.UpdateJoin, func(ctx workflow.Context, j usage.Join) (usage.Joined, error) {
+			if err := wait(ctx); err != nil {
+				return usage.Joined{}, err
+			}
+			return book.Join(j, workflow.Now(ctx)), nil
+		}},
+		{usage.UpdateNote, func(ctx workflow.Context, n usage.Note) error {
+			if err := wait(ctx); err != nil {
+				return err
+			}
+			book.Note(n)
+			return nil
+		}},
+		{usage.UpdateLeave, func(ctx workflow.Context, l usage.Leave) (usage.Left, error) {
+			if err := wait(ctx); err != nil {
+				return usage.Left{}, err
+			}
+			return book.Leave(l, workflow.Now(ctx)), nil
+		}},
+		{usage.UpdateRelease, func(ctx workflow.Context, r usage.Release) error {
+			if err := wait(ctx); err != nil {
+				return err
+			}
+			book.Release(r)
+			return nil
+		}},
+	}
+	for _, h := range handlers {
+		if err := workflow.SetUpdateHandler(ctx, h.name, h.fn); err != nil {
+			return err
+		}
+	}
+	if err := workflow.SetQueryHandler(ctx, usage.QueryEntries, func() ([]usage.Entry, error) { return book.Snapshot(), nil }); err != nil {
+		return err
+	}
+	if !ready {
+		var rebuilt usage.State
+		actx := workflow.WithActivityOptions(ctx, rebuildOptions)
+		if err := workflow.ExecuteActivity(actx, a.RebuildUsage, in.Domain).Get(ctx, &rebuilt); err != nil {
+			return err
+		}
+		seeded, err := rebuilt.Book()
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError(err.Error(), dcrflow.ErrTypeInvalid, err)
+		}
+		// Joins that arrived meanwhile wait for ready, so the rebuilt record is all.
+		book, ready = seeded, true
+	}
+	if err := workflow.Await(ctx, func() bool {
+		return updates >= usageUpdatesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+	}); err != nil {
+		return err
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	next := usage.State{Domain: in.Domain, Rebuilt: true}
+	if err := next.Pack(book); err != nil {
+		return err
+	}
+	return workflow.NewContinueAsNewError(ctx, UsageRecord, next)
+}
