@@ -327,7 +327,9 @@ func (a *Activities) removeClaim(ctx context.Context, in OffboardItemInput, own 
 	switch v := judgeClaim(c, false); {
 	case v.Action == dcrflow.PlanConflict:
 		return kept(res, "not the claim dcrflow creates: %s", strings.Join(v.Diffs, "; ")), nil
-	case own.recorded || slices.Contains(in.Known.Created, c.ID):
+	case own.recorded:
+		reason = "the usage record says dcrflow created it"
+	case slices.Contains(in.Known.Created, c.ID):
 	case own.strict:
 		return kept(res, "no record says dcrflow created it"), nil
 	case slices.Contains(in.Known.Adopted, c.ID):

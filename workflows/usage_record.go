@@ -12,7 +12,7 @@ import (
 
 // usageUpdatesPerRun bounds the updates one run of a UsageRecord takes before it
 // continues as new (Temporal allows 2,000 per execution).
-const usageUpdatesPerRun = 500
+var usageUpdatesPerRun = 500
 
 // rebuildOptions: reading every onboarding record may take a while on a large
 // namespace; it heartbeats, and must get through before the record can answer.

@@ -1,0 +1,111 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/activities"
+	"github.com/dcrflow/dcrflow/usage"
+)
+
+// update sends one update and decodes its result into out (nil: none expected).
+func update(t *testing.T, env *testsuite.TestWorkflowEnvironment, name, id string, arg, out any) {
+	t.Helper()
+	env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
+		OnReject: func(err error) { t.Errorf("update %s rejected: %v", id, err) },
+		OnComplete: func(v any, err error) {
+			if err != nil {
+				t.Errorf("update %s: %v", id, err)
+				return
+			}
+			if out != nil {
+				b, _ := json.Marshal(v)
+				if err := json.Unmarshal(b, out); err != nil {
+					t.Errorf("update %s result: %v", id, err)
+				}
+			}
+		},
+	}, arg)
+}
+
+// A fresh record first rebuilds from the onboarding records (a portal onboarded by
+// the previous version uses the claim), answering updates only then; joins and leaves
+// are applied in order; after its quota of updates it continues as new carrying
+// every entry.
+func TestUsageRecord_RebuildsThenServesThenContinuesAsNew(t *testing.T) {
+	old := usageUpdatesPerRun
+	usageUpdatesPerRun = 4
+	t.Cleanup(func() { usageUpdatesPerRun = old })
+
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(&activities.Activities{})
+	claim := usage.Key{Kind: dcrflow.KindClaim, Name: "client_id"}
+	scope := usage.Key{Kind: dcrflow.KindScope, Name: "pay:read"}
+	seeded := usage.NewBook(nil)
+	seeded.Add(usage.Seed{Key: claim, Portal: "legacy", Run: "r0", Created: true})
+	rebuilt := usage.State{Domain: "okta-aus1", Rebuilt: true}
+	if err := rebuilt.Pack(seeded); err != nil {
+		t.Fatal(err)
+	}
+	rebuilds := 0
+	env.OnActivity(a.RebuildUsage, mock.Anything, "okta-aus1").Return(func(_ context.Context, _ string) (usage.State, error) {
+		rebuilds++
+		return rebuilt, nil
+	})
+	var joinedB usage.Joined
+	var leftA, leftB usage.Left
+	env.RegisterDelayedCallback(func() {
+		update(t, env, usage.UpdateJoin, "1", usage.Join{Domain: "okta-aus1", Key: claim, Portal: "b", Run: "rb"}, &joinedB)
+		update(t, env, usage.UpdateJoin, "2", usage.Join{Domain: "okta-aus1", Key: scope, Portal: "a", Run: "ra"}, nil)
+		// The legacy portal still uses the claim: b's leave keeps it.
+		update(t, env, usage.UpdateLeave, "3", usage.Leave{Domain: "okta-aus1", Key: claim, Portal: "b", Run: "rb"}, &leftB)
+		update(t, env, usage.UpdateLeave, "4", usage.Leave{Domain: "okta-aus1", Key: scope, Portal: "a", Run: "ra"}, &leftA)
+	}, time.Second)
+	env.ExecuteWorkflow(UsageRecord, usage.State{Domain: "okta-aus1"})
+
+	if rebuilds != 1 {
+		t.Errorf("rebuilds = %d", rebuilds)
+	}
+	if len(joinedB.Users) != 2 || joinedB.Users[0] != "b" || joinedB.Users[1] != "legacy" {
+		t.Errorf("b joined beside %v, want the rebuilt legacy user", joinedB.Users)
+	}
+	if leftB.Last || len(leftB.Users) != 1 || leftB.Users[0] != "legacy" {
+		t.Errorf("b's leave = %+v, want kept for legacy", leftB)
+	}
+	if !leftA.Last {
+		t.Errorf("a's leave = %+v, want last", leftA)
+	}
+	err := env.GetWorkflowError()
+	var can *workflow.ContinueAsNewError
+	if !errors.As(err, &can) {
+		t.Fatalf("err = %v, want continue-as-new", err)
+	}
+	var next usage.State
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	book, err := next.Book()
+	if err != nil || !next.Rebuilt || next.Domain != "okta-aus1" {
+		t.Fatalf("next state = %+v %v", next, err)
+	}
+	if users := book.Users(claim); len(users) != 1 || users[0] != "legacy" {
+		t.Errorf("claim users carried = %v", users)
+	}
+	if e := book.Snapshot(); len(e) != 2 || e[0].Key != claim || !e[0].Created || e[1].Lease == nil {
+		t.Errorf("entries carried = %+v (the claim created by dcrflow, the scope leased by a)", e)
+	}
+}
