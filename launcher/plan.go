@@ -68,6 +68,31 @@ func PlanProblems(plans []dcrflow.PortalPlan) int {
 	return n
 }
 
+// PlanChanges counts the portals whose run would change something: create a
+// resource, publish or republish an API. Right after a run, a portal that succeeded
+// must count for nothing.
+func PlanChanges(plans []dcrflow.PortalPlan) int {
+	n := 0
+	for _, p := range plans {
+		if len(PortalChanges(p)) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// PortalChanges are the items of a portal's plan that a run would change.
+func PortalChanges(p dcrflow.PortalPlan) []dcrflow.PlanItem {
+	var out []dcrflow.PlanItem
+	for _, it := range p.Items {
+		switch it.Action {
+		case dcrflow.PlanCreate, dcrflow.PlanPublish, dcrflow.PlanRepublish:
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
 // PrintPlanJSON writes the plans as a JSON array.
 func PrintPlanJSON(w io.Writer, plans []dcrflow.PortalPlan) error {
 	if plans == nil {

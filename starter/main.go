@@ -7,7 +7,7 @@
 //	starter -f portals.yaml -portal payments,partners [-wait]  one workflow per named portal
 //	starter -f portals.yaml -status                           where a file's runs stand
 //	starter -decide retry|abandon -portal payments [-wait]
-//	starter plan -f portals.yaml [-json] [-portal payments]   what a run would do; writes nothing
+//	starter plan -f portals.yaml [-json] [-portal payments] [-detailed-exitcode]   what a run would do; writes nothing
 //	starter offboard -f portals.yaml [-portal payments] [-wait]  remove what dcrflow made for them
 package main
 
@@ -116,10 +116,13 @@ func run() (int, error) {
 // planFile is `starter plan`: the dry run of a file (or some of its portals) on a
 // worker, printed as a table per portal or as JSON. Exit 0: the run would go
 // through; 1: some portal has problems (a conflict, something missing) or the plan
-// could not be made; 2: the file or the flags are wrong.
+// could not be made; 2: the file or the flags are wrong; with -detailed-exitcode, 3:
+// no problems, but a run would change something (create, publish, republish) — so a
+// plan right after a run is an audit: 0 for every portal that is fully onboarded.
 func planFile(args []string) (int, error) {
 	cmd := newFileCommand("plan", "onboarding file (YAML), required", "plan only these", "plan name, in its workflow id (default: the file's base name)")
 	asJSON := cmd.fs.Bool("json", false, "print the plans as JSON")
+	detailed := cmd.fs.Bool("detailed-exitcode", false, fmt.Sprintf("exit %d when a run would change something (and there are no problems)", exitPlanChanges))
 	maxConcurrent := cmd.fs.Int("max-concurrent", 10, "portals looked up at once")
 	s, code, err := cmd.open(args, "the onboarding file to plan")
 	if err != nil {
@@ -146,8 +149,15 @@ func planFile(args []string) (int, error) {
 	if n := launcher.PlanProblems(plans); n > 0 {
 		return 1, fmt.Errorf("plan: %d of %d portal(s) would fail", n, len(plans))
 	}
+	if n := launcher.PlanChanges(plans); n > 0 && *detailed {
+		return exitPlanChanges, fmt.Errorf("plan: %d of %d portal(s) would change", n, len(plans))
+	}
 	return 0, nil
 }
+
+// exitPlanChanges is plan's exit code, with -detailed-exitcode, when a run would
+// change something.
+const exitPlanChanges = 3
 
 // offboardFile is `starter offboard`: one OffboardPortal workflow per portal of the
 // file (or -portal), refused while any of them is being onboarded. With -wait it
