@@ -140,6 +140,22 @@ func TestPlan_StarterPrintsATableOrJSONAndExitsOneOnProblems(t *testing.T) {
 		t.Errorf("partners: %+v", plans[1])
 	}
 
+	// -detailed-exitcode: 3 while a run would change something, 0 right after the run
+	// (the audit).
+	detailed := func() (string, string, int) {
+		return starter("plan", "-detailed-exitcode", "-f", "examples/portals.yaml", "-portal", "payments", "-max-concurrent", "1")
+	}
+	if out, errOut, code := detailed(); code != 3 || !strings.Contains(errOut, "1 of 1 portal(s) would change") {
+		t.Fatalf("plan -detailed-exitcode before the run: exit %d:\n%s%s", code, out, errOut)
+	}
+	if o := r.onboard(t, examplePortals(t, "payments"))[0]; !o.Succeeded {
+		t.Fatal(o.Err)
+	}
+	since = lastSeq(r.stack)
+	if out, errOut, code := detailed(); code != 0 || strings.Contains(out, " create ") {
+		t.Fatalf("plan -detailed-exitcode right after the run: exit %d:\n%s%s", code, out, errOut)
+	}
+
 	// A broken file is refused before anything is asked of the worker.
 	out, errOut, code = starter("plan", "-f", "e2e/no-such-file.yaml")
 	if code != 2 {
