@@ -148,10 +148,10 @@ func TestShared_CreatorUndoesWhileAnAdopterStillUsesIt(t *testing.T) {
 	}
 }
 
-// Two portals create the same Konnect resource at once: both find none; the second
-// create is refused with 409 and adopts what the first made; one resource exists.
+// Two portals create the same resource at once: both find none; the second create is
+// refused (Konnect 409, Okta 400 E0000001) and adopts what the first made; one exists.
 func TestShared_BothCreateAtOnceConverge(t *testing.T) {
-	for _, kind := range []string{dcrflow.KindDCRProvider, dcrflow.KindAuthStrategy} {
+	for _, kind := range []string{dcrflow.KindScope, dcrflow.KindClaim, dcrflow.KindDCRProvider, dcrflow.KindAuthStrategy} {
 		t.Run(kind, func(t *testing.T) {
 			h := newHarness(t)
 			var k shared
@@ -160,7 +160,8 @@ func TestShared_BothCreateAtOnceConverge(t *testing.T) {
 					k = s
 				}
 			}
-			path := map[string]string{dcrflow.KindDCRProvider: "/v2/dcr-providers", dcrflow.KindAuthStrategy: "/v2/application-auth-strategies"}[kind]
+			path := map[string]string{dcrflow.KindDCRProvider: "/v2/dcr-providers", dcrflow.KindAuthStrategy: "/v2/application-auth-strategies",
+				dcrflow.KindScope: "/api/v1/authorizationServers/default/scopes", dcrflow.KindClaim: "/api/v1/authorizationServers/default/claims"}[kind]
 			// b's create waits a second before Konnect sees it; a creates meanwhile.
 			slow, err := h.sb.Sandbox.Faults.Add(faults.Fault{Method: "POST", Path: path, LatencyMS: 1000, Count: 1})
 			if err != nil {
@@ -191,14 +192,14 @@ func TestShared_BothCreateAtOnceConverge(t *testing.T) {
 			if errB != nil || rb.ID != ra.ID {
 				t.Fatalf("b: %+v %v, want it to adopt a's %s", rb, errB, ra.ID)
 			}
-			conflicts := 0
+			refused := 0
 			for _, q := range h.sb.Sandbox.Requests(0) {
-				if q.Method == "POST" && q.Path == path && q.Status == 409 {
-					conflicts++
+				if q.Method == "POST" && q.Path == path && (q.Status == 409 || q.Status == 400) {
+					refused++
 				}
 			}
-			if conflicts != 1 {
-				t.Errorf("%d creates refused with 409, want b's one", conflicts)
+			if refused != 1 {
+				t.Errorf("%d creates refused as duplicates, want b's one", refused)
 			}
 			// Both use it: a's undo keeps it, b's removes it.
 			if u := releaseFor(h, k.release, "a"); !u.Kept {

@@ -381,7 +381,7 @@ func terminateUsageRecords(t *testing.T, r *rig) int {
 	var ids []string
 	waitFor(t, 30*time.Second, "visibility to list the usage records", func() bool {
 		ids = ids[:0]
-		resp, err := r.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: "WorkflowType = 'UsageRecord' AND ExecutionStatus = 'Running'"})
+		resp, err := r.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: "WorkflowType = 'UsageRecord' AND ExecutionStatus = 'Running' AND TaskQueue = '" + r.taskQueue + "'"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -396,4 +396,39 @@ func terminateUsageRecords(t *testing.T, r *rig) int {
 		}
 	}
 	return len(ids)
+}
+
+// A create lands but its answer comes after the step's timeout; the retry then fails
+// for good (the token was revoked meanwhile, say): the undo, recorded before the step,
+// removes what the lost create made — the claim too, which carries no marker: the
+// usage record noted the create before it was sent. Both orgs end as they began.
+func TestShared_LostCreateAnswerThenAPermanentFailureIsUndone(t *testing.T) {
+	for _, tc := range []struct {
+		step, create, find string
+	}{
+		{workflows.StepClaim, "/api/v1/authorizationServers/*/claims", "/api/v1/authorizationServers/*/claims"},
+		{workflows.StepProvider, "/v2/dcr-providers", "/v2/dcr-providers"},
+	} {
+		t.Run(tc.step, func(t *testing.T) {
+			r := startRig(t, devserver.Start(t))
+			spec := sharedPortal("default", 0, 0)
+			before := r.state(t)
+			lost := addFault(t, r.sb, faults.Fault{Method: "POST", Path: tc.create, LatencyMS: 15000, DelayResponse: true, Count: 1})
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			runs, err := launcher.Start(ctx, r.temporal, r.taskQueue, []dcrflow.PortalSpec{spec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Once the create has landed, the next attempt's lookup is refused for good.
+			waitFor(t, time.Minute, "the create to reach the sandbox", func() bool { return hitsOf(r.sb, lost.ID) > 0 })
+			addFault(t, r.sb, faults.Fault{Method: "GET", Path: tc.find, Status: 401, Count: 1})
+			out := launcher.Wait(ctx, runs)[0]
+			if out.Succeeded || out.Result == nil || out.Result.Failure == nil || out.Result.Failure.Step != tc.step || len(out.Result.CompensationErrors) != 0 {
+				t.Fatalf("outcome: %+v %v", out.Result, out.Err)
+			}
+			r.sb.Sandbox.Faults.Clear()
+			assertUnchanged(t, before, r.state(t))
+		})
+	}
 }

@@ -21,7 +21,7 @@ func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]See
 		closed    time.Time
 	}
 	done := map[string]run{}
-	if err := t.list(ctx, "WorkflowType = 'OnboardPortal' AND ExecutionStatus = 'Completed'", func(id, runID string, closed time.Time) {
+	if err := t.list(ctx, t.query("OnboardPortal", "Completed"), func(id, runID string, closed time.Time) {
 		if r, ok := done[id]; !ok || closed.After(r.closed) {
 			done[id] = run{id, runID, closed}
 		}
@@ -29,7 +29,7 @@ func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]See
 		return nil, err
 	}
 	offboarded := map[string]time.Time{}
-	if err := t.list(ctx, "WorkflowType = 'OffboardPortal' AND ExecutionStatus = 'Completed'", func(id, _ string, closed time.Time) {
+	if err := t.list(ctx, t.query("OffboardPortal", "Completed"), func(id, _ string, closed time.Time) {
 		key := strings.TrimPrefix(id, dcrflow.OffboardWorkflowID(""))
 		if closed.After(offboarded[key]) {
 			offboarded[key] = closed
@@ -51,7 +51,7 @@ func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]See
 		beat()
 	}
 	var running []run
-	if err := t.list(ctx, "WorkflowType = 'OnboardPortal' AND ExecutionStatus = 'Running'", func(id, runID string, _ time.Time) {
+	if err := t.list(ctx, t.query("OnboardPortal", "Running"), func(id, runID string, _ time.Time) {
 		running = append(running, run{id: id, runID: runID})
 	}); err != nil {
 		return nil, err
@@ -72,6 +72,12 @@ func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]See
 		beat()
 	}
 	return seeds, nil
+}
+
+// query lists the executions of a workflow type in a status on the record's task
+// queue: the portals of other deployments are not this record's.
+func (t *Temporal) query(workflowType, status string) string {
+	return fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = '%s' AND TaskQueue = '%s'", workflowType, status, strings.ReplaceAll(t.TaskQueue, "'", ""))
 }
 
 // list calls fn for every execution the visibility query matches.

@@ -2,7 +2,6 @@ package usage
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 )
@@ -20,17 +19,9 @@ type Record interface {
 const KonnectDomain = "konnect"
 
 // OktaDomain is the record of one Okta authorization server.
-func OktaDomain(authServerID string) string { return "okta-" + authServerID }
+func OktaDomain(authServerID string) string { return oktaPrefix + authServerID }
 
-// WorkflowID is the id of a domain's UsageRecord entity workflow.
-func WorkflowID(domain string) string {
-	return "dcrflow-usage-" + strings.Map(func(r rune) rune {
-		if r == '/' || r == ' ' {
-			return '-'
-		}
-		return r
-	}, domain)
-}
+const oktaPrefix = "okta-"
 
 // The entity workflow's type and its updates.
 const (

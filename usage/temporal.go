@@ -3,6 +3,8 @@ package usage
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -11,16 +13,32 @@ import (
 // Temporal is the Record kept by the UsageRecord entity workflows on a Temporal
 // server: each call is an Update-with-Start, so the domain's record starts with its
 // first use and every change is serialised by its workflow.
+//
+// A record belongs to the workers of one task queue and the orgs they manage: the
+// same authorization server id ("default") exists in every Okta org, and a record
+// must run where its workers poll.
 type Temporal struct {
 	Client    client.Client
 	TaskQueue string
+	// OktaOrg and KonnectOrg name the orgs, e.g. by their API hosts.
+	OktaOrg, KonnectOrg string
+}
+
+// WorkflowID is the id of a domain's UsageRecord entity workflow:
+// dcrflow-usage/<task queue>/<org>/<domain>.
+func (t *Temporal) WorkflowID(domain string) string {
+	org := t.KonnectOrg
+	if strings.HasPrefix(domain, oktaPrefix) {
+		org = t.OktaOrg
+	}
+	return strings.Join([]string{"dcrflow-usage", t.TaskQueue, org, domain}, "/")
 }
 
 var _ Record = (*Temporal)(nil)
 
 func (t *Temporal) update(ctx context.Context, domain, name string, arg, out any) error {
 	op := t.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       WorkflowID(domain),
+		ID:                       t.WorkflowID(domain),
 		TaskQueue:                t.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		StaticSummary:            "dcrflow's record of which portals use the shared resources of " + domain,
@@ -62,4 +80,12 @@ func (t *Temporal) Leave(ctx context.Context, l Leave) (Left, error) {
 // Release implements Record.
 func (t *Temporal) Release(ctx context.Context, r Release) error {
 	return t.update(ctx, r.Domain, UpdateRelease, r, nil)
+}
+
+// OrgOf names an org by its API URL's host (the URL itself when it has none).
+func OrgOf(apiURL string) string {
+	if u, err := url.Parse(apiURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return apiURL
 }

@@ -118,7 +118,7 @@ func run() error {
 	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{Identity: identity})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{Okta: oktaClient, Konnect: activities.KonnectFrom(konnectClient), DCRTokens: cfg.DCRTokens,
-		Usage: &usage.Temporal{Client: c, TaskQueue: cfg.Temporal.TaskQueue}})
+		Usage: &usage.Temporal{Client: c, TaskQueue: cfg.Temporal.TaskQueue, OktaOrg: usage.OrgOf(cfg.Okta.OrgURL), KonnectOrg: usage.OrgOf(konnectClient.BaseURL())}})
 	log.Sugar().Infow("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace,
 		"task_queue", cfg.Temporal.TaskQueue, "okta", cfg.Okta.OrgURL, "dcr_tokens", cfg.DCRTokenNames(),
 		"tls", cfg.Temporal.TLS.On() || cfg.Temporal.APIKey != "", "encryption_key_id", cfg.Codec.KeyID, "metrics", met.URL(),
