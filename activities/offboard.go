@@ -408,10 +408,7 @@ func (a *Activities) offboardShared(ctx context.Context, domain, portal string, 
 		return *keptRes, nil
 	}
 	out, err := remove(left)
-	if err != nil {
-		return out, err
-	}
-	return out, a.release(ctx, l, out)
+	return out, a.release(ctx, l, out, err)
 }
 
 // managed tells whether labels mark a Konnect resource dcrflow created.

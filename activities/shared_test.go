@@ -366,3 +366,28 @@ func newHarnessEnv(h *harness) *testsuite.TestActivityEnvironment {
 	env.RegisterActivity(h.acts)
 	return env
 }
+
+// A last leaver whose removal fails (here for good) gives the resource back: another
+// portal can join at once instead of waiting for the lease to expire, and the
+// resource's record survives for the next last leaver.
+func TestShared_AFailedRemovalReleasesTheResource(t *testing.T) {
+	h := newHarness(t)
+	k := sharedKinds(h)[2] // the DCR provider
+	if _, err := k.ensure(h, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.sb.Sandbox.Faults.Add(faults.Fault{Method: "DELETE", Path: "/v2/dcr-providers/*", Status: 403, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	in := k.release
+	in.PortalKey = "a"
+	if _, err := call[activities.UndoResult](h, a.ReleaseResource, in); err == nil {
+		t.Fatal("the refused delete did not fail the undo")
+	}
+	if r, err := k.ensure(h, "b"); err != nil || !k.exists(h) {
+		t.Fatalf("b after a's failed undo: %+v %v, want it to join at once", r, err)
+	}
+	if u := releaseFor(h, k.release, "b"); u.Kept || k.exists(h) {
+		t.Fatalf("b's undo = %+v, exists %v", u, k.exists(h))
+	}
+}

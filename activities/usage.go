@@ -76,13 +76,15 @@ func (a *Activities) leaveFirst(ctx context.Context, l usage.Leave, res dcrflow.
 	return left, nil, nil
 }
 
-// release ends the lease leaveFirst took; the resource's record goes when it is gone.
-func (a *Activities) release(ctx context.Context, l usage.Leave, res dcrflow.Resource) error {
-	gone := res.Action != dcrflow.ActionKept
+// release ends the lease leaveFirst took; the resource's record goes when it is gone
+// (not kept). A removal that failed releases it too, as kept: nobody waits for a lease
+// whose holder gave up, and its retry leaves (and takes the lease) again.
+func (a *Activities) release(ctx context.Context, l usage.Leave, res dcrflow.Resource, removeErr error) error {
+	gone := removeErr == nil && res.Action != dcrflow.ActionKept
 	if err := a.Usage.Release(ctx, usage.Release{Domain: l.Domain, Key: l.Key, Portal: l.Portal, Gone: gone}); err != nil {
 		return usageError("release "+l.Key.String(), err)
 	}
-	return nil
+	return removeErr
 }
 
 // ReleaseInput is one resource an onboarding run relied on, for its undo.
@@ -136,10 +138,7 @@ func (a *Activities) ReleaseResource(ctx context.Context, in ReleaseInput) (Undo
 	default:
 		return UndoResult{}, temporal.NewNonRetryableApplicationError("no undo for kind "+in.Kind, dcrflow.ErrTypeInvalid, nil)
 	}
-	if err != nil {
-		return UndoResult{}, err
-	}
-	if err := a.release(ctx, l, out); err != nil {
+	if err := a.release(ctx, l, out, err); err != nil {
 		return UndoResult{}, err
 	}
 	if out.Action == dcrflow.ActionKept {
