@@ -2,6 +2,7 @@ package onboarding
 
 import (
 	"fmt"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 	"maps"
 	"slices"
 	"strings"
@@ -11,13 +12,11 @@ import (
 
 // across checks what portals share: their keys, and Konnect resources that more than
 // one portal names, which must then be asked for with the same settings, or two
-// runs would fight over one resource.
+// runs would fight over one resource. Names are compared as Konnect may compare them
+// (textsafe.Fold): one written two ways is refused.
 func (p *parser) across(raws []rawPortal, specs []dcrflow.PortalSpec) {
-	type use struct {
-		idx  int
-		line int
-	}
 	keys := map[string]int{}
+	portals := map[string]use{}
 	providers := map[string]use{}
 	strategies := map[string]use{}
 	pubs := map[[2]string]use{}
@@ -32,39 +31,76 @@ func (p *parser) across(raws []rawPortal, specs []dcrflow.PortalSpec) {
 		}
 		keys[s.Key] = r.line
 
-		if u, ok := providers[s.DCRProvider]; !ok {
-			providers[s.DCRProvider] = use{i, r.line}
+		if u, ok := claim(portals, s.Portal, use{i, first(r.portal.line, r.line), s.Portal}); ok {
+			p.spelledTwice(first(r.portal.line, r.line), s.Key, "portal", s.Portal, "the Konnect portal", u, specs)
+		}
+
+		if u, ok := claim(providers, s.DCRProvider, use{i, r.line, s.DCRProvider}); !ok {
+		} else if u.name != s.DCRProvider {
+			p.spelledTwice(providerLine(r), s.Key, "dcr_provider.name", s.DCRProvider, "the DCR provider", u, specs)
 		} else if diff := providerDiffs(s, specs[u.idx]); len(diff) > 0 {
 			p.add(providerLine(r), s.Key, "dcr_provider.name", "%s is also the DCR provider of portal %q (line %d), with a different %s; a Konnect DCR provider has one issuer, one DCR token and one set of labels, so give this portal its own dcr_provider name or make those settings the same",
 				quote(s.DCRProvider), specs[u.idx].Key, u.line, strings.Join(diff, ", "))
 		}
 
-		if u, ok := strategies[s.Strategy.Name]; !ok {
-			strategies[s.Strategy.Name] = use{i, r.line}
+		if u, ok := claim(strategies, s.Strategy.Name, use{i, r.line, s.Strategy.Name}); !ok {
+		} else if u.name != s.Strategy.Name {
+			p.spelledTwice(strategyLine(r), s.Key, "auth_strategy.name", s.Strategy.Name, "the auth strategy", u, specs)
 		} else if diff := strategyDiffs(s, specs[u.idx]); len(diff) > 0 {
 			p.add(strategyLine(r), s.Key, "auth_strategy.name", "%s is also the auth strategy of portal %q (line %d), with a different %s; a Konnect auth strategy has one issuer, one set of scopes, one claim, one DCR provider and one set of labels, so give this portal its own auth_strategy name or make those settings the same",
 				quote(s.Strategy.Name), specs[u.idx].Key, u.line, strings.Join(diff, ", "))
 		}
 
 		for j, a := range s.APIs {
-			k := [2]string{s.Portal, a.API}
 			if a.API == "" {
 				continue
 			}
+			k := [2]string{textsafe.Fold(s.Portal), textsafe.Fold(a.API)}
 			u, ok := pubs[k]
 			if !ok {
-				pubs[k] = use{i, r.apis[j].line}
+				pubs[k] = use{i, r.apis[j].line, a.API}
 				continue
 			}
-			if u.idx == i {
-				continue // listed twice in one portal: reported already
-			}
-			if diff := publicationDiffs(s, a, specs[u.idx], k[1]); len(diff) > 0 {
-				p.add(r.apis[j].line, s.Key, "apis", "%s is also published on Konnect portal %s by portal %q (line %d), with a different %s; an API has one publication per Konnect portal, so publish it from one of the two or make those settings the same",
-					quote(a.API), quote(s.Portal), specs[u.idx].Key, u.line, strings.Join(diff, ", "))
+			switch {
+			case u.idx == i: // listed twice in one portal: reported already
+			case u.name != a.API:
+				p.spelledTwice(r.apis[j].line, s.Key, "apis", a.API, "the API", u, specs)
+			default:
+				if diff := publicationDiffs(s, a, specs[u.idx], u.name); len(diff) > 0 {
+					p.add(r.apis[j].line, s.Key, "apis", "%s is also published on Konnect portal %s by portal %q (line %d), with a different %s; an API has one publication per Konnect portal, so publish it from one of the two or make those settings the same",
+						quote(a.API), quote(s.Portal), specs[u.idx].Key, u.line, strings.Join(diff, ", "))
+				}
 			}
 		}
 	}
+}
+
+// use is where a portal first named a shared resource, and how it spelt it.
+type use struct {
+	idx  int
+	line int
+	name string
+}
+
+// claim records u under name's folded form unless a portal came first; then it
+// returns that portal's use.
+func claim(m map[string]use, name string, u use) (use, bool) {
+	k := textsafe.Fold(name)
+	if had, ok := m[k]; ok {
+		return had, true
+	}
+	m[k] = u
+	return u, false
+}
+
+// spelledTwice refuses a name that another portal wrote with other letters (case,
+// Unicode form) when Konnect may take both for one; the same spelling is fine.
+func (p *parser) spelledTwice(line int, who, field, name, what string, had use, specs []dcrflow.PortalSpec) {
+	if had.name == name {
+		return
+	}
+	p.add(line, who, field, "%s is %s %s of portal %q (line %d) written differently; Konnect may take them for one: write the name the same way in both",
+		quote(name), what, quote(had.name), specs[had.idx].Key, had.line)
 }
 
 func providerLine(r rawPortal) int {

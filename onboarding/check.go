@@ -1,6 +1,8 @@
 package onboarding
 
 import (
+	"fmt"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 	"regexp"
 	"slices"
 	"strings"
@@ -64,8 +66,12 @@ func (p *parser) checkClaim(t text, who, field string) {
 	if !p.checkText(t, who, field, maxClaimLen, "a Konnect credential claim", "give the claim's name, e.g. client_id, or leave the field out (default: client_id)") {
 		return
 	}
-	if slices.Contains(reservedClaims, t.val) {
+	switch i := slices.IndexFunc(reservedClaims, func(c string) bool { return strings.EqualFold(c, t.val) }); {
+	case i < 0:
+	case reservedClaims[i] == t.val:
 		p.add(t.line, who, field, "%s is a claim Okta sets itself; choose another name such as client_id", quote(t.val))
+	default:
+		p.add(t.line, who, field, "%s differs only in case from %q, a claim Okta sets itself; choose another name such as client_id", quote(t.val), reservedClaims[i])
 	}
 }
 
@@ -73,11 +79,8 @@ func (p *parser) checkTokenName(t text, who, field string) {
 	if !p.checkText(t, who, field, 0, "", "name one of the worker's DCR tokens, e.g. default, or leave the field out (default: default)") {
 		return
 	}
-	switch {
-	case strings.HasPrefix(t.val, "00") && len(t.val) >= 40 && tokenNamePattern.MatchString(t.val):
-		// An Okta API token is 42 characters starting with 00: never put one here.
-		p.add(t.line, who, field, "looks like an Okta token itself; the file names the token (e.g. default) and only the worker holds its value (dcr_tokens.<name> or DCRFLOW_DCR_TOKEN_<NAME>): remove the token from this file and revoke it")
-	case !tokenNamePattern.MatchString(t.val):
+	// A token itself was refused as it was read (harmless).
+	if !tokenNamePattern.MatchString(t.val) {
 		p.add(t.line, who, field, "%s is not a DCR token name; use letters, digits, '-' and '_' (the worker holds it as dcr_tokens.<name> or DCRFLOW_DCR_TOKEN_<NAME>)%s",
 			quote(t.val), eg(suggestTokenName(t.val)))
 	}
@@ -188,14 +191,15 @@ func (p *parser) checkScopes(r rawPortal, who string) {
 			continue
 		}
 		n := utf8.RuneCountInString(t.val)
+		lower := strings.ToLower(t.val)
 		switch {
 		case t.val == "":
 			p.add(t.line, who, field, "a scope has an empty name; give it one such as %s", example)
-		case t.val == "openid":
-			p.add(t.line, who, field, "`openid` cannot be requested with client_credentials; use a custom scope such as %s", example)
-		case slices.Contains(oidcScopes, t.val):
-			p.add(t.line, who, field, "`%s` is an OpenID Connect scope about a user, which client_credentials cannot request; use a custom scope such as %s", t.val, example)
-		case !scopePattern.MatchString(t.val) || strings.HasPrefix(t.val, "okta.") || strings.HasPrefix(t.val, "okta:") || t.val == "okta" || t.val == "*":
+		case lower == "openid":
+			p.add(t.line, who, field, "`openid`%s cannot be requested with client_credentials; use a custom scope such as %s", caseOf(t.val, lower), example)
+		case slices.Contains(oidcScopes, lower):
+			p.add(t.line, who, field, "`%s`%s is an OpenID Connect scope about a user, which client_credentials cannot request; use a custom scope such as %s", lower, caseOf(t.val, lower), example)
+		case !scopePattern.MatchString(t.val) || strings.HasPrefix(lower, "okta.") || strings.HasPrefix(lower, "okta:") || lower == "okta" || t.val == "*":
 			p.add(t.line, who, field, "%s is not a valid Okta scope name (printable ASCII without spaces, quotes or backslashes; not okta.*, okta:* or *)", quote(t.val))
 		case n > maxScopeLen:
 			p.add(t.line, who, field, "%s is %d characters long; a Konnect auth strategy's scopes have at most %d, shorten it", quote(t.val), n, maxScopeLen)
@@ -209,7 +213,10 @@ func (p *parser) checkScopes(r rawPortal, who string) {
 	}
 }
 
+// checkLabels checks one `labels:` mapping; keys differing only by case or Unicode
+// form are refused as one key given twice.
 func (p *parser) checkLabels(l labelMap, who, field string) {
+	keys := map[string]label{}
 	for _, lb := range l.items {
 		f := join(field, lb.key)
 		switch n := utf8.RuneCountInString(lb.key); {
@@ -219,14 +226,24 @@ func (p *parser) checkLabels(l labelMap, who, field string) {
 		case n > maxLabelLen:
 			p.add(lb.line, who, join(field, clip(lb.key)), "the key is %d characters long; Konnect allows 1 to %d, shorten it", n, maxLabelLen)
 			continue
-		case slices.Contains(dcrflowLabels, lb.key):
-			p.add(lb.line, who, f, "dcrflow sets this label itself on what it creates (managed-by, dcrflow-portal, dcrflow-run); choose another key")
+		case slices.ContainsFunc(dcrflowLabels, func(k string) bool { return strings.EqualFold(k, lb.key) }):
+			p.add(lb.line, who, f, "dcrflow sets this label itself on what it creates (managed-by, dcrflow-portal, dcrflow-run)%s; choose another key", caseOf(lb.key, strings.ToLower(lb.key)))
 			continue
 		}
 		if i := slices.IndexFunc(labelPrefixes, func(pre string) bool { return strings.HasPrefix(lb.key, pre) }); i >= 0 {
 			p.add(lb.line, who, f, "starts with %q: Konnect reserves keys starting with kong, konnect, mesh, kic or _; choose another key", labelPrefixes[i])
 			continue
 		}
+		if !labelValuePattern.MatchString(lb.key) {
+			p.add(lb.line, who, field, "the key %s is not a valid label key; use letters and digits, with '-', '_' or '.' inside (starting and ending with a letter or digit)%s",
+				quote(lb.key), eg(suggestLabelValue(lb.key)))
+			continue
+		}
+		if at, dup := keys[textsafe.Fold(lb.key)]; dup {
+			p.add(lb.line, who, f, "is the label %s (line %d) written differently; Konnect may take them for one key: keep one spelling", quote(at.key), at.line)
+			continue
+		}
+		keys[textsafe.Fold(lb.key)] = lb
 		v := lb.val
 		switch {
 		case lb.bad:
@@ -237,6 +254,20 @@ func (p *parser) checkLabels(l labelMap, who, field string) {
 		case !labelValuePattern.MatchString(v):
 			p.add(lb.line, who, f, "%s is not a valid label value; use letters and digits, with '-', '_' or '.' inside (starting and ending with a letter or digit)%s",
 				quote(v), eg(suggestLabelValue(v)))
+		}
+	}
+}
+
+// checkLabelSpelling refuses a portal's label key that is a key of the defaults'
+// written differently: merged, they would be two keys that Konnect may take for one.
+func (p *parser) checkLabelSpelling(d, l labelMap, who string) {
+	keys := map[string]string{}
+	for _, lb := range d.items {
+		keys[textsafe.Fold(lb.key)] = lb.key
+	}
+	for _, lb := range l.items {
+		if had, ok := keys[textsafe.Fold(lb.key)]; ok && had != lb.key {
+			p.add(lb.line, who, join("labels", lb.key), "is the defaults' label %s written differently; Konnect may take them for one key: write it as in the defaults", quote(had))
 		}
 	}
 }
@@ -253,4 +284,13 @@ func mergeLabels(d, p labelMap) map[string]string {
 		m[l.key] = l.val
 	}
 	return m
+}
+
+// caseOf says, in a message about the reserved name want, that got is it in other
+// letters: "" when they are the same.
+func caseOf(got, want string) string {
+	if got == want {
+		return ""
+	}
+	return fmt.Sprintf(" (as %s: a name differing only in case may be taken for it)", quote(got))
 }

@@ -121,14 +121,6 @@ var (
 	apiFields      = []string{"api", "visibility", "auto_approve"}
 )
 
-// Bounds on pathological files: aliases may make a small file expand a lot, and a
-// broken generated file may hold thousands of problems.
-const (
-	maxVisits   = 1_000_000
-	maxProblems = 1000
-	maxMerge    = 8 // nested `<<:` merges
-)
-
 // problem is one thing wrong in the file.
 type problem struct {
 	line   int
@@ -142,14 +134,9 @@ type parser struct {
 	fname   string
 	probs   []problem
 	dropped int // problems beyond maxProblems
-	visits  int
-	blown   bool // aliases expanded past maxVisits: the walk is cut short, and quiet
 }
 
 func (p *parser) add(line int, portal, field, format string, args ...any) {
-	if p.blown {
-		return
-	}
 	if len(p.probs) >= maxProblems {
 		p.dropped++
 		return
@@ -182,33 +169,55 @@ func (p *parser) messages() []string {
 	return out
 }
 
-// readDoc parses raw into one YAML document; false when it could not (a problem says why).
+// readDoc parses raw into its first YAML document; false when it could not (a
+// problem says why). What the file may cost is checked first (limits.go); a later
+// document that holds anything is refused, however many come before it.
 func (p *parser) readDoc(raw []byte) (root *yaml.Node, ok bool) {
+	if p.tooLarge(raw) || p.invisibles(raw) || p.tooManyValues(raw) {
+		return nil, false
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	var doc yaml.Node
-	err := decodeNode(dec, &doc)
-	switch {
-	case errors.Is(err, io.EOF):
-		p.add(0, "", "", "the file is empty; list the portals to onboard under `portals:` (see examples/portals.yaml)")
-		return nil, false
-	case err != nil:
-		p.yamlError(raw, err)
-		return nil, false
+	for n := 1; ; n++ {
+		var doc yaml.Node
+		err := decodeNode(dec, &doc)
+		switch {
+		case errors.Is(err, io.EOF):
+			if root == nil {
+				p.add(0, "", "", "the file is empty; list the portals to onboard under `portals:` (see examples/portals.yaml)")
+				return nil, false
+			}
+			if size := expansion(root, map[*yaml.Node]int{}); size > maxExpanded {
+				p.add(0, "", "", "the file's aliases (*name) expand to more than %d values; write the values out instead of nesting aliases", maxExpanded)
+				return nil, false
+			}
+			return root, true
+		case err != nil:
+			p.yamlError(raw, err)
+			return nil, false
+		case n == 1:
+			if len(doc.Content) == 0 {
+				p.add(0, "", "", "the file is empty; list the portals to onboard under `portals:` (see examples/portals.yaml)")
+				return nil, false
+			}
+			root = doc.Content[0]
+		case len(doc.Content) > 0 && !isNull(doc.Content[0]):
+			which := "a second YAML document"
+			if n > 2 {
+				which = fmt.Sprintf("a YAML document after the first (the %s)", ordinal(n))
+			}
+			p.add(doc.Content[0].Line, "", "", "%s (after `---`); put every portal in one document, under one `portals:`", which)
+		}
 	}
-	var next yaml.Node
-	switch err := decodeNode(dec, &next); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		p.yamlError(raw, err)
-		return nil, false
-	case len(next.Content) > 0 && !isNull(next.Content[0]):
-		p.add(next.Content[0].Line, "", "", "a second YAML document (after `---`); put every portal in one document, under one `portals:`")
+}
+
+func ordinal(n int) string {
+	switch n {
+	case 3:
+		return "third"
+	case 4:
+		return "fourth"
 	}
-	if len(doc.Content) == 0 {
-		p.add(0, "", "", "the file is empty; list the portals to onboard under `portals:` (see examples/portals.yaml)")
-		return nil, false
-	}
-	return doc.Content[0], true
+	return strconv.Itoa(n) + "th"
 }
 
 // decodeNode runs yaml.v3, turning a panic of the library into an error: a bad file

@@ -1,9 +1,8 @@
 package onboarding
 
 import (
-	"strconv"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 	"strings"
-	"unicode/utf8"
 )
 
 // closest returns the known name nearest to s (edit distance at most 2), or "".
@@ -40,16 +39,8 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// quote quotes a value for a message, shortened when long.
-func quote(s string) string {
-	return strconv.Quote(clip(s))
-}
+// quote quotes a value for a message: shortened when long, secrets hidden.
+func quote(s string) string { return textsafe.Quote(s) }
 
-func clip(s string) string {
-	const max = 60
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max]) + "…"
-}
+// clip is quote without the quotes.
+func clip(s string) string { return textsafe.Clip(s) }

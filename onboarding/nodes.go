@@ -8,20 +8,18 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/dcrflow/dcrflow/internal/textsafe"
+
 	"github.com/dcrflow/dcrflow"
 )
 
-// resolve follows an alias to its anchored node and counts the visit.
+// resolve follows an alias to its anchored node. What aliases expand to is bounded
+// before the walk (expansion), so every visit is affordable.
 func (p *parser) resolve(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
 		n = n.Alias
 	}
-	p.visits++
-	if p.visits > maxVisits && !p.blown {
-		p.add(0, "", "", "the file's aliases (*name) expand to more than %d values; write the values out instead of nesting aliases", maxVisits)
-		p.blown = true
-	}
-	if n == nil || n.Kind == yaml.AliasNode || p.blown {
+	if n == nil || n.Kind == yaml.AliasNode {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
 	}
 	return n
@@ -68,6 +66,9 @@ func (p *parser) entries(n *yaml.Node, portal, field string, depth int) []entry 
 		k, v := p.resolve(n.Content[i]), n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
 			p.add(k.Line, portal, field, "a key is %s; keys are plain names such as `name`", describe(k))
+			continue
+		}
+		if !p.harmless(k.Value, k.Line, portal, join(field, "(a key)")) {
 			continue
 		}
 		if k.ShortTag() == "!!merge" {
@@ -145,7 +146,10 @@ func (p *parser) unknown(k *yaml.Node, portal, field, what, key string, known []
 	p.add(k.Line, portal, join(field, key), "unknown field%s; %s fields are %s: use one of them or remove this one", hint, what, strings.Join(known, ", "))
 }
 
+// join names a field under another; a key from the file is clipped (and a secret in
+// it hidden), for the field is part of every message about it.
 func join(field, key string) string {
+	key = clip(key)
 	if field == "" {
 		return key
 	}
@@ -164,12 +168,32 @@ func (p *parser) str(n *yaml.Node, portal, field, want string) text {
 		p.add(n.Line, portal, field, "has no value; write %s, or leave the field out", want)
 	case n.ShortTag() == "!!binary" || (n.Tag != "" && !strings.HasPrefix(n.Tag, "!!")):
 		p.add(n.Line, portal, field, "has the YAML tag %s; write %s without a tag", clip(n.Tag), want)
+	case !p.harmless(n.Value, n.Line, portal, field):
 	default:
 		t.val = n.Value
 		return t
 	}
 	t.bad = true
 	return t
+}
+
+// harmless refuses a value that holds a secret (it would end up in workflow
+// histories, logs and Konnect labels) or an invisible character, without echoing the
+// secret; it reports whether the value is neither.
+func (p *parser) harmless(v string, line int, portal, field string) bool {
+	if sec, found := textsafe.FindSecret(v); found {
+		if lastPart(field) == "dcr_token" {
+			p.add(line, portal, field, "looks like an Okta token itself (%s); the file names the token (e.g. default) and only the worker holds its value (dcr_tokens.<name> or DCRFLOW_DCR_TOKEN_<NAME>): remove the token from this file and revoke it", sec.Shown(v))
+		} else {
+			p.add(line, portal, field, "holds what looks like %s (%s); tokens and passwords never go in the onboarding file (it ends up in workflow histories and on Konnect): remove it, and revoke it", sec.Kind, sec.Shown(v))
+		}
+		return false
+	}
+	if r, _, found := textsafe.Invisible(v); found {
+		p.add(line, portal, field, "%s holds %s, an invisible character that can make a name read differently from what it is; remove it", quote(v), textsafe.RuneName(r))
+		return false
+	}
+	return true
 }
 
 var yaml11Bools = map[string]bool{

@@ -5,11 +5,12 @@ package onboarding
 
 import (
 	"fmt"
-	"os"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 	"regexp"
 	"strings"
 
 	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/internal/readfile"
 )
 
 // Built-in defaults, for fields that neither the portal nor `defaults:` set.
@@ -64,9 +65,9 @@ var (
 // Load reads path and returns every portal with defaults applied, or an error listing
 // every problem found, each naming the file, line, portal and field.
 func Load(path string) ([]dcrflow.PortalSpec, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := readfile.Read(path, readfile.Onboarding)
 	if err != nil {
-		return nil, fmt.Errorf("onboarding file: %w", err)
+		return nil, fmt.Errorf("onboarding file %w", err)
 	}
 	return Parse(path, raw)
 }
@@ -181,7 +182,7 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 		s.Scopes = append(s.Scopes, dcrflow.ScopeSpec{Name: sc.name.val, Description: sc.description.val})
 	}
 
-	seen := map[string]int{}
+	seen := map[string]text{}
 	for _, a := range r.apis {
 		api := dcrflow.APISpec{
 			API:         a.api.val,
@@ -190,10 +191,12 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 		}
 		field := "apis"
 		if p.checkText(a.api, who, field, maxAPILen, "a Konnect API name", "give the Konnect API's name or id") {
-			if at, dup := seen[a.api.val]; dup {
-				p.add(a.api.line, who, field, "%s is listed twice (first at line %d); list each API once per portal", quote(a.api.val), at)
+			if at, dup := seen[textsafe.Fold(a.api.val)]; !dup {
+				seen[textsafe.Fold(a.api.val)] = a.api
+			} else if at.val == a.api.val {
+				p.add(a.api.line, who, field, "%s is listed twice (first at line %d); list each API once per portal", quote(a.api.val), at.line)
 			} else {
-				seen[a.api.val] = a.api.line
+				p.add(a.api.line, who, field, "%s is %s (line %d) written differently; Konnect may take them for one API: list each API once per portal", quote(a.api.val), quote(at.val), at.line)
 			}
 		}
 		p.checkVisibility(a.visibility, who, "apis.visibility")
@@ -201,6 +204,7 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 	}
 
 	p.checkLabels(r.labels, who, "labels")
+	p.checkLabelSpelling(d.labels, r.labels, who)
 	s.Labels = mergeLabels(d.labels, r.labels)
 	if n := len(s.Labels); n > maxUserLabels && len(d.labels.items) <= maxUserLabels {
 		p.add(first(r.labels.line, r.line), who, "labels", "%d labels with the defaults'; %s", n, labelCountFix)

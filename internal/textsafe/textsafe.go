@@ -99,7 +99,7 @@ func tokenKind(w string) string {
 	switch {
 	case (strings.HasPrefix(w, "kpat_") || strings.HasPrefix(w, "spat_")) && len(w) >= 5+16 && !strings.Contains(w, "."):
 		return "a Konnect access token"
-	case strings.HasPrefix(w, "00") && len(w) >= 40 && len(w) <= 48 && !strings.Contains(w, ".") && mixed(w):
+	case strings.HasPrefix(w, "00") && !strings.Contains(w, ".") && (len(w) == 42 || len(w) >= 40 && len(w) <= 48 && mixed(w)):
 		return "an Okta API token"
 	case strings.HasPrefix(w, "eyJ") && strings.Count(w, ".") == 2 && len(w) >= 30:
 		return "a JWT"
