@@ -201,17 +201,15 @@ func (p *parser) readDoc(raw []byte) (root *yaml.Node, ok bool) {
 			}
 			root = doc.Content[0]
 		case len(doc.Content) > 0 && !isNull(doc.Content[0]):
-			which := "a second YAML document"
-			if n > 2 {
-				which = fmt.Sprintf("a YAML document after the first (the %s)", ordinal(n))
-			}
-			p.add(doc.Content[0].Line, "", "", "%s (after `---`); put every portal in one document, under one `portals:`", which)
+			p.add(doc.Content[0].Line, "", "", "a %s YAML document (after `---`); put every portal in one document, under one `portals:`", ordinal(n))
 		}
 	}
 }
 
 func ordinal(n int) string {
 	switch n {
+	case 2:
+		return "second"
 	case 3:
 		return "third"
 	case 4:

@@ -1,12 +1,16 @@
 package onboarding
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/dcrflow/dcrflow"
 )
@@ -119,6 +123,74 @@ func checkAccepted(t *testing.T, s dcrflow.PortalSpec) {
 			if strings.HasPrefix(k, pre) {
 				fail("a reserved label " + k)
 			}
+		}
+	}
+}
+
+// FuzzValueBound checks that valueBound never counts fewer values than yaml.v3 makes
+// of a file: the bound on memory rests on it.
+//
+//	go test -fuzz=FuzzValueBound -fuzztime=60s ./onboarding/
+func FuzzValueBound(f *testing.F) {
+	for _, c := range brokenFiles {
+		if len(c.doc) < 2000 {
+			f.Add([]byte(c.doc))
+		}
+	}
+	for _, s := range valueShapes {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		n, err := countValues(raw)
+		if err != nil {
+			return
+		}
+		if b := valueBound(raw); b < n {
+			t.Fatalf("valueBound = %d, yaml.v3 makes %d values of %q", b, n, raw)
+		}
+	})
+}
+
+// valueShapes are YAML shapes where values outnumber bytes most.
+var valueShapes = []string{
+	"[:,:,:]", "{:,:,:}", "[?,?]", "{a,b,c}", "[[[[]]]]", "- - - - -\n", "-\n-\n-\n", "? \n? \n", ":\n", "a:\nb:\n",
+	"[a,b,c]", "{a:b}", "{\"a\":b}", "[\"a\":b]", "[a: ]", "--- a\n--- b\n...\n", "&a [*a]", "? - a\n: - b\n", "!!str a", "[-, -]",
+	"{? a}", "[a,]", "{,}", "- ? a\n  : b\n", "a: [b: c]", "[{}: {}]", "[ : ]", "- !t\n",
+}
+
+// countValues is how many nodes yaml.v3 makes of raw, documents included.
+func countValues(raw []byte) (int, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	total := 0
+	var count func(n *yaml.Node) int
+	count = func(n *yaml.Node) int {
+		c := 1
+		for _, k := range n.Content {
+			c += count(k)
+		}
+		return c
+	}
+	for {
+		var doc yaml.Node
+		err := decodeNode(dec, &doc)
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		total += count(&doc)
+	}
+}
+
+func TestValueBound_Shapes(t *testing.T) {
+	for _, s := range valueShapes {
+		n, err := countValues([]byte(s))
+		if err != nil {
+			continue
+		}
+		if b := valueBound([]byte(s)); b < n {
+			t.Errorf("%q: valueBound = %d, yaml.v3 makes %d", s, b, n)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package onboarding
 
 import (
 	"bytes"
+	"strings"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -59,39 +60,95 @@ func (p *parser) invisibles(raw []byte) bool {
 }
 
 // valueBound is an upper bound of the values (nodes, documents included) yaml.v3 makes
-// of raw, counted from its bytes alone: every scalar or alias starts a run of
-// non-blank bytes or follows a flow indicator, and every collection and implicit null
-// needs an indicator. It never counts fewer than yaml.v3 makes (FuzzValueBound
-// checks), and for usual files about twice as many.
+// of raw, counted from its bytes alone, without parsing: a scalar or an alias starts a
+// run of non-blank bytes or a token inside one (after a flow indicator, a quote, an
+// anchor), and every collection, document and implicit null needs an indicator. Each
+// byte is charged what it may cost at most, wherever it stands (in a comment or a
+// quoted string it is charged all the same), so no file can be cheaper to count than
+// to build. FuzzValueBound checks the bound against yaml.v3; for usual files it is
+// about twice the true count.
 func valueBound(raw []byte) int {
 	n := 2
+	tokStart := byte(0) // the first byte of the token being read
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		if blank(c) {
 			continue
 		}
+		next := byte(' ')
+		if i+1 < len(raw) {
+			next = raw[i+1]
+		}
 		runStart := i == 0 || blank(raw[i-1])
 		if runStart {
-			n++
-			lineStart := i == 0 || raw[i-1] == '\n' || raw[i-1] == '\r'
-			if lineStart && (bytes.HasPrefix(raw[i:], []byte("---")) || bytes.HasPrefix(raw[i:], []byte("..."))) {
+			tokStart = c
+			indicator := (c == '-' || c == '?' || c == ':') && blank(next)
+			if !indicator {
+				n++ // a scalar or an alias
+			}
+			if (i == 0 || raw[i-1] == '\n' || raw[i-1] == '\r') && (bytes.HasPrefix(raw[i:], []byte("---")) || bytes.HasPrefix(raw[i:], []byte("..."))) {
 				n++ // a document
 			}
 		}
+		midRun := !blank(next) // a token may start right after this byte
 		switch c {
-		case ',', '[':
-			n += 2
-		case '{', '?', ':':
-			n += 3
-		case ']', '}':
-			n++
 		case '-':
-			if runStart {
-				n += 2
+			if runStart && blank(next) {
+				n += 2 // a sequence, a null item
 			}
+		case '?':
+			n += 3 + one(midRun) // a mapping, a null key and value; a token after
+		case ':':
+			prev := byte(' ')
+			if i > 0 {
+				prev = raw[i-1]
+			}
+			atTokenStart := runStart || strings.IndexByte(",?[]{}\"'", prev) >= 0
+			if !blank(next) && strings.IndexByte(",?[]{}", next) < 0 && !atTokenStart && tokStart != '&' && tokStart != '*' {
+				break // inside a plain scalar: payments:read
+			}
+			n++ // a mapping
+			if atTokenStart {
+				n++ // a null key
+			}
+			if midRun || restOfLineEmpty(raw[i+1:]) {
+				n++ // a null value, or a value right after
+			}
+		case ',':
+			n += 1 + one(midRun) // a null value in a flow mapping; a token after
+			tokStart = next
+		case '[':
+			n += 1 + one(midRun)
+			tokStart = next
+		case '{':
+			n += 2 + one(midRun)
+			tokStart = next
+		case ']', '}':
+			tokStart = next
 		}
 	}
 	return n
+}
+
+func one(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// restOfLineEmpty says nothing but blanks or a comment follows on the line.
+func restOfLineEmpty(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t':
+			continue
+		case '\n', '\r', '#':
+			return true
+		}
+		return false
+	}
+	return true
 }
 
 func blank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -183,7 +183,7 @@ func (p *parser) str(n *yaml.Node, portal, field, want string) text {
 func (p *parser) harmless(v string, line int, portal, field string) bool {
 	if sec, found := textsafe.FindSecret(v); found {
 		if lastPart(field) == "dcr_token" {
-			p.add(line, portal, field, "looks like an Okta token itself (%s); the file names the token (e.g. default) and only the worker holds its value (dcr_tokens.<name> or DCRFLOW_DCR_TOKEN_<NAME>): remove the token from this file and revoke it", sec.Shown(v))
+			p.add(line, portal, field, "holds %s itself (%s); the file names the DCR token (e.g. default) and only the worker holds its value (dcr_tokens.<name> or DCRFLOW_DCR_TOKEN_<NAME>): remove the token from this file and revoke it", sec.Kind, sec.Shown(v))
 		} else {
 			p.add(line, portal, field, "holds what looks like %s (%s); tokens and passwords never go in the onboarding file (it ends up in workflow histories and on Konnect): remove it, and revoke it", sec.Kind, sec.Shown(v))
 		}

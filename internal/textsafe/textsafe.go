@@ -37,6 +37,8 @@ func Quote(s string) string { return strconv.Quote(Clip(s)) }
 // shownOfSecret is how many characters of a secret a message keeps.
 const shownOfSecret = 7
 
+const passwordInURL = "a password in a URL"
+
 // Secret is a token-shaped part of a value.
 type Secret struct {
 	Start, End int    // byte offsets in the value
@@ -45,6 +47,9 @@ type Secret struct {
 
 // Shown is the secret as a message may show it: its first characters, then "…".
 func (s Secret) Shown(val string) string {
+	if s.Kind == passwordInURL { // what comes before it, not a character of it
+		return val[max(0, s.Start-16):s.Start] + "…"
+	}
 	v := val[s.Start:s.End]
 	if len(v) > shownOfSecret {
 		v = v[:shownOfSecret]
@@ -82,7 +87,11 @@ func FindSecret(s string) (Secret, bool) {
 				k++
 			}
 			if k-(j+1) >= 16 {
-				return Secret{Start: j + 1, End: k, Kind: "an " + w + " authorization"}, true
+				kind := "a Bearer authorization"
+				if w == "SSWS" {
+					kind = "an SSWS authorization"
+				}
+				return Secret{Start: j + 1, End: k, Kind: kind}, true
 			}
 		}
 		i = j
@@ -99,7 +108,7 @@ func tokenKind(w string) string {
 	switch {
 	case (strings.HasPrefix(w, "kpat_") || strings.HasPrefix(w, "spat_")) && len(w) >= 5+16 && !strings.Contains(w, "."):
 		return "a Konnect access token"
-	case strings.HasPrefix(w, "00") && !strings.Contains(w, ".") && (len(w) == 42 || len(w) >= 40 && len(w) <= 48 && mixed(w)):
+	case strings.HasPrefix(w, "00") && !strings.Contains(w, ".") && len(w) >= 40 && len(w) <= 48 && mixed(w):
 		return "an Okta API token"
 	case strings.HasPrefix(w, "eyJ") && strings.Count(w, ".") == 2 && len(w) >= 30:
 		return "a JWT"
@@ -128,7 +137,7 @@ func urlPassword(s string, from int) (Secret, bool) {
 	if colon < 0 || colon+1 == at {
 		return Secret{}, false
 	}
-	return Secret{Start: from + colon + 1, End: from + at, Kind: "a password in a URL"}, true
+	return Secret{Start: from + colon + 1, End: from + at, Kind: passwordInURL}, true
 }
 
 // Redact replaces every secret in s by its first characters and "…".
@@ -140,7 +149,7 @@ func Redact(s string) string {
 	var b strings.Builder
 	for ok {
 		b.WriteString(s[:sec.Start])
-		if sec.Kind == "a password in a URL" {
+		if sec.Kind == passwordInURL {
 			b.WriteString("…")
 		} else {
 			b.WriteString(sec.Shown(s))
@@ -197,5 +206,12 @@ func RuneName(r rune) string {
 // Unicode compatibility differences: NFKC, case-folded, NFKC again. (A Caser is not
 // safe for concurrent use: one is made per call.)
 func Fold(s string) string {
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		ascii = s[i] < utf8.RuneSelf
+	}
+	if ascii {
+		return strings.ToLower(s) // NFKC leaves ASCII as it is
+	}
 	return norm.NFKC.String(cases.Fold().String(norm.NFKC.String(s)))
 }
