@@ -5,6 +5,7 @@ import (
 	"github.com/dcrflow/dcrflow/internal/textsafe"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dcrflow/dcrflow"
@@ -99,8 +100,12 @@ func (p *parser) spelledTwice(line int, who, field, name, what string, had use, 
 	if had.name == name {
 		return
 	}
+	here, there := quote(name), quote(had.name)
+	if textsafe.LookAlike(name, had.name) {
+		here, there = strconv.QuoteToASCII(clip(name)), strconv.QuoteToASCII(clip(had.name))
+	}
 	p.add(line, who, field, "%s is %s %s of portal %q (line %d) written differently; Konnect may take them for one: write the name the same way in both",
-		quote(name), what, quote(had.name), specs[had.idx].Key, had.line)
+		here, what, there, specs[had.idx].Key, had.line)
 }
 
 func providerLine(r rawPortal) int {

@@ -215,3 +215,7 @@ func Fold(s string) string {
 	}
 	return norm.NFKC.String(cases.Fold().String(norm.NFKC.String(s)))
 }
+
+// LookAlike says a and b are the same text in other code points (composed or not),
+// which a message must then show as escapes to tell apart.
+func LookAlike(a, b string) bool { return a != b && norm.NFC.String(a) == norm.NFC.String(b) }
