@@ -25,7 +25,7 @@ type Kind struct {
 // Limits of the files dcrflow reads.
 var (
 	Onboarding = Kind{What: "an onboarding file", Limit: 32 << 20, Fix: "split the portals into several files"}
-	Config     = Kind{What: "a configuration file", Limit: 1 << 20, Fix: "keep only dcrflow's settings in it"}
+	Config     = Kind{What: "a configuration file", Limit: 64 << 10, Fix: "keep only dcrflow's settings in it"}
 	Secret     = Kind{What: "a secret file", Limit: 64 << 10, Fix: "the file should hold the token or key alone"}
 	PEM        = Kind{What: "a PEM file", Limit: 1 << 20, Fix: "the file should hold the certificates or the key alone"}
 )

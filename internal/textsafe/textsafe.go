@@ -219,3 +219,25 @@ func Fold(s string) string {
 // LookAlike says a and b are the same text in other code points (composed or not),
 // which a message must then show as escapes to tell apart.
 func LookAlike(a, b string) bool { return a != b && norm.NFC.String(a) == norm.NFC.String(b) }
+
+// EditDistance is the Levenshtein distance of a and b, in bytes: how far a typo is
+// from the name meant.
+func EditDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
