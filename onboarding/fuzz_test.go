@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -13,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 )
 
 // FuzzParse feeds Parse arbitrary bytes: it must never panic, every error must be an
@@ -33,6 +35,11 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("portals:\n  - &p {name: a, scopes: [x], labels: {a: b}}\n  - <<: *p\n    name: b\n"))
 	f.Add([]byte("x: 1\n---\n- a\n"))
+	for _, c := range hostileFiles {
+		if raw := c.gen(); len(raw) < 2000 {
+			f.Add([]byte(raw))
+		}
+	}
 
 	const name = "fuzz.yaml"
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -48,6 +55,9 @@ func FuzzParse(f *testing.F) {
 			for _, p := range e.Problems {
 				if !strings.HasPrefix(p, name) || len(p) <= len(name)+2 {
 					t.Fatalf("problem %q does not start with the file name or says nothing", p)
+				}
+				if len(p) > 16<<10 {
+					t.Fatalf("a problem of %d bytes: values are not clipped: %.300s", len(p), p)
 				}
 			}
 			if specs != nil {
@@ -114,6 +124,32 @@ func checkAccepted(t *testing.T, s dcrflow.PortalSpec) {
 	}
 	if len(s.Labels) > maxUserLabels {
 		fail("too many labels")
+	}
+	// Nothing accepted holds a secret or an invisible character.
+	vals := []string{s.Key, s.Portal, s.AuthServer, s.ClaimName, s.DCRTokenName, s.DCRProvider, s.Strategy.Name, s.Strategy.DisplayName}
+	for _, sc := range s.Scopes {
+		vals = append(vals, sc.Name, sc.Description)
+	}
+	for _, a := range s.APIs {
+		vals = append(vals, a.API)
+	}
+	for k, v := range s.Labels {
+		vals = append(vals, k, v)
+	}
+	for _, v := range vals {
+		if _, found := textsafe.FindSecret(v); found {
+			fail("a secret in " + v)
+		}
+		if _, _, found := textsafe.Invisible(v); found {
+			fail("an invisible character in " + strconv.QuoteToASCII(v))
+		}
+	}
+	folded := map[string]string{}
+	for k := range s.Labels {
+		if other, dup := folded[textsafe.Fold(k)]; dup {
+			fail("label keys " + k + " and " + other + " that Konnect may take for one")
+		}
+		folded[textsafe.Fold(k)] = k
 	}
 	for k, v := range s.Labels {
 		if k == "" || utf8.RuneCountInString(k) > maxLabelLen || slices.Contains(dcrflowLabels, k) || !labelValuePattern.MatchString(v) || len(v) > maxLabelLen {
