@@ -16,10 +16,10 @@ import (
 // runs would fight over one resource. Names are compared as Konnect may compare them
 // (textsafe.Fold): one written two ways is refused.
 func (p *parser) across(raws []rawPortal, specs []dcrflow.PortalSpec) {
-	keys := map[string]int{}
+	keys := make(map[string]int, len(specs))
 	portals := map[string]use{}
-	providers := map[string]use{}
-	strategies := map[string]use{}
+	providers := make(map[string]use, len(specs))
+	strategies := make(map[string]use, len(specs))
 	pubs := map[[2]string]use{}
 	for i, s := range specs {
 		r := raws[i]

@@ -39,9 +39,41 @@ func TestParse_AcceptsA20000PortalFile(t *testing.T) {
 	t.Logf("20,000 portals, %.1f MB: %v, heap peak %.0f MiB", float64(len(raw))/1e6, cost.Time, cost.MB())
 }
 
+// The largest file the value bound lets through: 99,990 portals of a name and a scope
+// each (4.3 MB). It loads, within bounds.
+func TestParse_AcceptsTheLargestFileTheBoundAllows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 4 MB file")
+	}
+	var b strings.Builder
+	b.WriteString("portals:\n")
+	for i := range 99_990 {
+		fmt.Fprintf(&b, "  - name: p%d\n    scopes: [p%d:read]\n", i, i)
+	}
+	raw := []byte(b.String())
+	if bound := valueBound(raw); bound > maxValues || bound < maxValues-100 {
+		t.Fatalf("valueBound = %d: not just under %d", bound, maxValues)
+	}
+	var (
+		n   int
+		err error
+	)
+	cost := costtest.Within(t, 20*time.Second, 256<<20, func() {
+		specs, e := Parse("fleet.yaml", raw)
+		n, err = len(specs), e
+	})
+	if err != nil || n != 99_990 {
+		t.Fatalf("%d portals, err %.500v", n, err)
+	}
+	t.Logf("99,990 portals, %.1f MB: %v, heap peak %.0f MiB", float64(len(raw))/1e6, cost.Time, cost.MB())
+}
+
 // Files just under the value bound, of the shapes yaml.v3 makes most values of, stay
 // within a bounded heap: the bound, not the file's size, caps memory.
 func TestParse_MemoryAtTheValueBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("files of up to 5 MB")
+	}
 	labels := func(n int) []byte {
 		var b strings.Builder
 		b.WriteString("portals:\n  - name: a\n    scopes: [x]\n    labels:\n")

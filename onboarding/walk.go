@@ -40,6 +40,7 @@ func (p *parser) file(root *yaml.Node) (rawFile, bool) {
 		p.add(p.resolve(portals).Line, "", "portals", "the file lists no portal; add at least one under `portals:`")
 		return f, false
 	}
+	f.portals = make([]rawPortal, 0, len(items))
 	for _, it := range items {
 		if pt, ok := p.portal(it); ok {
 			f.portals = append(f.portals, pt)
