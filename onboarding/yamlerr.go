@@ -65,12 +65,19 @@ func controlChar(raw []byte) int {
 	return -1
 }
 
+// lineHasTab says line (1-based) or the one before it holds a tab. It walks to them
+// without splitting the file: a file may hold millions of lines.
 func lineHasTab(raw []byte, line int) bool {
-	lines := bytes.Split(raw, []byte("\n"))
-	for _, l := range []int{line - 1, line - 2} {
-		if l >= 0 && l < len(lines) && bytes.ContainsRune(lines[l], '\t') {
+	rest := raw
+	for n := 1; n <= line; n++ {
+		l, after, found := bytes.Cut(rest, []byte("\n"))
+		if n >= line-1 && bytes.IndexByte(l, '\t') >= 0 {
 			return true
 		}
+		if !found {
+			return false
+		}
+		rest = after
 	}
 	return false
 }
