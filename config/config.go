@@ -9,8 +9,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/dcrflow/dcrflow/internal/readfile"
-	"github.com/dcrflow/dcrflow/internal/textsafe"
 	"net"
 	"net/url"
 	"os"
@@ -23,6 +21,8 @@ import (
 
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
+	"github.com/dcrflow/dcrflow/internal/readfile"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 )
 
 // Okta is the Okta org and its management token.

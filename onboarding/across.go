@@ -2,13 +2,13 @@ package onboarding
 
 import (
 	"fmt"
-	"github.com/dcrflow/dcrflow/internal/textsafe"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 )
 
 // across checks what portals share: their keys, and Konnect resources that more than

@@ -2,7 +2,6 @@ package onboarding
 
 import (
 	"fmt"
-	"github.com/dcrflow/dcrflow/internal/textsafe"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 )
 
 // checkKey checks the portal's key: its name, else its Konnect portal.

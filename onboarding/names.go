@@ -1,8 +1,9 @@
 package onboarding
 
 import (
-	"github.com/dcrflow/dcrflow/internal/textsafe"
 	"strings"
+
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 )
 
 // closest returns the known name nearest to s (edit distance at most 2), or "".

@@ -8,9 +8,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/dcrflow/dcrflow/internal/textsafe"
-
 	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 )
 
 // resolve follows an alias to its anchored node. What aliases expand to is bounded

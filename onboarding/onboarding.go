@@ -5,12 +5,12 @@ package onboarding
 
 import (
 	"fmt"
-	"github.com/dcrflow/dcrflow/internal/textsafe"
 	"regexp"
 	"strings"
 
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/internal/readfile"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 )
 
 // Built-in defaults, for fields that neither the portal nor `defaults:` set.
