@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dcrflow/dcrflow/codec"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 )
 
 // codecKeyEnv prefixes one payload key: DCRFLOW_CODEC_KEY_<ID>=base64 (or _FILE).
@@ -43,7 +44,7 @@ func (c *Codec) load(src string) []error {
 	c.KeyID = strings.ToLower(strings.TrimSpace(c.KeyID))
 	if len(c.Keys) == 0 {
 		if c.KeyID != "" {
-			errs = append(errs, fmt.Errorf("config %s: codec.key_id is %q but no key is configured; add codec.keys.%s or %s%s", src, c.KeyID, c.KeyID, codecKeyEnv, envID(c.KeyID)))
+			errs = append(errs, fmt.Errorf("config %s: codec.key_id is %s but no key is configured; add codec.keys.%s or %s%s", src, show(c.KeyID), textsafe.Clip(c.KeyID), codecKeyEnv, envID(textsafe.Clip(c.KeyID))))
 		}
 		return errs
 	}
@@ -55,21 +56,26 @@ func (c *Codec) load(src string) []error {
 	keys := map[string][]byte{}
 	for _, id := range ids {
 		if err := codec.CheckKeyID(id); err != nil {
-			errs = append(errs, fmt.Errorf("config %s: codec.keys: %v", src, strings.TrimPrefix(err.Error(), "codec: ")))
+			errs = append(errs, fmt.Errorf("config %s: codec.keys: %v", src, oneLine(strings.TrimPrefix(err.Error(), "codec: "))))
 			continue
 		}
 		key, err := codec.ParseKey(c.Keys[id])
 		if err != nil {
-			errs = append(errs, fmt.Errorf("config %s: codec.keys.%s (%s%s) %v", src, id, codecKeyEnv, envID(id), err))
+			errs = append(errs, fmt.Errorf("config %s: codec.keys.%s (%s%s) %v", src, textsafe.Clip(id), codecKeyEnv, envID(textsafe.Clip(id)), err))
 			continue
 		}
 		keys[id] = key
 	}
+	shown := make([]string, len(ids))
+	for i, id := range ids {
+		shown[i] = textsafe.Clip(id)
+	}
+	shownIDs := strings.Join(shown, ", ")
 	switch {
 	case c.KeyID == "":
-		errs = append(errs, fmt.Errorf("config %s: codec.key_id (%s_CODEC_KEY_ID) is not set; name the key new payloads are encrypted with (one of %s)", src, EnvPrefix, strings.Join(ids, ", ")))
+		errs = append(errs, fmt.Errorf("config %s: codec.key_id (%s_CODEC_KEY_ID) is not set; name the key new payloads are encrypted with (one of %s)", src, EnvPrefix, shownIDs))
 	case !slices.Contains(ids, c.KeyID):
-		errs = append(errs, fmt.Errorf("config %s: codec.key_id (%s_CODEC_KEY_ID) %q is not among codec.keys (%s); add it or %s%s", src, EnvPrefix, c.KeyID, strings.Join(ids, ", "), codecKeyEnv, envID(c.KeyID)))
+		errs = append(errs, fmt.Errorf("config %s: codec.key_id (%s_CODEC_KEY_ID) %s is not among codec.keys (%s); add it or %s%s", src, EnvPrefix, show(c.KeyID), shownIDs, codecKeyEnv, envID(textsafe.Clip(c.KeyID))))
 	}
 	if len(errs) > 0 {
 		return errs
@@ -112,7 +118,7 @@ func (c *CodecServer) load(src string) []error {
 
 func (c CodecServer) check() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		return fmt.Errorf("codec.listen (-codec-addr, %s_CODEC_LISTEN) %q: want host:port (e.g. 127.0.0.1:8081)", EnvPrefix, c.Listen)
+		return fmt.Errorf("codec.listen (-codec-addr, %s_CODEC_LISTEN) %s: want host:port (e.g. 127.0.0.1:8081)", EnvPrefix, show(c.Listen))
 	}
 	if c.codec == nil {
 		return fmt.Errorf("codec.listen (-codec-addr, %s_CODEC_LISTEN) serves the codec endpoint, which needs the payload keys: set codec.key_id and codec.keys (or %s_CODEC_KEY_ID and %s<ID>)", EnvPrefix, EnvPrefix, codecKeyEnv)

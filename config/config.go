@@ -6,11 +6,13 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -19,6 +21,8 @@ import (
 
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
+	"github.com/dcrflow/dcrflow/internal/readfile"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 )
 
 // Okta is the Okta org and its management token.
@@ -36,6 +40,9 @@ type Konnect struct {
 
 // Worker is everything the worker needs, secrets included.
 type Worker struct {
+	// Warnings are settings that work but weaken security; the worker logs them.
+	Warnings []string `mapstructure:"-"`
+
 	Temporal   Temporal          `mapstructure:"temporal"`
 	Okta       Okta              `mapstructure:"okta"`
 	Konnect    Konnect           `mapstructure:"konnect"`
@@ -48,6 +55,9 @@ type Worker struct {
 // Starter is what the starter needs: how to reach Temporal and the payload keys; no
 // Okta, Konnect or DCR token.
 type Starter struct {
+	// Warnings are settings that work but weaken security; the starter prints them.
+	Warnings []string `mapstructure:"-"`
+
 	Temporal Temporal `mapstructure:"temporal"`
 	Codec    Codec    `mapstructure:"codec"`
 }
@@ -58,7 +68,10 @@ const EnvPrefix = "DCRFLOW"
 // dcrTokenEnv prefixes one named DCR token: DCRFLOW_DCR_TOKEN_<NAME>=value.
 const dcrTokenEnv = EnvPrefix + "_DCR_TOKEN_"
 
-func newViper(path string) (*viper.Viper, error) {
+// newViper reads the file at path (if any) through readfile.Config, and refuses its
+// keys that are not among known. A file that cannot be read or parsed is the one
+// error; unknown keys are listed with the other problems.
+func newViper(path string, known []string) (*viper.Viper, []error, error) {
 	v := viper.New()
 	v.SetDefault("temporal.address", "127.0.0.1:7233")
 	v.SetDefault("temporal.namespace", "default")
@@ -66,13 +79,29 @@ func newViper(path string) (*viper.Viper, error) {
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	if path != "" {
-		v.SetConfigFile(path)
-		if err := v.ReadInConfig(); err != nil {
-			return nil, fmt.Errorf("config file %s: %s", path, oneLine(err.Error()))
-		}
+	if path == "" {
+		return v, nil, nil
 	}
-	return v, nil
+	raw, err := readfile.Read(path, readfile.Config)
+	if err != nil {
+		return nil, nil, fmt.Errorf("config file %w", err)
+	}
+	v.SetConfigType(configType(path))
+	if err := v.ReadConfig(bytes.NewReader(raw)); err != nil {
+		return nil, nil, fmt.Errorf("config file %s: %s", path, oneLine(err.Error()))
+	}
+	// Before any key is bound to the environment, AllKeys is the file's and the defaults'.
+	return v, unknownKeys(v, known, path), nil
+}
+
+// configType is the format viper reads path in, from its extension; YAML without one.
+func configType(path string) string {
+	switch ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), ".")); ext {
+	case "", "yml":
+		return "yaml"
+	default:
+		return ext
+	}
 }
 
 // Keys must be bound for AutomaticEnv to reach Unmarshal.
@@ -87,7 +116,7 @@ var (
 
 // LoadStarter reads and checks the Temporal and codec settings.
 func LoadStarter(path string) (Starter, error) {
-	v, err := newViper(path)
+	v, keyErrs, err := newViper(path, settings)
 	if err != nil {
 		return Starter{}, err
 	}
@@ -99,25 +128,27 @@ func LoadStarter(path string) (Starter, error) {
 		return Starter{}, fmt.Errorf("config %s: %s", orEnv(path), oneLine(err.Error()))
 	}
 	src := orEnv(path)
-	errs := s.Temporal.load(src)
+	errs := append(keyErrs, s.Temporal.load(src)...)
 	errs = append(errs, s.Codec.load(src)...)
+	errs = append(errs, outOfPlace(src, append(s.Temporal.plain(), s.Codec.plain()...)...)...)
 	if len(errs) > 0 {
 		return Starter{}, errors.Join(errs...)
 	}
+	s.Warnings = s.Temporal.warnings()
 	return s, nil
 }
 
 // LoadWorker reads and checks the whole worker configuration. Every token may also
 // come from a file named by the same variable with _FILE appended (mounted secrets).
 func LoadWorker(path string) (Worker, error) {
-	v, err := newViper(path)
+	v, errs, err := newViper(path, settings)
 	if err != nil {
 		return Worker{}, err
 	}
 	for _, k := range workerKeys {
 		_ = v.BindEnv(k)
 	}
-	errs := checkRateLimits(v, orEnv(path))
+	errs = append(errs, checkRateLimits(v, orEnv(path))...)
 	var w Worker
 	if err := v.Unmarshal(&w); err != nil {
 		return Worker{}, fmt.Errorf("config %s: %s", orEnv(path), oneLine(err.Error()))
@@ -144,12 +175,14 @@ func LoadWorker(path string) (Worker, error) {
 	errs = append(errs, w.Temporal.load(src)...)
 	errs = append(errs, w.Codec.load(src)...)
 	errs = append(errs, w.check(src, unreadable)...)
+	errs = append(errs, outOfPlace(src, w.plain()...)...)
 	if err := w.Metrics.check(); err != nil {
 		errs = append(errs, fmt.Errorf("config %s: %v", src, err))
 	}
 	if len(errs) > 0 {
 		return Worker{}, errors.Join(errs...)
 	}
+	w.Warnings = w.Temporal.warnings()
 	return w, nil
 }
 
@@ -177,15 +210,16 @@ func envSecrets(prefix string, skip ...string) (map[string]string, []error) {
 	return out, errs
 }
 
-// fromFile sets *dst to the trimmed content of the file named by $env, if set.
+// fromFile sets *dst to the trimmed content of the file named by $env, if set: a
+// regular file of at most readfile.Secret's limit.
 func fromFile(env string, dst *string) error {
 	path := os.Getenv(env)
 	if path == "" {
 		return nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := readfile.Read(path, readfile.Secret)
 	if err != nil {
-		return fmt.Errorf("%s: %s", env, oneLine(err.Error()))
+		return fmt.Errorf("%s %s", env, oneLine(err.Error()))
 	}
 	*dst = strings.TrimSpace(string(b))
 	return nil
@@ -212,7 +246,7 @@ func (w Worker) check(src string, unreadable map[string]bool) []error {
 		errs = append(errs, fmt.Errorf("config %s: konnect.region or konnect.base_url is required (e.g. region: us, or %s_KONNECT_REGION=us)", src, EnvPrefix))
 	}
 	if r := strings.ToLower(strings.TrimSpace(w.Konnect.Region)); r != "" && w.Konnect.BaseURL == "" && !slices.Contains(konnect.Regions, r) {
-		errs = append(errs, fmt.Errorf("config %s: konnect.region (%s_KONNECT_REGION) %q is not a Konnect region (one of %s)", src, EnvPrefix, w.Konnect.Region, strings.Join(konnect.Regions, ", ")))
+		errs = append(errs, fmt.Errorf("config %s: konnect.region (%s_KONNECT_REGION) %s is not a Konnect region (one of %s)", src, EnvPrefix, show(w.Konnect.Region), strings.Join(konnect.Regions, ", ")))
 	}
 	if w.Okta.OrgURL != "" {
 		if err := checkURL(w.Okta.OrgURL, "https://acme.okta.com"); err != nil {
@@ -229,7 +263,7 @@ func (w Worker) check(src string, unreadable map[string]bool) []error {
 	}
 	for _, name := range w.DCRTokenNames() {
 		if w.DCRTokens[name] == "" {
-			errs = append(errs, fmt.Errorf("config %s: dcr_tokens.%s (%s%s) is empty", src, name, dcrTokenEnv, strings.ToUpper(strings.ReplaceAll(name, "-", "_"))))
+			errs = append(errs, fmt.Errorf("config %s: dcr_tokens.%s (%s%s) is empty", src, textsafe.Clip(name), dcrTokenEnv, strings.ToUpper(strings.ReplaceAll(name, "-", "_"))))
 		}
 	}
 	return errs
@@ -240,13 +274,13 @@ func (w Worker) check(src string, unreadable map[string]bool) []error {
 func checkURL(raw, example string) error {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("%q is not an absolute https URL (e.g. %s)", raw, example)
+		return fmt.Errorf("%s is not an absolute https URL (e.g. %s)", show(raw), example)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q must not carry user info, a query or a fragment (e.g. %s)", raw, example)
+		return fmt.Errorf("%s must not carry user info, a query or a fragment (e.g. %s)", show(raw), example)
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("%q: plain http is allowed only to a loopback host; use https", raw)
+		return fmt.Errorf("%s: plain http is allowed only to a loopback host; use https", show(raw))
 	}
 	return nil
 }
@@ -276,7 +310,18 @@ func orEnv(path string) string {
 	return path
 }
 
-// oneLine keeps a message on one line of stderr.
+// oneLine keeps a message of a library on one line of stderr, hides any secret it
+// quotes and cuts it short.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+	s = textsafe.Redact(strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " "))
+	if len(s) > maxLibraryMessage {
+		s = strings.ToValidUTF8(s[:maxLibraryMessage], "") + "…"
+	}
+	return s
 }
+
+// maxLibraryMessage bounds what a message quotes of another library's error.
+const maxLibraryMessage = 400
+
+// show quotes a value of a setting for a message: clipped, any secret hidden.
+func show(s string) string { return textsafe.Quote(s) }

@@ -21,7 +21,7 @@ func (m Metrics) check() error {
 		return nil
 	}
 	if _, _, err := net.SplitHostPort(m.Listen); err != nil {
-		return fmt.Errorf("metrics.listen (-metrics-addr, %s_METRICS_LISTEN) %q: want host:port (e.g. 127.0.0.1:9090)", EnvPrefix, m.Listen)
+		return fmt.Errorf("metrics.listen (-metrics-addr, %s_METRICS_LISTEN) %s: want host:port (e.g. 127.0.0.1:9090)", EnvPrefix, show(m.Listen))
 	}
 	return nil
 }

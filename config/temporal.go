@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/dcrflow/dcrflow/codec"
+	"github.com/dcrflow/dcrflow/internal/readfile"
 )
 
 // Temporal is how to reach the Temporal service.
@@ -55,7 +55,7 @@ func (t *Temporal) load(src string) []error {
 	}
 	t.APIKey = strings.TrimSpace(t.APIKey)
 	if _, _, err := net.SplitHostPort(t.Address); err != nil || t.Address == "" {
-		errs = append(errs, fmt.Errorf("config %s: temporal.address (%s_TEMPORAL_ADDRESS) %q: want host:port (e.g. 127.0.0.1:7233, or <namespace>.<account>.tmprl.cloud:7233)", src, EnvPrefix, t.Address))
+		errs = append(errs, fmt.Errorf("config %s: temporal.address (%s_TEMPORAL_ADDRESS) %s: want host:port (e.g. 127.0.0.1:7233, or <namespace>.<account>.tmprl.cloud:7233)", src, EnvPrefix, show(t.Address)))
 	}
 	if strings.TrimSpace(t.Namespace) == "" {
 		errs = append(errs, fmt.Errorf("config %s: temporal.namespace (%s_TEMPORAL_NAMESPACE) is empty", src, EnvPrefix))
@@ -118,12 +118,21 @@ func (t TLS) Config() (*tls.Config, error) {
 	return cfg, nil
 }
 
+// readSetting reads a PEM file a setting names, through readfile.PEM.
 func readSetting(key, env, path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	b, err := readfile.Read(path, readfile.PEM)
 	if err != nil {
-		return nil, fmt.Errorf("%s (%s_%s): %s", key, EnvPrefix, env, oneLine(err.Error()))
+		return nil, fmt.Errorf("%s (%s_%s) %s", key, EnvPrefix, env, oneLine(err.Error()))
 	}
 	return b, nil
+}
+
+// warnings are the settings that work but weaken security.
+func (t Temporal) warnings() []string {
+	if t.TLS.InsecureSkipVerify {
+		return []string{"temporal.tls.insecure_skip_verify is on: the Temporal server's certificate is not checked, so whoever sits between the worker and Temporal can read and change everything sent; use it for tests only"}
+	}
+	return nil
 }
 
 // ClientOptions are the Temporal client options for these settings: TLS, API key and,

@@ -159,7 +159,7 @@ func TestTLS_ErrorsNameTheSetting(t *testing.T) {
 		"ca not pem":       {TLS{CAFile: notPEM}, []string{"temporal.tls.ca_file", "no PEM certificate"}},
 		"cert without key": {TLS{CertFile: p.certFile}, []string{"temporal.tls.cert_file is set but temporal.tls.key_file", "DCRFLOW_TEMPORAL_TLS_KEY_FILE"}},
 		"key without cert": {TLS{KeyFile: p.keyFile}, []string{"temporal.tls.key_file is set but temporal.tls.cert_file", "DCRFLOW_TEMPORAL_TLS_CERT_FILE"}},
-		"unreadable key":   {TLS{CertFile: p.certFile, KeyFile: p.dir}, []string{"temporal.tls.key_file (DCRFLOW_TEMPORAL_TLS_KEY_FILE)", "is a directory"}},
+		"unreadable key":   {TLS{CertFile: p.certFile, KeyFile: p.dir}, []string{"temporal.tls.key_file (DCRFLOW_TEMPORAL_TLS_KEY_FILE)", "a directory, not a regular file; a PEM file must be a regular file (of at most 1 MiB)"}},
 		"missing cert":     {TLS{CertFile: filepath.Join(p.dir, "gone.pem"), KeyFile: p.keyFile}, []string{"temporal.tls.cert_file (DCRFLOW_TEMPORAL_TLS_CERT_FILE)", "gone.pem"}},
 		"mismatched pair":  {TLS{CertFile: p.certFile, KeyFile: p.otherKeyFile}, []string{"temporal.tls.cert_file", "temporal.tls.key_file", "not a matching", "private key does not match public key"}},
 		"cert not pem":     {TLS{CertFile: notPEM, KeyFile: p.keyFile}, []string{"temporal.tls.cert_file", "not.pem", "not a matching PEM"}},

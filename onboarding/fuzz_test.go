@@ -1,14 +1,20 @@
 package onboarding
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 )
 
 // FuzzParse feeds Parse arbitrary bytes: it must never panic, every error must be an
@@ -29,6 +35,11 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("portals:\n  - &p {name: a, scopes: [x], labels: {a: b}}\n  - <<: *p\n    name: b\n"))
 	f.Add([]byte("x: 1\n---\n- a\n"))
+	for _, c := range hostileFiles {
+		if raw := c.gen(); len(raw) < 2000 {
+			f.Add([]byte(raw))
+		}
+	}
 
 	const name = "fuzz.yaml"
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -44,6 +55,9 @@ func FuzzParse(f *testing.F) {
 			for _, p := range e.Problems {
 				if !strings.HasPrefix(p, name) || len(p) <= len(name)+2 {
 					t.Fatalf("problem %q does not start with the file name or says nothing", p)
+				}
+				if len(p) > 16<<10 {
+					t.Fatalf("a problem of %d bytes: values are not clipped: %.300s", len(p), p)
 				}
 			}
 			if specs != nil {
@@ -111,6 +125,32 @@ func checkAccepted(t *testing.T, s dcrflow.PortalSpec) {
 	if len(s.Labels) > maxUserLabels {
 		fail("too many labels")
 	}
+	// Nothing accepted holds a secret or an invisible character.
+	vals := []string{s.Key, s.Portal, s.AuthServer, s.ClaimName, s.DCRTokenName, s.DCRProvider, s.Strategy.Name, s.Strategy.DisplayName}
+	for _, sc := range s.Scopes {
+		vals = append(vals, sc.Name, sc.Description)
+	}
+	for _, a := range s.APIs {
+		vals = append(vals, a.API)
+	}
+	for k, v := range s.Labels {
+		vals = append(vals, k, v)
+	}
+	for _, v := range vals {
+		if _, found := textsafe.FindSecret(v); found {
+			fail("a secret in " + v)
+		}
+		if _, _, found := textsafe.Invisible(v); found {
+			fail("an invisible character in " + strconv.QuoteToASCII(v))
+		}
+	}
+	folded := map[string]string{}
+	for k := range s.Labels {
+		if other, dup := folded[textsafe.Fold(k)]; dup {
+			fail("label keys " + k + " and " + other + " that Konnect may take for one")
+		}
+		folded[textsafe.Fold(k)] = k
+	}
 	for k, v := range s.Labels {
 		if k == "" || utf8.RuneCountInString(k) > maxLabelLen || slices.Contains(dcrflowLabels, k) || !labelValuePattern.MatchString(v) || len(v) > maxLabelLen {
 			fail("a bad label " + k)
@@ -119,6 +159,74 @@ func checkAccepted(t *testing.T, s dcrflow.PortalSpec) {
 			if strings.HasPrefix(k, pre) {
 				fail("a reserved label " + k)
 			}
+		}
+	}
+}
+
+// FuzzValueBound checks that valueBound never counts fewer values than yaml.v3 makes
+// of a file: the bound on memory rests on it.
+//
+//	go test -fuzz=FuzzValueBound -fuzztime=60s ./onboarding/
+func FuzzValueBound(f *testing.F) {
+	for _, c := range brokenFiles {
+		if len(c.doc) < 2000 {
+			f.Add([]byte(c.doc))
+		}
+	}
+	for _, s := range valueShapes {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		n, err := countValues(raw)
+		if err != nil {
+			return
+		}
+		if b := valueBound(raw); b < n {
+			t.Fatalf("valueBound = %d, yaml.v3 makes %d values of %q", b, n, raw)
+		}
+	})
+}
+
+// valueShapes are YAML shapes where values outnumber bytes most.
+var valueShapes = []string{
+	"[:,:,:]", "{:,:,:}", "[?,?]", "{a,b,c}", "[[[[]]]]", "- - - - -\n", "-\n-\n-\n", "? \n? \n", ":\n", "a:\nb:\n",
+	"[a,b,c]", "{a:b}", "{\"a\":b}", "[\"a\":b]", "[a: ]", "--- a\n--- b\n...\n", "&a [*a]", "? - a\n: - b\n", "!!str a", "[-, -]",
+	"{? a}", "[a,]", "{,}", "- ? a\n  : b\n", "a: [b: c]", "[{}: {}]", "[ : ]", "- !t\n",
+}
+
+// countValues is how many nodes yaml.v3 makes of raw, documents included.
+func countValues(raw []byte) (int, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	total := 0
+	var count func(n *yaml.Node) int
+	count = func(n *yaml.Node) int {
+		c := 1
+		for _, k := range n.Content {
+			c += count(k)
+		}
+		return c
+	}
+	for {
+		var doc yaml.Node
+		err := decodeNode(dec, &doc)
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		total += count(&doc)
+	}
+}
+
+func TestValueBound_Shapes(t *testing.T) {
+	for _, s := range valueShapes {
+		n, err := countValues([]byte(s))
+		if err != nil {
+			continue
+		}
+		if b := valueBound([]byte(s)); b < n {
+			t.Errorf("%q: valueBound = %d, yaml.v3 makes %d", s, b, n)
 		}
 	}
 }

@@ -5,15 +5,12 @@ package onboarding
 
 import (
 	"fmt"
-	"maps"
-	"os"
 	"regexp"
-	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/internal/readfile"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 )
 
 // Built-in defaults, for fields that neither the portal nor `defaults:` set.
@@ -68,9 +65,9 @@ var (
 // Load reads path and returns every portal with defaults applied, or an error listing
 // every problem found, each naming the file, line, portal and field.
 func Load(path string) ([]dcrflow.PortalSpec, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := readfile.Read(path, readfile.Onboarding)
 	if err != nil {
-		return nil, fmt.Errorf("onboarding file: %w", err)
+		return nil, fmt.Errorf("onboarding file %w", err)
 	}
 	return Parse(path, raw)
 }
@@ -185,7 +182,7 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 		s.Scopes = append(s.Scopes, dcrflow.ScopeSpec{Name: sc.name.val, Description: sc.description.val})
 	}
 
-	seen := map[string]int{}
+	seen := map[string]text{}
 	for _, a := range r.apis {
 		api := dcrflow.APISpec{
 			API:         a.api.val,
@@ -194,10 +191,12 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 		}
 		field := "apis"
 		if p.checkText(a.api, who, field, maxAPILen, "a Konnect API name", "give the Konnect API's name or id") {
-			if at, dup := seen[a.api.val]; dup {
-				p.add(a.api.line, who, field, "%s is listed twice (first at line %d); list each API once per portal", quote(a.api.val), at)
+			if at, dup := seen[textsafe.Fold(a.api.val)]; !dup {
+				seen[textsafe.Fold(a.api.val)] = a.api
+			} else if at.val == a.api.val {
+				p.add(a.api.line, who, field, "%s is listed twice (first at line %d); list each API once per portal", quote(a.api.val), at.line)
 			} else {
-				seen[a.api.val] = a.api.line
+				p.add(a.api.line, who, field, "%s is %s (line %d) written differently; Konnect may take them for one API: list each API once per portal", quote(a.api.val), quote(at.val), at.line)
 			}
 		}
 		p.checkVisibility(a.visibility, who, "apis.visibility")
@@ -205,460 +204,10 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 	}
 
 	p.checkLabels(r.labels, who, "labels")
+	p.checkLabelSpelling(d.labels, r.labels, who)
 	s.Labels = mergeLabels(d.labels, r.labels)
 	if n := len(s.Labels); n > maxUserLabels && len(d.labels.items) <= maxUserLabels {
 		p.add(first(r.labels.line, r.line), who, "labels", "%d labels with the defaults'; %s", n, labelCountFix)
 	}
 	return s
 }
-
-// checkKey checks the portal's key: its name, else its Konnect portal.
-func (p *parser) checkKey(r rawPortal, who string) {
-	switch {
-	case r.name.set:
-		if r.name.bad {
-			return
-		}
-		if r.name.val == "" {
-			p.add(r.name.line, who, "name", "is empty; give the portal a key such as \"payments\", or leave `name` out to use `portal`")
-		} else if !keyPattern.MatchString(r.name.val) {
-			p.add(r.name.line, who, "name", "%s: use lowercase letters, digits and '-' (at most 63, starting and ending with a letter or digit)%s",
-				quote(r.name.val), eg(suggestKey(r.name.val)))
-		}
-	case r.portal.set && !r.portal.bad && r.portal.val != "":
-		if !keyPattern.MatchString(r.portal.val) {
-			fix := "add `name:` with lowercase letters, digits and '-' (at most 63)"
-			if k := suggestKey(r.portal.val); k != "" {
-				fix = "add `name: " + k + "`"
-			}
-			p.add(r.portal.line, who, "portal", "%s is also the portal's key when `name` is absent, and a key is lowercase letters, digits and '-' (at most 63); %s",
-				quote(r.portal.val), fix)
-		}
-	case !r.portal.set:
-		p.add(r.line, "", "name", "a portal needs `name` or `portal` (the Konnect portal's name or id); add `name: payments`")
-	}
-}
-
-// checkText refuses a value that is empty, holds control characters, has spaces
-// around it, or is longer than max characters (0: no limit). It reports whether there
-// is a value that passed, to check further (absent or wrongly typed: nothing to check).
-func (p *parser) checkText(t text, who, field string, max int, what, emptyFix string) bool {
-	if !t.set || t.bad {
-		return false
-	}
-	n := utf8.RuneCountInString(t.val)
-	switch {
-	case t.val == "":
-		p.add(t.line, who, field, "is empty; %s", emptyFix)
-	case strings.ContainsFunc(t.val, unicode.IsControl):
-		p.add(t.line, who, field, "%s holds a control character (a tab or line break); write it on one line without them", quote(t.val))
-	case strings.TrimSpace(t.val) != t.val:
-		p.add(t.line, who, field, "%s starts or ends with a space; remove it", quote(t.val))
-	case max > 0 && n > max:
-		p.add(t.line, who, field, "%s is %d characters long; %s has at most %d, shorten it", quote(t.val), n, what, max)
-	default:
-		return true
-	}
-	return false
-}
-
-func (p *parser) checkClaim(t text, who, field string) {
-	if !p.checkText(t, who, field, maxClaimLen, "a Konnect credential claim", "give the claim's name, e.g. client_id, or leave the field out (default: client_id)") {
-		return
-	}
-	if slices.Contains(reservedClaims, t.val) {
-		p.add(t.line, who, field, "%s is a claim Okta sets itself; choose another name such as client_id", quote(t.val))
-	}
-}
-
-func (p *parser) checkTokenName(t text, who, field string) {
-	if !p.checkText(t, who, field, 0, "", "name one of the worker's DCR tokens, e.g. default, or leave the field out (default: default)") {
-		return
-	}
-	switch {
-	case strings.HasPrefix(t.val, "00") && len(t.val) >= 40 && tokenNamePattern.MatchString(t.val):
-		// An Okta API token is 42 characters starting with 00: never put one here.
-		p.add(t.line, who, field, "looks like an Okta token itself; the file names the token (e.g. default) and only the worker holds its value (dcr_tokens.<name> or DCRFLOW_DCR_TOKEN_<NAME>): remove the token from this file and revoke it")
-	case !tokenNamePattern.MatchString(t.val):
-		p.add(t.line, who, field, "%s is not a DCR token name; use letters, digits, '-' and '_' (the worker holds it as dcr_tokens.<name> or DCRFLOW_DCR_TOKEN_<NAME>)%s",
-			quote(t.val), eg(suggestTokenName(t.val)))
-	}
-}
-
-func (p *parser) checkAuthMethods(l textList, who, field string) {
-	if !l.set {
-		return
-	}
-	if len(l.items) == 0 {
-		p.add(l.line, who, field, "is empty; list at least one of %s, or leave the field out (default: %s)",
-			strings.Join(dcrflow.DCRAuthMethods, ", "), strings.Join(DefaultAuthMethods, ", "))
-		return
-	}
-	seen := map[string]int{}
-	for _, m := range l.items {
-		if m.bad {
-			continue
-		}
-		if !slices.Contains(dcrflow.DCRAuthMethods, m.val) {
-			p.add(m.line, who, field, "%s is not a DCR auth method; use %s", quote(m.val), strings.Join(dcrflow.DCRAuthMethods, ", "))
-			continue
-		}
-		if at, dup := seen[m.val]; dup {
-			p.add(m.line, who, field, "%s is listed twice (first at line %d); keep one", quote(m.val), at)
-		}
-		seen[m.val] = m.line
-	}
-}
-
-func (p *parser) checkVisibility(t text, who, field string) {
-	if t.set && !t.bad && t.val != "public" && t.val != "private" {
-		p.add(t.line, who, field, "%s: use public or private", quote(t.val))
-	}
-}
-
-func (p *parser) checkAccessPolicy(t text, who, field string) {
-	if t.set && !t.bad && t.val != dcrflow.AccessPolicyCheck && t.val != dcrflow.AccessPolicyEnsure {
-		p.add(t.line, who, field, "%s: use check (fail early when no access policy lets client_credentials get the scopes) or ensure (dcrflow creates one it owns)", quote(t.val))
-	}
-}
-
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-// checkValidation sets how the portal is validated; `validate: konnect` needs an
-// owner for the throw-away Konnect application.
-func (p *parser) checkValidation(r rawPortal, d rawDefaults, s *dcrflow.PortalSpec, who string) {
-	if !s.Validate {
-		return
-	}
-	s.ValidateVia = dcrflow.ValidateViaOkta
-	switch {
-	case r.validate.set && !r.validate.bad:
-		s.ValidateVia = first(r.validateVia.val, dcrflow.ValidateViaOkta)
-	case d.validateVia.set:
-		s.ValidateVia = d.validateVia.val
-	}
-	ow := r.owner
-	if s.ValidateVia != dcrflow.ValidateViaKonnect {
-		if ow != nil {
-			p.add(ow.line, who, "validation_owner", "is set, but the portal is not validated through Konnect; add `validate: konnect` or remove validation_owner")
-		}
-		return
-	}
-	if ow == nil {
-		line := first(r.validateVia.line, r.validate.line, r.line)
-		p.add(line, who, "validate", "konnect needs an application owner: add `validation_owner: {type: developer, id: <uuid>}` (or type: team), a developer or team of the portal that may own applications")
-		return
-	}
-	typ, id := ow.typ, ow.id
-	switch {
-	case !typ.set:
-		p.add(ow.line, who, "validation_owner.type", "is missing; write `type: developer` or `type: team`")
-	case !typ.bad && typ.val != "developer" && typ.val != "team":
-		p.add(typ.line, who, "validation_owner.type", "%s: use developer or team", quote(typ.val))
-	}
-	switch {
-	case !id.set:
-		p.add(ow.line, who, "validation_owner.id", "is missing; give the developer's or team's id (a UUID, shown in Konnect under the portal's Access)")
-	case !id.bad && !uuidPattern.MatchString(id.val):
-		p.add(id.line, who, "validation_owner.id", "%s is not a UUID; give the developer's or team's id as Konnect shows it", quote(id.val))
-	}
-	s.ValidationOwner = &dcrflow.AppOwner{Type: typ.val, ID: strings.ToLower(id.val)}
-}
-
-func (p *parser) checkOnFailure(t text, who, field string) {
-	if t.set && !t.bad && t.val != dcrflow.OnFailureCompensate && t.val != dcrflow.OnFailureHold {
-		p.add(t.line, who, field, "%s: use compensate (undo at once) or hold (wait for an operator's retry or abandon)", quote(t.val))
-	}
-}
-
-func (p *parser) checkScopes(r rawPortal, who string) {
-	if len(r.scopes) == 0 {
-		if r.scopesBad {
-			return
-		}
-		p.add(first(r.scopesLine, r.line), who, "scopes", "list at least one custom scope (Konnect falls back to `openid`, which Okta refuses for client_credentials)")
-		return
-	}
-	if len(r.scopes) > maxScopes {
-		p.add(r.scopesLine, who, "scopes", "%d scopes; a Konnect auth strategy holds at most %d, so drop some or split the portal", len(r.scopes), maxScopes)
-	}
-	example := quote(first(suggestKey(who), "payments") + ":read")
-	seen := map[string]int{}
-	for _, sc := range r.scopes {
-		t, field := sc.name, "scopes"
-		if t.bad {
-			continue
-		}
-		n := utf8.RuneCountInString(t.val)
-		switch {
-		case t.val == "":
-			p.add(t.line, who, field, "a scope has an empty name; give it one such as %s", example)
-		case t.val == "openid":
-			p.add(t.line, who, field, "`openid` cannot be requested with client_credentials; use a custom scope such as %s", example)
-		case slices.Contains(oidcScopes, t.val):
-			p.add(t.line, who, field, "`%s` is an OpenID Connect scope about a user, which client_credentials cannot request; use a custom scope such as %s", t.val, example)
-		case !scopePattern.MatchString(t.val) || strings.HasPrefix(t.val, "okta.") || strings.HasPrefix(t.val, "okta:") || t.val == "okta" || t.val == "*":
-			p.add(t.line, who, field, "%s is not a valid Okta scope name (printable ASCII without spaces, quotes or backslashes; not okta.*, okta:* or *)", quote(t.val))
-		case n > maxScopeLen:
-			p.add(t.line, who, field, "%s is %d characters long; a Konnect auth strategy's scopes have at most %d, shorten it", quote(t.val), n, maxScopeLen)
-		default:
-			if at, dup := seen[t.val]; dup {
-				p.add(t.line, who, field, "%s is listed twice (first at line %d); keep one", quote(t.val), at)
-			} else {
-				seen[t.val] = t.line
-			}
-		}
-	}
-}
-
-func (p *parser) checkLabels(l labelMap, who, field string) {
-	for _, lb := range l.items {
-		f := join(field, lb.key)
-		switch n := utf8.RuneCountInString(lb.key); {
-		case lb.key == "":
-			p.add(lb.line, who, field, "a label key is empty; keys are 1 to %d characters", maxLabelLen)
-			continue
-		case n > maxLabelLen:
-			p.add(lb.line, who, join(field, clip(lb.key)), "the key is %d characters long; Konnect allows 1 to %d, shorten it", n, maxLabelLen)
-			continue
-		case slices.Contains(dcrflowLabels, lb.key):
-			p.add(lb.line, who, f, "dcrflow sets this label itself on what it creates (managed-by, dcrflow-portal, dcrflow-run); choose another key")
-			continue
-		}
-		if i := slices.IndexFunc(labelPrefixes, func(pre string) bool { return strings.HasPrefix(lb.key, pre) }); i >= 0 {
-			p.add(lb.line, who, f, "starts with %q: Konnect reserves keys starting with kong, konnect, mesh, kic or _; choose another key", labelPrefixes[i])
-			continue
-		}
-		v := lb.val
-		switch {
-		case lb.bad:
-		case v == "":
-			p.add(lb.line, who, f, "the value is empty; Konnect label values are 1 to %d characters: give one, or leave the label out", maxLabelLen)
-		case len(v) > maxLabelLen:
-			p.add(lb.line, who, f, "the value is %d characters long; Konnect allows at most %d, shorten it", utf8.RuneCountInString(v), maxLabelLen)
-		case !labelValuePattern.MatchString(v):
-			p.add(lb.line, who, f, "%s is not a valid label value; use letters and digits, with '-', '_' or '.' inside (starting and ending with a letter or digit)%s",
-				quote(v), eg(suggestLabelValue(v)))
-		}
-	}
-}
-
-func mergeLabels(d, p labelMap) map[string]string {
-	if len(d.items) == 0 && len(p.items) == 0 {
-		return nil
-	}
-	m := map[string]string{}
-	for _, l := range d.items {
-		m[l.key] = l.val
-	}
-	for _, l := range p.items { // the portal wins
-		m[l.key] = l.val
-	}
-	return m
-}
-
-// across checks what portals share: their keys, and Konnect resources that more than
-// one portal names, which must then be asked for with the same settings, or two
-// runs would fight over one resource.
-func (p *parser) across(raws []rawPortal, specs []dcrflow.PortalSpec) {
-	type use struct {
-		idx  int
-		line int
-	}
-	keys := map[string]int{}
-	providers := map[string]use{}
-	strategies := map[string]use{}
-	pubs := map[[2]string]use{}
-	for i, s := range specs {
-		r := raws[i]
-		if s.Key == "" {
-			continue
-		}
-		if at, dup := keys[s.Key]; dup {
-			p.add(first(r.name.line, r.portal.line, r.line), s.Key, "name", "duplicate portal (first at line %d); give each portal its own name", at)
-			continue
-		}
-		keys[s.Key] = r.line
-
-		if u, ok := providers[s.DCRProvider]; !ok {
-			providers[s.DCRProvider] = use{i, r.line}
-		} else if diff := providerDiffs(s, specs[u.idx]); len(diff) > 0 {
-			p.add(providerLine(r), s.Key, "dcr_provider.name", "%s is also the DCR provider of portal %q (line %d), with a different %s; a Konnect DCR provider has one issuer, one DCR token and one set of labels, so give this portal its own dcr_provider name or make those settings the same",
-				quote(s.DCRProvider), specs[u.idx].Key, u.line, strings.Join(diff, ", "))
-		}
-
-		if u, ok := strategies[s.Strategy.Name]; !ok {
-			strategies[s.Strategy.Name] = use{i, r.line}
-		} else if diff := strategyDiffs(s, specs[u.idx]); len(diff) > 0 {
-			p.add(strategyLine(r), s.Key, "auth_strategy.name", "%s is also the auth strategy of portal %q (line %d), with a different %s; a Konnect auth strategy has one issuer, one set of scopes, one claim, one DCR provider and one set of labels, so give this portal its own auth_strategy name or make those settings the same",
-				quote(s.Strategy.Name), specs[u.idx].Key, u.line, strings.Join(diff, ", "))
-		}
-
-		for j, a := range s.APIs {
-			k := [2]string{s.Portal, a.API}
-			if a.API == "" {
-				continue
-			}
-			u, ok := pubs[k]
-			if !ok {
-				pubs[k] = use{i, r.apis[j].line}
-				continue
-			}
-			if u.idx == i {
-				continue // listed twice in one portal: reported already
-			}
-			if diff := publicationDiffs(s, a, specs[u.idx], k[1]); len(diff) > 0 {
-				p.add(r.apis[j].line, s.Key, "apis", "%s is also published on Konnect portal %s by portal %q (line %d), with a different %s; an API has one publication per Konnect portal, so publish it from one of the two or make those settings the same",
-					quote(a.API), quote(s.Portal), specs[u.idx].Key, u.line, strings.Join(diff, ", "))
-			}
-		}
-	}
-}
-
-func providerLine(r rawPortal) int {
-	if r.provider == nil {
-		return r.line
-	}
-	return first(r.provider.name.line, r.provider.line)
-}
-
-func strategyLine(r rawPortal) int {
-	if r.strategy == nil {
-		return r.line
-	}
-	return first(r.strategy.name.line, r.strategy.line)
-}
-
-func providerDiffs(a, b dcrflow.PortalSpec) []string {
-	var d []string
-	d = differ(d, "auth_server", a.AuthServer, b.AuthServer)
-	d = differ(d, "dcr_token", a.DCRTokenName, b.DCRTokenName)
-	if !maps.Equal(a.Labels, b.Labels) {
-		d = append(d, "labels")
-	}
-	return d
-}
-
-func strategyDiffs(a, b dcrflow.PortalSpec) []string {
-	var d []string
-	d = differ(d, "auth_server", a.AuthServer, b.AuthServer)
-	if !sameSet(scopeNames(a), scopeNames(b)) {
-		d = append(d, "scopes ("+strings.Join(scopeNames(a), " ")+" here, "+strings.Join(scopeNames(b), " ")+" there)")
-	}
-	d = differ(d, "claim", a.ClaimName, b.ClaimName)
-	d = differ(d, "dcr_provider", a.DCRProvider, b.DCRProvider)
-	d = differ(d, "display_name", a.Strategy.DisplayName, b.Strategy.DisplayName)
-	if !sameSet(a.Strategy.AuthMethods, b.Strategy.AuthMethods) {
-		d = append(d, "auth_methods ("+strings.Join(a.Strategy.AuthMethods, " ")+" here, "+strings.Join(b.Strategy.AuthMethods, " ")+" there)")
-	}
-	if !maps.Equal(a.Labels, b.Labels) {
-		d = append(d, "labels")
-	}
-	return d
-}
-
-func publicationDiffs(a dcrflow.PortalSpec, api dcrflow.APISpec, b dcrflow.PortalSpec, name string) []string {
-	var d []string
-	d = differ(d, "auth_strategy", a.Strategy.Name, b.Strategy.Name)
-	for _, o := range b.APIs {
-		if o.API == name {
-			d = differ(d, "visibility", api.Visibility, o.Visibility)
-			d = differ(d, "auto_approve", fmt.Sprint(api.AutoApprove), fmt.Sprint(o.AutoApprove))
-			break
-		}
-	}
-	return d
-}
-
-func differ(d []string, field, here, there string) []string {
-	if here == there {
-		return d
-	}
-	return append(d, fmt.Sprintf("%s (%s here, %s there)", field, quote(here), quote(there)))
-}
-
-func scopeNames(s dcrflow.PortalSpec) []string {
-	out := make([]string, 0, len(s.Scopes))
-	for _, sc := range s.Scopes {
-		out = append(out, sc.Name)
-	}
-	return out
-}
-
-func sameSet(a, b []string) bool {
-	x, y := slices.Clone(a), slices.Clone(b)
-	slices.Sort(x)
-	slices.Sort(y)
-	return slices.Equal(slices.Compact(x), slices.Compact(y))
-}
-
-func texts(ts []text) []string {
-	out := make([]string, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, t.val)
-	}
-	return out
-}
-
-func first[T comparable](vals ...T) T {
-	var zero T
-	for _, v := range vals {
-		if v != zero {
-			return v
-		}
-	}
-	return zero
-}
-
-func firstBool(p, d flag, def bool) bool {
-	if p.set && !p.bad {
-		return p.val
-	}
-	if d.set && !d.bad {
-		return d.val
-	}
-	return def
-}
-
-func eg(s string) string {
-	if s == "" {
-		return ""
-	}
-	return ", e.g. " + quote(s)
-}
-
-var nonKey = regexp.MustCompile(`[^a-z0-9]+`)
-
-// suggestKey turns s into a valid key, or "".
-func suggestKey(s string) string {
-	k := strings.Trim(nonKey.ReplaceAllString(strings.ToLower(s), "-"), "-")
-	if len(k) > maxKeyLen {
-		k = strings.TrimRight(k[:maxKeyLen], "-")
-	}
-	if !keyPattern.MatchString(k) {
-		return ""
-	}
-	return k
-}
-
-var nonTokenName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
-
-func suggestTokenName(s string) string {
-	return strings.Trim(nonTokenName.ReplaceAllString(s, "-"), "-")
-}
-
-var nonLabel = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-func suggestLabelValue(s string) string {
-	v := nonLabel.ReplaceAllString(s, "-")
-	if len(v) > maxLabelLen {
-		v = v[:maxLabelLen]
-	}
-	v = strings.TrimFunc(v, func(r rune) bool { return !isAlnum(r) })
-	if !labelValuePattern.MatchString(v) {
-		return ""
-	}
-	return v
-}
-
-func isAlnum(r rune) bool { return r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) }

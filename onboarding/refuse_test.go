@@ -307,7 +307,7 @@ portals:
 `, 3, []string{
 		`f.yaml:1: defaults.dcr_token: "okta prod" is not a DCR token name; use letters, digits, '-' and '_' (the worker holds it as dcr_tokens.<name> or DCRFLOW_DCR_TOKEN_<NAME>), e.g. "okta-prod"`,
 		`f.yaml:5: portal "a": dcr_provider.dcr_token: "okta.partners" is not a DCR token name; use letters, digits, '-' and '_'`,
-		`f.yaml:8: portal "b": dcr_provider.dcr_token: looks like an Okta token itself; the file names the token (e.g. default) and only the worker holds its value (dcr_tokens.<name> or DCRFLOW_DCR_TOKEN_<NAME>): remove the token from this file and revoke it`,
+		`f.yaml:8: portal "b": dcr_provider.dcr_token: holds an Okta API token itself (00AbCdE…); the file names the DCR token (e.g. default) and only the worker holds its value (dcr_tokens.<name> or DCRFLOW_DCR_TOKEN_<NAME>): remove the token from this file and revoke it`,
 	}},
 
 	// Labels.

@@ -291,6 +291,9 @@ func dial(configPath string) (client.Client, config.Starter, error) {
 	if err != nil {
 		return nil, cfg, err
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(os.Stderr, "starter: warning:", w)
+	}
 	log, err := logging.New("warn")
 	if err != nil {
 		return nil, cfg, err

@@ -57,6 +57,9 @@ func run() error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	defer func() { _ = log.Sync() }()
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
 
 	// met is nil without metrics.listen: its observers and handler then record nothing.
 	met, err := cfg.Metrics.Serve(func(err error) { log.Sugar().Warnw("metrics", "error", err) })

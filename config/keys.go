@@ -1,0 +1,71 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/spf13/viper"
+
+	"github.com/dcrflow/dcrflow/internal/textsafe"
+)
+
+// settings are the keys a configuration file may hold. A setting ending in ".*" takes
+// any name under it (a DCR token's, a payload key's). The starter accepts the
+// worker's settings too, and ignores them, so that one file may serve both.
+var settings = append(slices.Clone(workerKeys), "codec.keys.*", "dcr_tokens.*")
+
+// unknownKeys refuses every key of the file that is not a setting, with the setting
+// most likely meant: a typo must not leave a default (or no budget) in place
+// silently. Keys under rate_limits are checkRateLimits'.
+func unknownKeys(file *viper.Viper, known []string, src string) []error {
+	var errs []error
+	keys := file.AllKeys() // lowercased, as viper matches them
+	sort.Strings(keys)
+	for _, k := range keys {
+		if isSetting(k, known) || strings.HasPrefix(k, "rate_limits.") {
+			continue
+		}
+		hint := ""
+		if s := closestSetting(k, known); s != "" {
+			hint = " (did you mean " + s + "?)"
+		}
+		errs = append(errs, fmt.Errorf("config %s: %s is not a setting%s; remove it or correct it (the settings are listed in README, \"Pointing it at a real Okta org and Konnect region\")",
+			src, textsafe.Clip(k), hint))
+	}
+	return errs
+}
+
+// isSetting says k is a setting, a name under a ".*" setting, or a section of
+// settings given as a whole (decoding then says what is wrong with its value).
+func isSetting(k string, known []string) bool {
+	for _, s := range known {
+		if pre, ok := strings.CutSuffix(s, "*"); ok && strings.HasPrefix(k, pre) || k == s || strings.HasPrefix(s, k+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// closestSetting is the setting nearest to k (at most 3 edits), or "". Under a ".*"
+// setting the name is kept: dcr_token.partners → dcr_tokens.partners.
+func closestSetting(k string, known []string) string {
+	if len(k) > 80 {
+		return ""
+	}
+	best, bestD := "", 4
+	for _, s := range known {
+		if pre, ok := strings.CutSuffix(s, ".*"); ok {
+			segs := strings.SplitN(k, ".", strings.Count(pre, ".")+2)
+			if len(segs) < strings.Count(pre, ".")+2 {
+				continue
+			}
+			s = pre + "." + segs[len(segs)-1]
+		}
+		if d := textsafe.EditDistance(k, s); d < bestD {
+			best, bestD = s, d
+		}
+	}
+	return best
+}

@@ -1,0 +1,194 @@
+package onboarding
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
+)
+
+// across checks what portals share: their keys, and Konnect resources that more than
+// one portal names, which must then be asked for with the same settings, or two
+// runs would fight over one resource. Names are compared as Konnect may compare them
+// (textsafe.Fold): one written two ways is refused.
+func (p *parser) across(raws []rawPortal, specs []dcrflow.PortalSpec) {
+	keys := make(map[string]int, len(specs))
+	portals := map[string]use{}
+	providers := make(map[string]use, len(specs))
+	strategies := make(map[string]use, len(specs))
+	pubs := map[[2]string]use{}
+	for i, s := range specs {
+		r := raws[i]
+		if s.Key == "" {
+			continue
+		}
+		if at, dup := keys[s.Key]; dup {
+			p.add(first(r.name.line, r.portal.line, r.line), s.Key, "name", "duplicate portal (first at line %d); give each portal its own name", at)
+			continue
+		}
+		keys[s.Key] = r.line
+
+		if u, ok := claim(portals, s.Portal, use{i, first(r.portal.line, r.line), s.Portal}); ok {
+			p.spelledTwice(first(r.portal.line, r.line), s.Key, "portal", s.Portal, "the Konnect portal", u, specs)
+		}
+
+		if u, ok := claim(providers, s.DCRProvider, use{i, r.line, s.DCRProvider}); !ok {
+		} else if u.name != s.DCRProvider {
+			p.spelledTwice(providerLine(r), s.Key, "dcr_provider.name", s.DCRProvider, "the DCR provider", u, specs)
+		} else if diff := providerDiffs(s, specs[u.idx]); len(diff) > 0 {
+			p.add(providerLine(r), s.Key, "dcr_provider.name", "%s is also the DCR provider of portal %q (line %d), with a different %s; a Konnect DCR provider has one issuer, one DCR token and one set of labels, so give this portal its own dcr_provider name or make those settings the same",
+				quote(s.DCRProvider), specs[u.idx].Key, u.line, strings.Join(diff, ", "))
+		}
+
+		if u, ok := claim(strategies, s.Strategy.Name, use{i, r.line, s.Strategy.Name}); !ok {
+		} else if u.name != s.Strategy.Name {
+			p.spelledTwice(strategyLine(r), s.Key, "auth_strategy.name", s.Strategy.Name, "the auth strategy", u, specs)
+		} else if diff := strategyDiffs(s, specs[u.idx]); len(diff) > 0 {
+			p.add(strategyLine(r), s.Key, "auth_strategy.name", "%s is also the auth strategy of portal %q (line %d), with a different %s; a Konnect auth strategy has one issuer, one set of scopes, one claim, one DCR provider and one set of labels, so give this portal its own auth_strategy name or make those settings the same",
+				quote(s.Strategy.Name), specs[u.idx].Key, u.line, strings.Join(diff, ", "))
+		}
+
+		for j, a := range s.APIs {
+			if a.API == "" {
+				continue
+			}
+			k := [2]string{textsafe.Fold(s.Portal), textsafe.Fold(a.API)}
+			u, ok := pubs[k]
+			if !ok {
+				pubs[k] = use{i, r.apis[j].line, a.API}
+				continue
+			}
+			switch {
+			case u.idx == i: // listed twice in one portal: reported already
+			case u.name != a.API:
+				p.spelledTwice(r.apis[j].line, s.Key, "apis", a.API, "the API", u, specs)
+			default:
+				if diff := publicationDiffs(s, a, specs[u.idx], u.name); len(diff) > 0 {
+					p.add(r.apis[j].line, s.Key, "apis", "%s is also published on Konnect portal %s by portal %q (line %d), with a different %s; an API has one publication per Konnect portal, so publish it from one of the two or make those settings the same",
+						quote(a.API), quote(s.Portal), specs[u.idx].Key, u.line, strings.Join(diff, ", "))
+				}
+			}
+		}
+	}
+}
+
+// use is where a portal first named a shared resource, and how it spelt it.
+type use struct {
+	idx  int
+	line int
+	name string
+}
+
+// claim records u under name's folded form unless a portal came first; then it
+// returns that portal's use.
+func claim(m map[string]use, name string, u use) (use, bool) {
+	k := textsafe.Fold(name)
+	if had, ok := m[k]; ok {
+		return had, true
+	}
+	m[k] = u
+	return u, false
+}
+
+// spelledTwice refuses a name that another portal wrote with other letters (case,
+// Unicode form) when Konnect may take both for one; the same spelling is fine.
+func (p *parser) spelledTwice(line int, who, field, name, what string, had use, specs []dcrflow.PortalSpec) {
+	if had.name == name {
+		return
+	}
+	here, there := quote(name), quote(had.name)
+	if textsafe.LookAlike(name, had.name) {
+		here, there = strconv.QuoteToASCII(clip(name)), strconv.QuoteToASCII(clip(had.name))
+	}
+	p.add(line, who, field, "%s is %s %s of portal %q (line %d) written differently; Konnect may take them for one: write the name the same way in both",
+		here, what, there, specs[had.idx].Key, had.line)
+}
+
+func providerLine(r rawPortal) int {
+	if r.provider == nil {
+		return r.line
+	}
+	return first(r.provider.name.line, r.provider.line)
+}
+
+func strategyLine(r rawPortal) int {
+	if r.strategy == nil {
+		return r.line
+	}
+	return first(r.strategy.name.line, r.strategy.line)
+}
+
+func providerDiffs(a, b dcrflow.PortalSpec) []string {
+	var d []string
+	d = differ(d, "auth_server", a.AuthServer, b.AuthServer)
+	d = differ(d, "dcr_token", a.DCRTokenName, b.DCRTokenName)
+	if !maps.Equal(a.Labels, b.Labels) {
+		d = append(d, "labels")
+	}
+	return d
+}
+
+func strategyDiffs(a, b dcrflow.PortalSpec) []string {
+	var d []string
+	d = differ(d, "auth_server", a.AuthServer, b.AuthServer)
+	if !sameSet(scopeNames(a), scopeNames(b)) {
+		d = append(d, "scopes ("+strings.Join(scopeNames(a), " ")+" here, "+strings.Join(scopeNames(b), " ")+" there)")
+	}
+	d = differ(d, "claim", a.ClaimName, b.ClaimName)
+	d = differ(d, "dcr_provider", a.DCRProvider, b.DCRProvider)
+	d = differ(d, "display_name", a.Strategy.DisplayName, b.Strategy.DisplayName)
+	if !sameSet(a.Strategy.AuthMethods, b.Strategy.AuthMethods) {
+		d = append(d, "auth_methods ("+strings.Join(a.Strategy.AuthMethods, " ")+" here, "+strings.Join(b.Strategy.AuthMethods, " ")+" there)")
+	}
+	if !maps.Equal(a.Labels, b.Labels) {
+		d = append(d, "labels")
+	}
+	return d
+}
+
+func publicationDiffs(a dcrflow.PortalSpec, api dcrflow.APISpec, b dcrflow.PortalSpec, name string) []string {
+	var d []string
+	d = differ(d, "auth_strategy", a.Strategy.Name, b.Strategy.Name)
+	for _, o := range b.APIs {
+		if o.API == name {
+			d = differ(d, "visibility", api.Visibility, o.Visibility)
+			d = differ(d, "auto_approve", fmt.Sprint(api.AutoApprove), fmt.Sprint(o.AutoApprove))
+			break
+		}
+	}
+	return d
+}
+
+func differ(d []string, field, here, there string) []string {
+	if here == there {
+		return d
+	}
+	return append(d, fmt.Sprintf("%s (%s here, %s there)", field, quote(here), quote(there)))
+}
+
+func scopeNames(s dcrflow.PortalSpec) []string {
+	out := make([]string, 0, len(s.Scopes))
+	for _, sc := range s.Scopes {
+		out = append(out, sc.Name)
+	}
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(slices.Compact(x), slices.Compact(y))
+}
+
+func texts(ts []text) []string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.val)
+	}
+	return out
+}

@@ -1,0 +1,146 @@
+package onboarding
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dcrflow/dcrflow/internal/costtest"
+)
+
+// fleetFile is a valid file of n portals, each with two scopes, two APIs (one as a
+// mapping), a label, and a DCR provider and auth strategy of its own.
+func fleetFile(n int) []byte {
+	var b strings.Builder
+	b.WriteString("defaults:\n  auth_server: default\n  labels: {env: prod}\nportals:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - name: portal-%d\n    scopes: [p%d:read, p%d:write]\n    apis: [api-%d, {api: orders-%d, visibility: public}]\n    labels: {team: t%d}\n", i, i, i, i, i, i)
+	}
+	return []byte(b.String())
+}
+
+func TestParse_AcceptsA20000PortalFile(t *testing.T) {
+	raw := fleetFile(20_000)
+	var (
+		n   int
+		err error
+	)
+	cost := costtest.Within(t, 10*time.Second, 256<<20, func() {
+		specs, e := Parse("fleet.yaml", raw)
+		n, err = len(specs), e
+	})
+	if err != nil || n != 20_000 {
+		t.Fatalf("%d portals, err %.500v", n, err)
+	}
+	t.Logf("20,000 portals, %.1f MB: %v, heap peak %.0f MiB", float64(len(raw))/1e6, cost.Time, cost.MB())
+}
+
+// The largest file the value bound lets through: 99,990 portals of a name and a scope
+// each (4.3 MB). It loads, within bounds.
+func TestParse_AcceptsTheLargestFileTheBoundAllows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 4 MB file")
+	}
+	var b strings.Builder
+	b.WriteString("portals:\n")
+	for i := range 99_990 {
+		fmt.Fprintf(&b, "  - name: p%d\n    scopes: [p%d:read]\n", i, i)
+	}
+	raw := []byte(b.String())
+	if bound := valueBound(raw); bound > maxValues || bound < maxValues-100 {
+		t.Fatalf("valueBound = %d: not just under %d", bound, maxValues)
+	}
+	var (
+		n   int
+		err error
+	)
+	cost := costtest.Within(t, 20*time.Second, 256<<20, func() {
+		specs, e := Parse("fleet.yaml", raw)
+		n, err = len(specs), e
+	})
+	if err != nil || n != 99_990 {
+		t.Fatalf("%d portals, err %.500v", n, err)
+	}
+	t.Logf("99,990 portals, %.1f MB: %v, heap peak %.0f MiB", float64(len(raw))/1e6, cost.Time, cost.MB())
+}
+
+// Files just under the value bound, of the shapes yaml.v3 makes most values of, stay
+// within a bounded heap: the bound, not the file's size, caps memory.
+func TestParse_MemoryAtTheValueBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("files of up to 5 MB")
+	}
+	labels := func(n int) []byte {
+		var b strings.Builder
+		b.WriteString("portals:\n  - name: a\n    scopes: [x]\n    labels:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "      k%d: v\n", i)
+		}
+		return []byte(b.String())
+	}
+	for name, raw := range map[string][]byte{
+		"a flow list":        []byte("portals: [" + strings.Repeat("a,", 490_000) + "]\n"),
+		"a block list":       []byte("portals:\n" + strings.Repeat("- a\n", 330_000)),
+		"a mapping":          labels(330_000),
+		"a fleet of 26,000":  fleetFile(26_000),
+		"nested flow lists":  []byte("portals: [" + strings.Repeat("[[]],", 160_000) + "]\n"),
+		"explicit keys only": []byte("portals:\n  - name: a\n    scopes: [x]\n    labels: {" + strings.Repeat("? ,", 160_000) + "}\n"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if b := valueBound(raw); b > maxValues || b < maxValues*3/4 {
+				t.Fatalf("valueBound = %d: not just under %d", b, maxValues)
+			}
+			cost := costtest.Within(t, 5*time.Second, 512<<20, func() { _, _ = Parse("f.yaml", raw) })
+			t.Logf("%.1f MB: %v, heap peak %.0f MiB", float64(len(raw))/1e6, cost.Time, cost.MB())
+		})
+	}
+}
+
+// Load reads through readfile: what is not a regular file of at most 32 MiB is
+// refused at once, naming the file and the limit.
+func TestLoad_RefusesWhatIsNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	at := func(name string) string { return filepath.Join(dir, name) }
+	for name, target := range map[string]string{"zero.yaml": "/dev/zero", "random.yaml": "/dev/urandom"} {
+		if err := os.Symlink(target, at(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(at("fifo.yaml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := os.Create(at("big.yaml")); err != nil || f.Truncate(32<<20+1) != nil || f.Close() != nil {
+		t.Fatal(err)
+	}
+	const notRegular = ", not a regular file; an onboarding file must be a regular file (of at most 32 MiB)"
+	for name, want := range map[string]string{
+		"zero.yaml":   "onboarding file " + at("zero.yaml") + ": a character device (such as /dev/zero or /dev/urandom)" + notRegular,
+		"random.yaml": "onboarding file " + at("random.yaml") + ": a character device (such as /dev/zero or /dev/urandom)" + notRegular,
+		"fifo.yaml":   "onboarding file " + at("fifo.yaml") + ": a named pipe (FIFO)" + notRegular,
+		"big.yaml":    "onboarding file " + at("big.yaml") + ": larger than 32 MiB, the limit for an onboarding file; split the portals into several files",
+		"none.yaml":   "onboarding file " + at("none.yaml") + ": no such file or directory",
+	} {
+		t.Run(name, func(t *testing.T) {
+			var err error
+			costtest.Within(t, 2*time.Second, 16<<20, func() { _, err = Load(at(name)) })
+			if err == nil || err.Error() != want {
+				t.Fatalf("err = %v\nwant  %s", err, want)
+			}
+		})
+	}
+}
+
+// What looks odd but is harmless still loads: a byte-order mark at the start,
+// letters beyond ASCII, a URL without a password, ids that merely start with 00.
+func TestParse_AcceptsHarmlessText(t *testing.T) {
+	specs, err := Parse("f.yaml", []byte("\ufeffportals:\n  - name: a\n    portal: Zoë's 日本 shop\n    scopes: [x]\n"+
+		"    auth_strategy: {display_name: \"Okta DCR — café\"}\n    apis: [https://api.example.com/orders, 00aa11bb-2222-4333-8444-555566667777]\n"+
+		"    labels: {Team: payments}\n"))
+	if err != nil || specs[0].Portal != "Zoë's 日本 shop" || specs[0].Labels["Team"] != "payments" {
+		t.Fatalf("specs = %+v, err = %v", specs, err)
+	}
+}
