@@ -156,24 +156,26 @@ func (in ReleaseInput) leave(run string) (usage.Leave, dcrflow.Resource) {
 	return usage.Leave{Domain: usage.DomainOf(in.Kind, in.AuthServerID), Key: usage.KeyOf(res), Portal: in.PortalKey, Run: run}, res
 }
 
-// RebuildUsage rebuilds a domain's record from what Temporal knows of the portals
-// onboarded before the record existed; the UsageRecord workflow runs it once, when it
-// is first started.
-func (a *Activities) RebuildUsage(ctx context.Context, domain string) (usage.State, error) {
-	out := usage.State{Domain: domain, Rebuilt: true}
+// RebuildUsage rebuilds a record (a shard of a domain) from what Temporal knows of the
+// portals onboarded before the record existed; the UsageRecord workflow runs it once,
+// when it is first started.
+func (a *Activities) RebuildUsage(ctx context.Context, in usage.State) (usage.State, error) {
+	out := usage.State{Domain: in.Domain, Shard: in.Shard, Rebuilt: true}
 	seeder, ok := a.Usage.(interface {
 		Seeds(context.Context, string, func()) ([]usage.Seed, error)
 	})
 	if !ok {
 		return out, nil
 	}
-	seeds, err := seeder.Seeds(ctx, domain, func() { activity.RecordHeartbeat(ctx, nil) })
+	seeds, err := seeder.Seeds(ctx, in.Domain, func() { activity.RecordHeartbeat(ctx, nil) })
 	if err != nil {
 		return out, usageError("rebuild from onboarding records", err)
 	}
 	book := usage.NewBook(nil)
 	for _, s := range seeds {
-		book.Add(s)
+		if usage.ShardOf(s.Key) == in.Shard {
+			book.Add(s)
+		}
 	}
 	return out, out.Pack(book)
 }

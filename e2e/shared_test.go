@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/api/workflowservice/v1"
-
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
@@ -18,6 +16,7 @@ import (
 	"github.com/dcrflow/dcrflow/launcher"
 	"github.com/dcrflow/dcrflow/sandbox/faults"
 	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
+	"github.com/dcrflow/dcrflow/usage"
 	"github.com/dcrflow/dcrflow/workflows"
 )
 
@@ -350,9 +349,8 @@ func TestShared_UpgradeRebuildsTheRecordBeforeAnythingIsDeleted(t *testing.T) {
 	if o := r.onboard(t, []dcrflow.PortalSpec{a})[0]; !o.Succeeded {
 		t.Fatal(o.Err)
 	}
-	n := terminateUsageRecords(t, r)
-	if n != 2 {
-		t.Fatalf("terminated %d usage records, want 2 (the server's and Konnect's)", n)
+	if n := terminateUsageRecords(t, r, a); n < 2 {
+		t.Fatalf("terminated %d usage records, want at least the server's and Konnect's", n)
 	}
 	addFault(t, r.sb, faults.Fault{Method: "PUT", Path: "/v3/apis/" + apiID(st, "reporting-api") + "/publications/*", Status: 403})
 	out := r.onboard(t, []dcrflow.PortalSpec{b})[0]
@@ -374,61 +372,32 @@ func TestShared_UpgradeRebuildsTheRecordBeforeAnythingIsDeleted(t *testing.T) {
 	assertOnboarded(t, r.state(t), []dcrflow.PortalSpec{a})
 }
 
-// terminateUsageRecords ends every UsageRecord workflow and returns how many.
-func terminateUsageRecords(t *testing.T, r *rig) int {
+// terminateUsageRecords ends the UsageRecord workflows that hold the portal's
+// resources and returns how many there were.
+func terminateUsageRecords(t *testing.T, r *rig, spec dcrflow.PortalSpec) int {
 	t.Helper()
 	ctx := context.Background()
-	var ids []string
-	waitFor(t, 30*time.Second, "visibility to list the usage records", func() bool {
-		ids = ids[:0]
-		resp, err := r.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: "WorkflowType = 'UsageRecord' AND ExecutionStatus = 'Running' AND TaskQueue = '" + r.taskQueue + "'"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range resp.GetExecutions() {
-			ids = append(ids, e.GetExecution().GetWorkflowId())
-		}
-		return len(ids) >= 2
-	})
-	for _, id := range ids {
+	st := r.state(t)
+	rec := usage.Temporal{TaskQueue: r.taskQueue, OktaOrg: usage.OrgOf(r.sb.OktaURL), KonnectOrg: usage.OrgOf(r.sb.KonnectURL)}
+	okta, konnect := usage.OktaDomain(server(st, spec.AuthServer).ID), usage.KonnectDomain
+	ids := map[string]bool{}
+	add := func(domain, kind, name string) {
+		ids[rec.WorkflowID(domain, usage.ShardOf(usage.Key{Kind: kind, Name: name}))] = true
+	}
+	for _, sc := range spec.Scopes {
+		add(okta, dcrflow.KindScope, sc.Name)
+	}
+	add(okta, dcrflow.KindClaim, spec.ClaimName)
+	add(okta, dcrflow.KindAccessPolicy, "dcrflow-"+spec.Key)
+	add(konnect, dcrflow.KindDCRProvider, spec.DCRProvider)
+	add(konnect, dcrflow.KindAuthStrategy, spec.Strategy.Name)
+	for _, api := range spec.APIs {
+		add(konnect, dcrflow.KindPublication, apiID(st, api.API)+"/"+portalID(st, spec.Portal))
+	}
+	for id := range ids {
 		if err := r.temporal.TerminateWorkflow(ctx, id, "", "simulate a namespace from before the usage record"); err != nil {
-			t.Fatal(err)
+			t.Fatalf("terminate %s: %v", id, err)
 		}
 	}
 	return len(ids)
-}
-
-// A create lands but its answer comes after the step's timeout; the retry then fails
-// for good (the token was revoked meanwhile, say): the undo, recorded before the step,
-// removes what the lost create made — the claim too, which carries no marker: the
-// usage record noted the create before it was sent. Both orgs end as they began.
-func TestShared_LostCreateAnswerThenAPermanentFailureIsUndone(t *testing.T) {
-	for _, tc := range []struct {
-		step, create, find string
-	}{
-		{workflows.StepClaim, "/api/v1/authorizationServers/*/claims", "/api/v1/authorizationServers/*/claims"},
-		{workflows.StepProvider, "/v2/dcr-providers", "/v2/dcr-providers"},
-	} {
-		t.Run(tc.step, func(t *testing.T) {
-			r := startRig(t, devserver.Start(t))
-			spec := sharedPortal("default", 0, 0)
-			before := r.state(t)
-			lost := addFault(t, r.sb, faults.Fault{Method: "POST", Path: tc.create, LatencyMS: 15000, DelayResponse: true, Count: 1})
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			runs, err := launcher.Start(ctx, r.temporal, r.taskQueue, []dcrflow.PortalSpec{spec})
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Once the create has landed, the next attempt's lookup is refused for good.
-			waitFor(t, time.Minute, "the create to reach the sandbox", func() bool { return hitsOf(r.sb, lost.ID) > 0 })
-			addFault(t, r.sb, faults.Fault{Method: "GET", Path: tc.find, Status: 401, Count: 1})
-			out := launcher.Wait(ctx, runs)[0]
-			if out.Succeeded || out.Result == nil || out.Result.Failure == nil || out.Result.Failure.Step != tc.step || len(out.Result.CompensationErrors) != 0 {
-				t.Fatalf("outcome: %+v %v", out.Result, out.Err)
-			}
-			r.sb.Sandbox.Faults.Clear()
-			assertUnchanged(t, before, r.state(t))
-		})
-	}
 }

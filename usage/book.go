@@ -137,7 +137,9 @@ type Book struct {
 
 // State is a Book as it travels (continue-as-new, tests): entries in key order.
 type State struct {
-	Domain  string  `json:"domain"`
+	Domain string `json:"domain"`
+	// Shard is which of the domain's records this is (see ShardOf).
+	Shard   int     `json:"shard,omitempty"`
 	Entries []Entry `json:"entries,omitempty"`
 	// Packed holds the entries gzipped instead (see Pack).
 	Packed []byte `json:"packed,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -24,25 +25,26 @@ type Temporal struct {
 	OktaOrg, KonnectOrg string
 }
 
-// WorkflowID is the id of a domain's UsageRecord entity workflow:
-// dcrflow-usage/<task queue>/<org>/<domain>.
-func (t *Temporal) WorkflowID(domain string) string {
+// WorkflowID is the id of the UsageRecord entity workflow that holds one shard of a
+// domain: dcrflow-usage/<task queue>/<org>/<domain>/<shard>.
+func (t *Temporal) WorkflowID(domain string, shard int) string {
 	org := t.KonnectOrg
 	if strings.HasPrefix(domain, oktaPrefix) {
 		org = t.OktaOrg
 	}
-	return strings.Join([]string{"dcrflow-usage", t.TaskQueue, org, domain}, "/")
+	return strings.Join([]string{"dcrflow-usage", t.TaskQueue, org, domain, strconv.Itoa(shard)}, "/")
 }
 
 var _ Record = (*Temporal)(nil)
 
-func (t *Temporal) update(ctx context.Context, domain, name string, arg, out any) error {
+func (t *Temporal) update(ctx context.Context, domain string, k Key, name string, arg, out any) error {
+	shard := ShardOf(k)
 	op := t.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       t.WorkflowID(domain),
+		ID:                       t.WorkflowID(domain, shard),
 		TaskQueue:                t.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		StaticSummary:            "dcrflow's record of which portals use the shared resources of " + domain,
-	}, WorkflowType, State{Domain: domain})
+	}, WorkflowType, State{Domain: domain, Shard: shard})
 	h, err := t.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions: client.UpdateWorkflowOptions{
@@ -63,23 +65,23 @@ func (t *Temporal) update(ctx context.Context, domain, name string, arg, out any
 // Join implements Record.
 func (t *Temporal) Join(ctx context.Context, j Join) (Joined, error) {
 	var out Joined
-	return out, t.update(ctx, j.Domain, UpdateJoin, j, &out)
+	return out, t.update(ctx, j.Domain, j.Key, UpdateJoin, j, &out)
 }
 
 // Note implements Record.
 func (t *Temporal) Note(ctx context.Context, n Note) error {
-	return t.update(ctx, n.Domain, UpdateNote, n, nil)
+	return t.update(ctx, n.Domain, n.Key, UpdateNote, n, nil)
 }
 
 // Leave implements Record.
 func (t *Temporal) Leave(ctx context.Context, l Leave) (Left, error) {
 	var out Left
-	return out, t.update(ctx, l.Domain, UpdateLeave, l, &out)
+	return out, t.update(ctx, l.Domain, l.Key, UpdateLeave, l, &out)
 }
 
 // Release implements Record.
 func (t *Temporal) Release(ctx context.Context, r Release) error {
-	return t.update(ctx, r.Domain, UpdateRelease, r, nil)
+	return t.update(ctx, r.Domain, r.Key, UpdateRelease, r, nil)
 }
 
 // OrgOf names an org by its API URL's host (the URL itself when it has none).

@@ -23,8 +23,9 @@ var rebuildOptions = workflow.ActivityOptions{
 }
 
 // UsageRecord is the entity workflow that holds one domain's record of who uses
-// what (package usage): one per Okta authorization server and one for the Konnect
-// org, started by the first join (Update-with-Start) and never ending. Joins, notes,
+// what (package usage): per Okta authorization server and for the Konnect org, each
+// in usage.Shards records by resource, started by the first join (Update-with-Start)
+// and never ending. Joins, notes,
 // leaves and releases are updates, applied one at a time, so two portals can never
 // both believe they are the last user. When first started it rebuilds the record
 // from the onboarding records of portals onboarded before it existed; updates wait
@@ -81,7 +82,7 @@ func UsageRecord(ctx workflow.Context, in usage.State) error {
 	if !ready {
 		var rebuilt usage.State
 		actx := workflow.WithActivityOptions(ctx, rebuildOptions)
-		if err := workflow.ExecuteActivity(actx, a.RebuildUsage, in.Domain).Get(ctx, &rebuilt); err != nil {
+		if err := workflow.ExecuteActivity(actx, a.RebuildUsage, usage.State{Domain: in.Domain, Shard: in.Shard}).Get(ctx, &rebuilt); err != nil {
 			return err
 		}
 		seeded, err := rebuilt.Book()
@@ -99,7 +100,7 @@ func UsageRecord(ctx workflow.Context, in usage.State) error {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return err
 	}
-	next := usage.State{Domain: in.Domain, Rebuilt: true}
+	next := usage.State{Domain: in.Domain, Shard: in.Shard, Rebuilt: true}
 	if err := next.Pack(book); err != nil {
 		return err
 	}

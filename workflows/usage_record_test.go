@@ -62,7 +62,7 @@ func TestUsageRecord_RebuildsThenServesThenContinuesAsNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	rebuilds := 0
-	env.OnActivity(a.RebuildUsage, mock.Anything, "okta-aus1").Return(func(_ context.Context, _ string) (usage.State, error) {
+	env.OnActivity(a.RebuildUsage, mock.Anything, usage.State{Domain: "okta-aus1", Shard: 3}).Return(func(_ context.Context, _ usage.State) (usage.State, error) {
 		rebuilds++
 		return rebuilt, nil
 	})
@@ -75,7 +75,7 @@ func TestUsageRecord_RebuildsThenServesThenContinuesAsNew(t *testing.T) {
 		update(t, env, usage.UpdateLeave, "3", usage.Leave{Domain: "okta-aus1", Key: claim, Portal: "b", Run: "rb"}, &leftB)
 		update(t, env, usage.UpdateLeave, "4", usage.Leave{Domain: "okta-aus1", Key: scope, Portal: "a", Run: "ra"}, &leftA)
 	}, time.Second)
-	env.ExecuteWorkflow(UsageRecord, usage.State{Domain: "okta-aus1"})
+	env.ExecuteWorkflow(UsageRecord, usage.State{Domain: "okta-aus1", Shard: 3})
 
 	if rebuilds != 1 {
 		t.Errorf("rebuilds = %d", rebuilds)
@@ -99,7 +99,7 @@ func TestUsageRecord_RebuildsThenServesThenContinuesAsNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	book, err := next.Book()
-	if err != nil || !next.Rebuilt || next.Domain != "okta-aus1" {
+	if err != nil || !next.Rebuilt || next.Domain != "okta-aus1" || next.Shard != 3 {
 		t.Fatalf("next state = %+v %v", next, err)
 	}
 	if users := book.Users(claim); len(users) != 1 || users[0] != "legacy" {
