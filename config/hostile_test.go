@@ -197,6 +197,23 @@ func TestLoad_WarnsWhenSecurityIsWeakened(t *testing.T) {
 	}
 }
 
+// The environment is shared with scripts, so a DCRFLOW_ variable that is not a setting
+// is only a warning, and only when it is a near miss of one.
+func TestLoad_WarnsAboutMisspeltVariables(t *testing.T) {
+	workerEnv(t)
+	t.Setenv("DCRFLOW_TEMPORAL_ADRESS", "temporal.internal:7233")
+	t.Setenv("DCRFLOW_RATE_LIMIT_KONNECT_RPM", "600")
+	t.Setenv("DCRFLOW_SEARCH_ATTRIBUTES", "DcrflowPortal=Keyword") // a script's own
+	w, err := LoadWorker("")
+	want := []string{
+		"DCRFLOW_RATE_LIMIT_KONNECT_RPM is not a setting (did you mean DCRFLOW_RATE_LIMITS_KONNECT_RPM?); it is ignored",
+		"DCRFLOW_TEMPORAL_ADRESS is not a setting (did you mean DCRFLOW_TEMPORAL_ADDRESS?); it is ignored",
+	}
+	if err != nil || !slices.Equal(w.Warnings, want) {
+		t.Fatalf("warnings = %q, err = %v", w.Warnings, err)
+	}
+}
+
 // FuzzLoadWorker feeds LoadWorker arbitrary configuration files: it must never panic
 // or hang, every error line must name where the problem is, and no token-shaped
 // value of the file may come back whole in the error.
