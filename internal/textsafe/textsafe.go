@@ -116,10 +116,24 @@ func tokenKind(w string) string {
 	return ""
 }
 
-// mixed says w holds letters and digits both, as generated tokens do.
+// mixed says w (after its "00") looks generated rather than written: upper- and
+// lower-case letters and a digit, and few separators (a name such as
+// 00-orders-service-for-the-payments-team-v2 has many).
 func mixed(w string) bool {
-	return strings.ContainsFunc(w[2:], func(r rune) bool { return r < utf8.RuneSelf && unicode.IsLetter(r) }) &&
-		strings.ContainsFunc(w[2:], func(r rune) bool { return r >= '0' && r <= '9' })
+	var upper, lower, digit, sep int
+	for _, c := range []byte(w[2:]) {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			upper++
+		case c >= 'a' && c <= 'z':
+			lower++
+		case c >= '0' && c <= '9':
+			digit++
+		default:
+			sep++
+		}
+	}
+	return upper >= 2 && lower >= 2 && digit >= 1 && sep <= 4
 }
 
 // urlPassword finds the password of scheme://user:password@host, from just after "://".
