@@ -119,6 +119,9 @@ func oddFiles(t *testing.T) string {
 }
 
 func TestLoad_RefusesBadConfigs(t *testing.T) {
+	if len(badConfigs) < 21 {
+		t.Fatalf("only %d bad configurations", len(badConfigs))
+	}
 	for _, c := range badConfigs {
 		t.Run(c.name, func(t *testing.T) {
 			dir := oddFiles(t)
