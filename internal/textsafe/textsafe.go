@@ -17,9 +17,14 @@ import (
 // MaxShown is how many characters of a value a message shows.
 const MaxShown = 60
 
-// Clip shortens s to MaxShown characters (then "…") and hides any secret in it. It
-// reads no further into s than it shows.
+// Clip shortens s to MaxShown characters (then "…") and hides any secret in what it
+// shows. It reads little further into s than it shows (a secret that starts in view is
+// read whole), so a value of megabytes costs no more than a short one.
 func Clip(s string) string {
+	const window = MaxShown*utf8.UTFMax + 1024
+	if len(s) > window {
+		s = strings.ToValidUTF8(s[:window], "") + "…" // cut again below
+	}
 	s = Redact(s)
 	n := 0
 	for i := range s {
