@@ -134,7 +134,7 @@ func LoadStarter(path string) (Starter, error) {
 	if len(errs) > 0 {
 		return Starter{}, errors.Join(errs...)
 	}
-	s.Warnings = s.Temporal.warnings()
+	s.Warnings = append(s.Temporal.warnings(), envNearMisses(os.Environ())...)
 	return s, nil
 }
 
@@ -182,7 +182,7 @@ func LoadWorker(path string) (Worker, error) {
 	if len(errs) > 0 {
 		return Worker{}, errors.Join(errs...)
 	}
-	w.Warnings = w.Temporal.warnings()
+	w.Warnings = append(w.Temporal.warnings(), envNearMisses(os.Environ())...)
 	return w, nil
 }
 

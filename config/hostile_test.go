@@ -119,6 +119,9 @@ func oddFiles(t *testing.T) string {
 }
 
 func TestLoad_RefusesBadConfigs(t *testing.T) {
+	if len(badConfigs) < 21 {
+		t.Fatalf("only %d bad configurations", len(badConfigs))
+	}
 	for _, c := range badConfigs {
 		t.Run(c.name, func(t *testing.T) {
 			dir := oddFiles(t)
@@ -194,6 +197,23 @@ func TestLoad_WarnsWhenSecurityIsWeakened(t *testing.T) {
 	s, err := LoadStarter(path)
 	if err != nil || !slices.Equal(s.Warnings, want) {
 		t.Fatalf("starter warnings = %q, err = %v", s.Warnings, err)
+	}
+}
+
+// The environment is shared with scripts, so a DCRFLOW_ variable that is not a setting
+// is only a warning, and only when it is a near miss of one.
+func TestLoad_WarnsAboutMisspeltVariables(t *testing.T) {
+	workerEnv(t)
+	t.Setenv("DCRFLOW_TEMPORAL_ADRESS", "temporal.internal:7233")
+	t.Setenv("DCRFLOW_RATE_LIMIT_KONNECT_RPM", "600")
+	t.Setenv("DCRFLOW_SEARCH_ATTRIBUTES", "DcrflowPortal=Keyword") // a script's own
+	w, err := LoadWorker("")
+	want := []string{
+		"DCRFLOW_RATE_LIMIT_KONNECT_RPM is not a setting (did you mean DCRFLOW_RATE_LIMITS_KONNECT_RPM?); it is ignored",
+		"DCRFLOW_TEMPORAL_ADRESS is not a setting (did you mean DCRFLOW_TEMPORAL_ADDRESS?); it is ignored",
+	}
+	if err != nil || !slices.Equal(w.Warnings, want) {
+		t.Fatalf("warnings = %q, err = %v", w.Warnings, err)
 	}
 }
 

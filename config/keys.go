@@ -69,3 +69,31 @@ func closestSetting(k string, known []string) string {
 	}
 	return best
 }
+
+// envNearMisses warns about DCRFLOW_* variables that are not settings but within two
+// edits of one (DCRFLOW_TEMPORAL_ADRESS): they are ignored. Others are left alone, for
+// scripts use DCRFLOW_* variables of their own.
+func envNearMisses(environ []string) []string {
+	known := []string{}
+	for _, k := range workerKeys {
+		known = append(known, EnvPrefix+"_"+strings.ToUpper(strings.ReplaceAll(k, ".", "_")))
+	}
+	for _, s := range []string{"OKTA_TOKEN", "KONNECT_TOKEN", "TEMPORAL_API_KEY", "CODEC_AUTH_TOKEN"} {
+		known = append(known, EnvPrefix+"_"+s+"_FILE")
+	}
+	var out []string
+	for _, kv := range environ {
+		env, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(env, EnvPrefix+"_") || slices.Contains(known, env) || strings.HasPrefix(env, dcrTokenEnv) || strings.HasPrefix(env, codecKeyEnv) || len(env) > 80 {
+			continue
+		}
+		for _, k := range known {
+			if textsafe.EditDistance(env, k) <= 2 {
+				out = append(out, fmt.Sprintf("%s is not a setting (did you mean %s?); it is ignored", env, k))
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -192,6 +192,7 @@ var valueShapes = []string{
 	"[:,:,:]", "{:,:,:}", "[?,?]", "{a,b,c}", "[[[[]]]]", "- - - - -\n", "-\n-\n-\n", "? \n? \n", ":\n", "a:\nb:\n",
 	"[a,b,c]", "{a:b}", "{\"a\":b}", "[\"a\":b]", "[a: ]", "--- a\n--- b\n...\n", "&a [*a]", "? - a\n: - b\n", "!!str a", "[-, -]",
 	"{? a}", "[a,]", "{,}", "- ? a\n  : b\n", "a: [b: c]", "[{}: {}]", "[ : ]", "- !t\n",
+	"[&a:b]", "[*a : b]", "[a?b?c]", "{&a : b, *a : c}", "['a':b]", "[a]:\n", "? [a]\n: b\n", "--- !!map\n? a\n",
 }
 
 // countValues is how many nodes yaml.v3 makes of raw, documents included.

@@ -24,19 +24,25 @@ func fleetFile(n int) []byte {
 }
 
 func TestParse_AcceptsA20000PortalFile(t *testing.T) {
-	raw := fleetFile(20_000)
+	acceptWithin(t, fleetFile(20_000), 20_000, 10*time.Second, 256<<20)
+}
+
+// acceptWithin parses raw, which must hold n valid portals, within maxTime and a heap
+// peak of maxBytes.
+func acceptWithin(t *testing.T, raw []byte, n int, maxTime time.Duration, maxBytes uint64) {
+	t.Helper()
 	var (
-		n   int
+		got int
 		err error
 	)
-	cost := costtest.Within(t, 10*time.Second, 256<<20, func() {
+	cost := costtest.Within(t, maxTime, maxBytes, func() {
 		specs, e := Parse("fleet.yaml", raw)
-		n, err = len(specs), e
+		got, err = len(specs), e
 	})
-	if err != nil || n != 20_000 {
-		t.Fatalf("%d portals, err %.500v", n, err)
+	if err != nil || got != n {
+		t.Fatalf("%d portals, err %.500v", got, err)
 	}
-	t.Logf("20,000 portals, %.1f MB: %v, heap peak %.0f MiB", float64(len(raw))/1e6, cost.Time, cost.MB())
+	t.Logf("%d portals, %.1f MB: %v, heap peak %.0f MiB", n, float64(len(raw))/1e6, cost.Time, cost.MB())
 }
 
 // The largest file the value bound lets through: 99,990 portals of a name and a scope
@@ -54,18 +60,7 @@ func TestParse_AcceptsTheLargestFileTheBoundAllows(t *testing.T) {
 	if bound := valueBound(raw); bound > maxValues || bound < maxValues-100 {
 		t.Fatalf("valueBound = %d: not just under %d", bound, maxValues)
 	}
-	var (
-		n   int
-		err error
-	)
-	cost := costtest.Within(t, 20*time.Second, 256<<20, func() {
-		specs, e := Parse("fleet.yaml", raw)
-		n, err = len(specs), e
-	})
-	if err != nil || n != 99_990 {
-		t.Fatalf("%d portals, err %.500v", n, err)
-	}
-	t.Logf("99,990 portals, %.1f MB: %v, heap peak %.0f MiB", float64(len(raw))/1e6, cost.Time, cost.MB())
+	acceptWithin(t, raw, 99_990, 20*time.Second, 256<<20)
 }
 
 // Files just under the value bound, of the shapes yaml.v3 makes most values of, stay

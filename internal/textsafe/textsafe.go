@@ -17,9 +17,14 @@ import (
 // MaxShown is how many characters of a value a message shows.
 const MaxShown = 60
 
-// Clip shortens s to MaxShown characters (then "…") and hides any secret in it. It
-// reads no further into s than it shows.
+// Clip shortens s to MaxShown characters (then "…") and hides any secret in what it
+// shows. It reads little further into s than it shows (a secret that starts in view is
+// read whole), so a value of megabytes costs no more than a short one.
 func Clip(s string) string {
+	const window = MaxShown*utf8.UTFMax + 1024
+	if len(s) > window {
+		s = strings.ToValidUTF8(s[:window], "") + "…" // cut again below
+	}
 	s = Redact(s)
 	n := 0
 	for i := range s {
@@ -116,10 +121,24 @@ func tokenKind(w string) string {
 	return ""
 }
 
-// mixed says w holds letters and digits both, as generated tokens do.
+// mixed says w (after its "00") looks generated rather than written: upper- and
+// lower-case letters and a digit, and few separators (a name such as
+// 00-orders-service-for-the-payments-team-v2 has many).
 func mixed(w string) bool {
-	return strings.ContainsFunc(w[2:], func(r rune) bool { return r < utf8.RuneSelf && unicode.IsLetter(r) }) &&
-		strings.ContainsFunc(w[2:], func(r rune) bool { return r >= '0' && r <= '9' })
+	var upper, lower, digit, sep int
+	for _, c := range []byte(w[2:]) {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			upper++
+		case c >= 'a' && c <= 'z':
+			lower++
+		case c >= '0' && c <= '9':
+			digit++
+		default:
+			sep++
+		}
+	}
+	return upper >= 2 && lower >= 2 && digit >= 1 && sep <= 4
 }
 
 // urlPassword finds the password of scheme://user:password@host, from just after "://".

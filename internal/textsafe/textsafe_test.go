@@ -27,7 +27,8 @@ func TestFindSecret(t *testing.T) {
 		}
 	}
 	for _, s := range []string{"payments", "dcrflow-payments", "kpat_short", "00000000-0000-0000-0000-000000000000", "https://acme.okta.com/oauth2/default",
-		"https://user@acme.okta.com", "payments:read", "aus1abcdefghijklmnopq", strings.Repeat("0", 42)} {
+		"https://user@acme.okta.com", "payments:read", "aus1abcdefghijklmnopq", strings.Repeat("0", 42),
+		"00-orders-service-for-the-payments-team-v2", "00Orders-Service-For-The-Payments-Team-V2x"} {
 		if sec, ok := FindSecret(s); ok {
 			t.Errorf("%q: found %+v", s, sec)
 		}
