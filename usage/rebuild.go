@@ -11,11 +11,38 @@ import (
 	"github.com/dcrflow/dcrflow"
 )
 
+// seedsTTL is how long one reading of the onboarding records serves the records of a
+// domain that start together (its shards): what it finds — portals onboarded before
+// the record existed — no longer changes once they have started.
+const seedsTTL = time.Minute
+
 // Seeds rebuilds a domain's uses from what Temporal knows of the portals onboarded
 // before the record existed (an upgrade): the result of each portal's newest
 // completed onboarding, unless an offboarding completed after it, and the progress of
 // each onboarding still running (or held). beat is called as the reading goes on.
 func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]Seed, error) {
+	t.seedsMu.Lock()
+	defer t.seedsMu.Unlock()
+	if c, ok := t.seeds[domain]; ok && time.Since(c.at) < seedsTTL {
+		return c.seeds, nil
+	}
+	seeds, err := t.readSeeds(ctx, domain, beat)
+	if err != nil {
+		return nil, err
+	}
+	if t.seeds == nil {
+		t.seeds = map[string]cachedSeeds{}
+	}
+	t.seeds[domain] = cachedSeeds{at: time.Now(), seeds: seeds}
+	return seeds, nil
+}
+
+type cachedSeeds struct {
+	at    time.Time
+	seeds []Seed
+}
+
+func (t *Temporal) readSeeds(ctx context.Context, domain string, beat func()) ([]Seed, error) {
 	type run struct {
 		id, runID string
 		closed    time.Time

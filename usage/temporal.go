@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -23,6 +24,9 @@ type Temporal struct {
 	TaskQueue string
 	// OktaOrg and KonnectOrg name the orgs, e.g. by their API hosts.
 	OktaOrg, KonnectOrg string
+
+	seedsMu sync.Mutex
+	seeds   map[string]cachedSeeds // per domain: one reading serves its shards
 }
 
 // WorkflowID is the id of the UsageRecord entity workflow that holds one shard of a
