@@ -11,38 +11,13 @@ import (
 	"github.com/dcrflow/dcrflow"
 )
 
-// seedsTTL is how long one reading of the onboarding records serves the records of a
-// domain that start together (its shards): what it finds — portals onboarded before
-// the record existed — no longer changes once they have started.
-const seedsTTL = time.Minute
-
 // Seeds rebuilds a domain's uses from what Temporal knows of the portals onboarded
 // before the record existed (an upgrade): the result of each portal's newest
 // completed onboarding, unless an offboarding completed after it, and the progress of
 // each onboarding still running (or held). beat is called as the reading goes on.
+// A completed run's result never changes, so it is read once per worker and kept for
+// the other records of the domain (its shards), which rebuild themselves too.
 func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]Seed, error) {
-	t.seedsMu.Lock()
-	defer t.seedsMu.Unlock()
-	if c, ok := t.seeds[domain]; ok && time.Since(c.at) < seedsTTL {
-		return c.seeds, nil
-	}
-	seeds, err := t.readSeeds(ctx, domain, beat)
-	if err != nil {
-		return nil, err
-	}
-	if t.seeds == nil {
-		t.seeds = map[string]cachedSeeds{}
-	}
-	t.seeds[domain] = cachedSeeds{at: time.Now(), seeds: seeds}
-	return seeds, nil
-}
-
-type cachedSeeds struct {
-	at    time.Time
-	seeds []Seed
-}
-
-func (t *Temporal) readSeeds(ctx context.Context, domain string, beat func()) ([]Seed, error) {
 	type run struct {
 		id, runID string
 		closed    time.Time
@@ -70,8 +45,8 @@ func (t *Temporal) readSeeds(ctx context.Context, domain string, beat func()) ([
 		if offboarded[key].After(r.closed) {
 			continue
 		}
-		var res dcrflow.OnboardResult
-		if err := t.Client.GetWorkflow(ctx, id, r.runID).Get(ctx, &res); err != nil {
+		res, err := t.result(ctx, id, r.runID)
+		if err != nil {
 			return nil, fmt.Errorf("result of %s: %w", id, err)
 		}
 		seeds = append(seeds, SeedsFrom(domain, key, r.runID, res.AuthServerID, res.Resources)...)
@@ -100,6 +75,29 @@ func (t *Temporal) readSeeds(ctx context.Context, domain string, beat func()) ([
 	}
 	return seeds, nil
 }
+
+// result is a completed run's result, read once.
+func (t *Temporal) result(ctx context.Context, id, runID string) (dcrflow.OnboardResult, error) {
+	t.seedsMu.Lock()
+	res, ok := t.results[runID]
+	t.seedsMu.Unlock()
+	if ok {
+		return res, nil
+	}
+	if err := t.Client.GetWorkflow(ctx, id, runID).Get(ctx, &res); err != nil {
+		return res, err
+	}
+	t.seedsMu.Lock()
+	defer t.seedsMu.Unlock()
+	if t.results == nil || len(t.results) >= maxCachedResults {
+		t.results = map[string]dcrflow.OnboardResult{}
+	}
+	t.results[runID] = dcrflow.OnboardResult{AuthServerID: res.AuthServerID, Resources: res.Resources}
+	return res, nil
+}
+
+// maxCachedResults bounds the results a worker keeps for rebuilds.
+const maxCachedResults = 20000
 
 // query lists the executions of a workflow type in a status on the record's task
 // queue: the portals of other deployments are not this record's.

@@ -6,7 +6,7 @@ import "hash/fnv"
 // hashes to it. Every change touches one resource, so no change spans records; a fleet
 // of tens of thousands of portals with their own providers, strategies and
 // publications stays far below Temporal's payload limits per record.
-const Shards = 16
+const Shards = 8
 
 // ShardOf is the record of a domain that holds the resource.
 func ShardOf(k Key) int {

@@ -10,6 +10,8 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+
+	"github.com/dcrflow/dcrflow"
 )
 
 // Temporal is the Record kept by the UsageRecord entity workflows on a Temporal
@@ -26,7 +28,7 @@ type Temporal struct {
 	OktaOrg, KonnectOrg string
 
 	seedsMu sync.Mutex
-	seeds   map[string]cachedSeeds // per domain: one reading serves its shards
+	results map[string]dcrflow.OnboardResult // completed runs' results, by run id
 }
 
 // WorkflowID is the id of the UsageRecord entity workflow that holds one shard of a

@@ -14,11 +14,11 @@ import (
 // continues as new (Temporal allows 2,000 per execution).
 var usageUpdatesPerRun = 500
 
-// rebuildOptions: reading every onboarding record may take a while on a large
-// namespace; it heartbeats, and must get through before the record can answer.
-var rebuildOptions = workflow.ActivityOptions{
+// rebuildOptions: the rebuild is a local activity — the record's first joins wait for
+// it, and on a new namespace it reads next to nothing — that must get through before
+// the record can answer; on a large namespace it may take minutes.
+var rebuildOptions = workflow.LocalActivityOptions{
 	StartToCloseTimeout: 30 * time.Minute,
-	HeartbeatTimeout:    time.Minute,
 	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 }
 
@@ -81,8 +81,8 @@ func UsageRecord(ctx workflow.Context, in usage.State) error {
 	}
 	if !ready {
 		var rebuilt usage.State
-		actx := workflow.WithActivityOptions(ctx, rebuildOptions)
-		if err := workflow.ExecuteActivity(actx, a.RebuildUsage, usage.State{Domain: in.Domain, Shard: in.Shard}).Get(ctx, &rebuilt); err != nil {
+		actx := workflow.WithLocalActivityOptions(ctx, rebuildOptions)
+		if err := workflow.ExecuteLocalActivity(actx, a.RebuildUsage, usage.State{Domain: in.Domain, Shard: in.Shard}).Get(ctx, &rebuilt); err != nil {
 			return err
 		}
 		seeded, err := rebuilt.Book()
