@@ -73,7 +73,7 @@ func testWorkerSIGKILL(t *testing.T, srv *testsuite.DevServer) {
 		t.Fatal(err)
 	}
 	first := startWorkerProc(t, bin, srv, sb, taskQueue)
-	runCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	runCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	runs, err := launcher.Start(runCtx, srv.Client(), taskQueue, specs)
 	if err != nil {
@@ -212,13 +212,13 @@ func cancelMidRun(t *testing.T, srv *testsuite.DevServer, key string, hold fault
 	spec := faultSpec(key)
 	before := r.state(t)
 	hold = addFault(t, r.sb, hold)
-	runCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	runCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	runs, err := launcher.Start(runCtx, r.temporal, r.taskQueue, []dcrflow.PortalSpec{spec})
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Minute, "the run to reach the held call", func() bool { return hitsOf(r.sb, hold.ID) == 1 })
+	waitFor(t, 3*time.Minute, "the run to reach the held call", func() bool { return hitsOf(r.sb, hold.ID) == 1 })
 	if hold.DelayResponse {
 		// The side effect has happened: the strategy exists, its answer is held.
 		waitFor(t, 10*time.Second, "the strategy to be created", func() bool { return len(strategies(r.state(t), spec.Strategy.Name)) == 1 })
@@ -286,7 +286,7 @@ portals:
 	// Slow the first step so both starts surely find the runs going.
 	addFault(t, r.sb, faults.Fault{Method: "GET", Path: "/api/v1/authorizationServers/*", LatencyMS: 2000, Count: 2})
 
-	runCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	runCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	var (
 		wg    sync.WaitGroup

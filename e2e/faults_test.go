@@ -172,14 +172,14 @@ func runFaultRow(t *testing.T, srv *testsuite.DevServer, st faultStep, kind stri
 		f = addFault(t, r.sb, f)
 	}
 
-	runCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	runCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	runs, err := launcher.Start(runCtx, r.temporal, r.taskQueue, []dcrflow.PortalSpec{spec})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if hold.ID != "" {
-		waitFor(t, time.Minute, "the run to reach publish", func() bool { return hitsOf(r.sb, hold.ID) == 1 })
+		waitFor(t, 3*time.Minute, "the run to reach publish", func() bool { return hitsOf(r.sb, hold.ID) == 1 })
 		f = addFault(t, r.sb, f)
 	}
 	o := launcher.Wait(runCtx, runs)[0]
