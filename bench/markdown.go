@@ -22,7 +22,7 @@ func (rep *report) markdown() string {
 		p("| 1. budget efficiency (lower bound ÷ wall time) | %.2f (%s vs %s) | ≥ %.2f: %s |\n", r.efficiency(), dur(r.lowerBound()), dur(r.Wall), targetEfficiency, mark(r.efficiency() >= targetEfficiency))
 		n, calls := r.limited()
 		p("| 1. 429 answers | %d of %d calls (%.2f %%) | ≤ %.0f %%: %s |\n", n, calls, r.limitedPct(), targetLimitedPct, mark(r.limitedPct() <= targetLimitedPct))
-		p("| 1. failed portals (calls answered 5xx or dropped) | %d of %d (%d) | 0: %s |\n", len(r.Failed), r.Portals, r.serverErrors(), mark(len(r.Failed) == 0))
+		p("| 1. failed portals (calls answered 5xx or dropped) | %d of %d (%d) | 0: %s |\n", r.FailedCount, r.Portals, r.serverErrors(), mark(r.FailedCount == 0))
 	}
 	if rep.Unlimited != nil && rep.Loop != nil {
 		p("| 2. orchestration gain (fleet ÷ sequential loop, portals/s) | %.1f× (%.2f vs %.3f) | ≥ %.0f×: %s |\n", rep.gain(), rep.Unlimited.throughput(), rep.Loop.throughput(), targetGain, mark(rep.gain() >= targetGain))
@@ -132,7 +132,7 @@ func (rep *report) fleetDetails(b *strings.Builder, r *fleetRun) {
 		p(".\n")
 	}
 	p("\nSucceeded %d of %d, failed %d. Worker CPU %.3f s/portal, server %.3f s/portal, worker peak %.0f MB. ",
-		r.Succeeded, r.Portals, len(r.Failed), r.perPortal(r.workerCPU()), r.perPortal(r.ServerCPU), r.peakMB())
+		r.Succeeded, r.Portals, r.FailedCount, r.perPortal(r.workerCPU()), r.perPortal(r.ServerCPU), r.peakMB())
 	p("\n\n")
 	for i, w := range r.Workers {
 		p("- worker %d: tasks waited in the queue %s per activity, %s per workflow task on average", i+1,
@@ -149,7 +149,7 @@ func (rep *report) fleetDetails(b *strings.Builder, r *fleetRun) {
 	p("\n")
 	for i, f := range r.Failed {
 		if i == 10 {
-			p("- … and %d more\n", len(r.Failed)-10)
+			p("- … and %d more\n", r.FailedCount-10)
 			break
 		}
 		p("- %s failed at %s: %s\n", f.Portal, f.Step, f.Message)

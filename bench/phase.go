@@ -98,7 +98,8 @@ type fleetRun struct {
 	Wall          time.Duration
 	Samples       []sample
 	Succeeded     int
-	Failed        []dcrflow.FleetFailure
+	Failed        []dcrflow.FleetFailure // the first ones (the fleet keeps dcrflow.MaxFleetFailures)
+	FailedCount   int
 	Requests      map[string]bucketStats
 	Log           []sandbox.Request
 	Start         time.Time
@@ -179,8 +180,8 @@ func (b *bench) fleet(cfg phaseCfg) (*fleetRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fleet %s: %w", f.Name, err)
 	}
-	r.Samples = append(r.Samples, sample{T: r.Wall.Seconds(), Done: len(sum.Succeeded) + len(sum.Failed)})
-	r.Succeeded, r.Failed = len(sum.Succeeded), sum.Failed
+	r.Samples = append(r.Samples, sample{T: r.Wall.Seconds(), Done: sum.Done()})
+	r.Succeeded, r.Failed, r.FailedCount = sum.Succeeded, sum.Failures, sum.Failed
 
 	r.ServerCPU, r.SandboxCPU = cpuOf(b.srv.pid)-serverCPU, cpuOf(b.sb.pid())-sandboxCPU
 	for i, w := range workers {
@@ -228,7 +229,7 @@ func (b *bench) pollProgress(name string, total int, start time.Time, stop <-cha
 		if err != nil {
 			continue // between continue-as-new runs, or a slow answer: the next sample tells
 		}
-		done := p.Succeeded + len(p.Failed)
+		done := p.Done()
 		out = append(out, sample{T: time.Since(start).Seconds(), Done: done})
 		if time.Since(lastLog) >= 15*time.Second {
 			logf("  %d/%d portals done after %s", done, total, time.Since(start).Round(time.Second))

@@ -76,7 +76,7 @@ func TestFleet_FiftyPortalsSomeFailing(t *testing.T) {
 		if len(p.Running) > limit {
 			t.Fatalf("%d portals running, limit %d", len(p.Running), limit)
 		}
-		done := p.Succeeded + len(p.Failed)
+		done := p.Done()
 		if done > 0 && done < 50 && len(p.Running) > 0 {
 			midRun = true
 			// A child may end a moment before its parent records it, so any outcome
@@ -94,10 +94,10 @@ func TestFleet_FiftyPortalsSomeFailing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Total != 50 || len(sum.Succeeded) != 40 || len(sum.Failed) != 10 {
-		t.Fatalf("summary: %d total, %d succeeded, %d failed", sum.Total, len(sum.Succeeded), len(sum.Failed))
+	if sum.Total != 50 || sum.Succeeded != 40 || sum.Failed != 10 || len(sum.Failures) != 10 {
+		t.Fatalf("summary: %d total, %d succeeded, %d failed", sum.Total, sum.Succeeded, sum.Failed)
 	}
-	for _, fl := range sum.Failed {
+	for _, fl := range sum.Failures {
 		want := "resolve"
 		if strings.HasPrefix(fl.Portal, "taken-") {
 			want = "auth_strategy"

@@ -30,7 +30,7 @@ func FleetName(file string) string {
 func Status(ctx context.Context, c client.Client, w io.Writer, fleet string, portals []string, withFleet bool) error {
 	if withFleet {
 		if p, err := FleetProgress(ctx, c, fleet); err == nil {
-			fmt.Fprintf(w, "%s %s\n\n", bar(p.Succeeded+len(p.Failed), p.Total, 40), summaryLine(p))
+			fmt.Fprintf(w, "%s %s\n\n", bar(p.Done(), p.Total, 40), summaryLine(p))
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -11,11 +11,13 @@ import (
 	"os"
 	"time"
 
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/dcrflow/dcrflow/activities"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
+	"github.com/dcrflow/dcrflow/codec"
 	"github.com/dcrflow/dcrflow/config"
 	"github.com/dcrflow/dcrflow/internal/logging"
 	"github.com/dcrflow/dcrflow/ratelimit"
@@ -32,6 +34,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(1)
 	}
+}
+
+// dataConverter is the one the client writes payloads with: the fleet's chunks are
+// read back from history through it.
+func dataConverter(pc *codec.Codec) converter.DataConverter {
+	if pc == nil {
+		return converter.GetDefaultDataConverter()
+	}
+	return codec.NewDataConverter(pc)
 }
 
 func run() error {
@@ -117,6 +128,7 @@ func run() error {
 	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{Identity: identity})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{Okta: oktaClient, Konnect: activities.KonnectFrom(konnectClient), DCRTokens: cfg.DCRTokens})
+	w.RegisterActivity(&activities.Fleet{Temporal: c, DataConverter: dataConverter(cfg.Codec.PayloadCodec())})
 	log.Sugar().Infow("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace,
 		"task_queue", cfg.Temporal.TaskQueue, "okta", cfg.Okta.OrgURL, "dcr_tokens", cfg.DCRTokenNames(),
 		"tls", cfg.Temporal.TLS.On() || cfg.Temporal.APIKey != "", "encryption_key_id", cfg.Codec.KeyID, "metrics", met.URL(),
