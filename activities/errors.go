@@ -32,7 +32,10 @@ func apiError(op string, err error) error {
 	status, temporary, wait := classify(err)
 	msg := fmt.Sprintf("%s: %v", op, err)
 	deferred, isDeferred := ratelimit.AsErrBudget(err)
+	_, tooSmall := ratelimit.AsErrTooSmall(err)
 	switch {
+	case tooSmall: // no wait lets it through while the budget and the workers stay as they are
+		return temporal.NewNonRetryableApplicationError(msg, dcrflow.ErrTypeConfig, nil)
 	case errors.Is(err, konnect.ErrAmbiguous): // several resources share the name: no retry changes that
 		return temporal.NewNonRetryableApplicationError(msg+"; rename one in Konnect or choose another name in the onboarding file", dcrflow.ErrTypeConflict, nil)
 	case isDeferred: // not sent: retried when the budget has room, like a 429

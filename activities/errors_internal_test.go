@@ -15,6 +15,7 @@ import (
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
+	"github.com/dcrflow/dcrflow/ratelimit"
 )
 
 // A name several Konnect resources share is no transient fault: no retry picks one.
@@ -79,6 +80,9 @@ func TestAPIError_ClassesClientErrorsByWhatTheyAre(t *testing.T) {
 		{"a 503", &konnect.Error{Op: "x", StatusCode: 503}, dcrflow.ErrTypeTransient, true},
 		{"a 429", &okta.Error{Op: "x", StatusCode: 429, RetryAfter: 3 * time.Second}, dcrflow.ErrTypeRateLimited, true},
 		{"a 400", &konnect.Error{Op: "x", StatusCode: 400}, dcrflow.ErrTypeInvalid, false},
+		{"a budget too small for the request", &konnect.Error{Op: "verify-dcr-provider", Err: &ratelimit.ErrTooSmall{System: ratelimit.OktaDCR, Slots: 2,
+			Budget: 50, Workers: 8, Rate: 6.1, Need: 9800 * time.Millisecond, StepWait: 7500 * time.Millisecond, MinBudget: 66, MaxWorkers: 6}},
+			dcrflow.ErrTypeConfig, false},
 	} {
 		if c.err == nil {
 			t.Fatalf("%s: the client returned no error", c.name)

@@ -76,7 +76,11 @@ func run() error {
 	defer func() { _ = met.Close() }()
 	// The request budgets sit under both clients. A wait for a slot stays well below
 	// validation's heartbeat timeout; a longer one defers the step (ErrBudget).
-	budget := ratelimit.New(ratelimit.Config{Budgets: cfg.RateLimits.Budgets(), MaxWait: workflows.ValidateHeartbeatTimeout / 2, Observer: met})
+	// A request needing several slots of one budget at once (verify) may wait their
+	// gaps too, up to ¾ of a step's attempt; a share too small for that fails the step
+	// with the arithmetic (ratelimit.ErrTooSmall) instead of deferring it forever.
+	budget := ratelimit.New(ratelimit.Config{Budgets: cfg.RateLimits.Budgets(), MaxWait: workflows.ValidateHeartbeatTimeout / 2,
+		StepWait: workflows.StepTimeout * 3 / 4, Observer: met})
 	oktaHTTP := &http.Client{Transport: budget.Transport(nil, ratelimit.OktaRoutes(cfg.Okta.OrgURL))}
 	oktaClient, err := okta.New(okta.Config{OrgURL: cfg.Okta.OrgURL, Token: cfg.Okta.Token, HTTPClient: oktaHTTP, Observer: met.ObserveOkta})
 	if err != nil {
@@ -132,7 +136,8 @@ func run() error {
 	log.Sugar().Infow("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace,
 		"task_queue", cfg.Temporal.TaskQueue, "okta", cfg.Okta.OrgURL, "dcr_tokens", cfg.DCRTokenNames(),
 		"tls", cfg.Temporal.TLS.On() || cfg.Temporal.APIKey != "", "encryption_key_id", cfg.Codec.KeyID, "metrics", met.URL(),
-		"rate_limits_rpm", cfg.RateLimits, "workers_sharing_them", budget.Workers())
+		"rate_limits_rpm", cfg.RateLimits, "workers_sharing_them", budget.Workers(),
+		"most_workers_the_budgets_allow", ratelimit.MaxWorkers(cfg.RateLimits.Budgets(), workflows.StepTimeout*3/4))
 	// Run returns after SIGINT/SIGTERM once in-flight tasks are handed back.
 	if err := w.Run(worker.InterruptCh()); err != nil {
 		return err
