@@ -109,6 +109,9 @@ func (rep *report) markdown() string {
 		rep.fleetDetails(&b, r)
 	}
 	p("## Reproduce\n\n```sh\nmake bench      # or: go run ./bench -h for the sizes and the limit\n```\n")
+	if len(rep.XL) > 0 {
+		b.WriteString(rep.xlMarkdown())
+	}
 	return b.String()
 }
 

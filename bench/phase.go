@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -51,6 +52,8 @@ type phaseCfg struct {
 	maxConcurrent int
 	limits        sandbox.RateLimits // the sandbox's: what Okta and Konnect enforce
 	budget        budget             // the workers'
+	noValidate    bool               // step 8 off (phase 5: time)
+	wait          time.Duration      // for the fleet to end (default 20 minutes)
 }
 
 type bench struct {
@@ -159,9 +162,16 @@ func (b *bench) fleet(cfg phaseCfg) (*fleetRun, error) {
 	}
 
 	r.Start = time.Now()
+	specs := fleetSpecs(cfg.prefix, cfg.portals)
+	for i := range specs {
+		specs[i].Validate = !cfg.noValidate
+	}
 	f, err := launcher.StartFleet(b.ctx, b.c, taskQueue, dcrflow.FleetInput{Name: "bench-" + cfg.name,
-		Portals: fleetSpecs(cfg.prefix, cfg.portals), MaxConcurrent: cfg.maxConcurrent})
+		Portals: specs, MaxConcurrent: cfg.maxConcurrent})
 	if err != nil {
+		return nil, err
+	}
+	if err := f.AwaitPreflight(b.ctx, "bench", specs); err != nil {
 		return nil, err
 	}
 	stopPoll := make(chan struct{})
@@ -171,7 +181,7 @@ func (b *bench) fleet(cfg phaseCfg) (*fleetRun, error) {
 		defer polled.Done()
 		r.Samples = b.pollProgress(f.Name, cfg.portals, r.Start, stopPoll)
 	}()
-	waitCtx, cancel := context.WithTimeout(b.ctx, 20*time.Minute)
+	waitCtx, cancel := context.WithTimeout(b.ctx, cmp.Or(cfg.wait, 20*time.Minute))
 	sum, err := f.Wait(waitCtx)
 	cancel()
 	r.Wall = time.Since(r.Start)

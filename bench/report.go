@@ -31,6 +31,7 @@ type report struct {
 	Unlimited  *fleetRun // phase 2, the fleet
 	Loop       *loopRun  // phase 2, the loop
 	Large      *fleetRun // phase 3
+	XL         []*xlRun  // phase 5
 	TwoWorkers *fleetRun // phase 4
 }
 
@@ -181,5 +182,6 @@ func (rep *report) summary() string {
 		fmt.Fprintf(&b, "4. two workers: %d portals in %s (efficiency %.2f); most Okta management calls in any 60 s: %d sent, %d accepted, budget %d; 429s %d of %d calls; %d failed\n",
 			r.Portals, dur(r.Wall), r.efficiency(), all, acc, r.Budget.OktaManagement, n, calls, r.FailedCount)
 	}
+	b.WriteString(rep.xlSummary())
 	return b.String()
 }
