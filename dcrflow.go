@@ -251,6 +251,13 @@ func DCRTokenEnv(name string) string {
 	return "DCRFLOW_DCR_TOKEN_" + strings.ToUpper(strings.ReplaceAll(DCRTokenName(name), "-", "_"))
 }
 
+// WorkerDeskID is the long-lived workflow of a task queue that answers the
+// starter's preflight (UpdateWorkerInfo).
+func WorkerDeskID(taskQueue string) string { return "dcrflow-worker-desk-" + taskQueue }
+
+// UpdateWorkerInfo asks the worker desk for a WorkerInfo.
+const UpdateWorkerInfo = "worker-info"
+
 // WorkerInfo is what a worker tells the starter before a run: names only, never values.
 type WorkerInfo struct {
 	DCRTokenNames []string `json:"dcr_token_names"`

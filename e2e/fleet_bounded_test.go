@@ -93,12 +93,24 @@ func TestPreflight_LeavesNoWorkflowBehind(t *testing.T) {
 	if _, err := f.Wait(ctx); err == nil {
 		t.Error("the refused fleet succeeded")
 	}
-	if err := launcher.Preflight(ctx, s.temporal, "default", s.taskQueue, "one.yaml", specs[:1]); err != nil {
-		t.Fatal(err)
+	// Portals one by one: every preflight asks the task queue's one long-lived desk.
+	for range 3 {
+		if err := launcher.Preflight(ctx, s.temporal, s.taskQueue, "one.yaml", specs[:1]); err != nil {
+			t.Fatal(err)
+		}
 	}
-	waitFor(t, 30*time.Second, "no WorkerInfo workflow in the list", func() bool {
-		return countWorkflows(t, s.temporal, "WorkflowType = 'WorkerInfo'") == 0
+	if err := launcher.Preflight(ctx, s.temporal, s.taskQueue, "one.yaml", specs[1:]); err == nil || !strings.Contains(err.Error(), "DCRFLOW_DCR_TOKEN_PARTNERS_EU") {
+		t.Errorf("one by one, a missing token: %v", err)
+	}
+	waitFor(t, 30*time.Second, "visibility to list the desk", func() bool {
+		return countWorkflows(t, s.temporal, "WorkflowType = 'WorkerDesk'") == 1
 	})
+	if n := countWorkflows(t, s.temporal, "WorkflowType = 'WorkerInfo'"); n != 0 {
+		t.Errorf("%d WorkerInfo workflows left behind", n)
+	}
+	if n := countWorkflows(t, s.temporal, "WorkflowType = 'WorkerDesk' AND ExecutionStatus = 'Running'"); n != 1 {
+		t.Errorf("%d running desks after four preflights, want 1", n)
+	}
 	if n := countWorkflows(t, s.temporal, "WorkflowType = 'OnboardPortal'"); n != 0 {
 		t.Errorf("%d portals started by a refused fleet", n)
 	}

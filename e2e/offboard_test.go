@@ -162,7 +162,7 @@ func TestOffboard_LeavesBothOrgsAsTheyWereBeforeOnboarding(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 15*time.Second, "the preflight to refuse onboarding during offboarding", func() bool {
-		err := launcher.Preflight(ctx, r.temporal, "default", r.taskQueue, file, specs)
+		err := launcher.Preflight(ctx, r.temporal, r.taskQueue, file, specs)
 		return err != nil && strings.Contains(err.Error(), `portal "payments": its offboarding is running`)
 	})
 	if o := launcher.WaitOffboard(ctx, off); o.Err != nil {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -24,30 +23,13 @@ const PreflightTimeout = 20 * time.Second
 // naming one it does not hold, listing every such portal, and specs whose
 // offboarding is running; nothing is started. It is for portals started one by one
 // (and plans): a fleet asks in its own first step (StartFleet, AwaitPreflight). The
-// WorkerInfo workflow it runs for the answer is deleted once read, so no run is left
-// behind in the namespace's list.
-func Preflight(ctx context.Context, c client.Client, namespace, taskQueue, file string, specs []dcrflow.PortalSpec) error {
+// question goes to the task queue's long-lived WorkerDesk workflow (started the
+// first time), so asking leaves no run behind.
+func Preflight(ctx context.Context, c client.Client, taskQueue, file string, specs []dcrflow.PortalSpec) error {
 	ctx, cancel := context.WithTimeout(ctx, PreflightTimeout)
 	defer cancel()
-	id := fmt.Sprintf("dcrflow-preflight-%d", time.Now().UnixNano())
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       id,
-		TaskQueue:                taskQueue,
-		WorkflowExecutionTimeout: PreflightTimeout,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-	}, workflows.WorkerInfo)
+	info, err := askWorker(ctx, c, taskQueue)
 	if err != nil {
-		return fmt.Errorf("preflight: %w", err)
-	}
-	defer func() {
-		// Gone from the list; a workflow still running (no worker) is terminated first.
-		dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer dcancel()
-		_, _ = c.WorkflowService().DeleteWorkflowExecution(dctx, &workflowservice.DeleteWorkflowExecutionRequest{
-			Namespace: namespace, WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: id, RunId: run.GetRunID()}})
-	}()
-	var info dcrflow.WorkerInfo
-	if err := run.Get(ctx, &info); err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("no dcrflow worker answered on task queue %q within %v: start one (make run starts one) or check temporal.task_queue", taskQueue, PreflightTimeout)
 		}
@@ -64,6 +46,28 @@ func Preflight(ctx context.Context, c client.Client, namespace, taskQueue, file 
 		return errors.New(strings.Join(problems, "\n"))
 	}
 	return nil
+}
+
+// askWorker asks the task queue's WorkerDesk (starting it when absent).
+func askWorker(ctx context.Context, c client.Client, taskQueue string) (dcrflow.WorkerInfo, error) {
+	var info dcrflow.WorkerInfo
+	id := dcrflow.WorkerDeskID(taskQueue)
+	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		StaticSummary:            "Answers the starter's preflight for task queue " + taskQueue + ": which DCR tokens the workers hold",
+	}, workflows.WorkerDesk); err != nil {
+		return info, err
+	}
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: dcrflow.UpdateWorkerInfo,
+		WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err != nil {
+		return info, err
+	}
+	err = h.Get(ctx, &info)
+	return info, err
 }
 
 // tokenProblems lists every portal of specs naming a DCR token the worker lacks,

@@ -94,7 +94,7 @@ func run() (int, error) {
 		if err := launcher.CheckOffboarding(ctx, c, *file, specs); err != nil {
 			return 2, err
 		}
-	} else if err := launcher.Preflight(ctx, c, cfg.Temporal.Namespace, cfg.Temporal.TaskQueue, *file, specs); err != nil {
+	} else if err := launcher.Preflight(ctx, c, cfg.Temporal.TaskQueue, *file, specs); err != nil {
 		return 2, err
 	}
 	sa, err := launcher.SearchAttributesRegistered(ctx, c, cfg.Temporal.Namespace)
@@ -134,7 +134,7 @@ func planFile(args []string) (int, error) {
 	ctx, c, cfg, specs, name := s.ctx, s.c, s.cfg, s.specs, s.name
 	// A worker must answer (it alone can read Okta and Konnect); the DCR tokens it
 	// lacks are problems of the plan, not a refusal.
-	if err := launcher.Preflight(ctx, c, cfg.Temporal.Namespace, cfg.Temporal.TaskQueue, s.file, nil); err != nil {
+	if err := launcher.Preflight(ctx, c, cfg.Temporal.TaskQueue, s.file, nil); err != nil {
 		return 1, err
 	}
 	plans, err := launcher.Plan(ctx, c, cfg.Temporal.TaskQueue, name, specs, *maxConcurrent)
