@@ -2,15 +2,24 @@ package workflows
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"slices"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/mock"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/activities"
 )
 
 // A fleet recorded with the code before bounded summaries (testdata, exported from a
@@ -54,5 +63,33 @@ func TestOnboardFleet_FoldsALegacySummaryIntoCounts(t *testing.T) {
 	if r.sum.Total != 4 || r.sum.Succeeded != 3 || r.sum.Failed != 1 || len(r.sum.Failures) != 1 || r.sum.Failures[0].Portal != "busy" ||
 		len(r.sum.SucceededKeys) != 0 || len(r.sum.FailedList) != 0 {
 		t.Fatalf("summary = %+v", r.sum)
+	}
+}
+
+// The desk answers each preflight from a worker's WorkerInfo, and stays one run.
+func TestWorkerDesk_AnswersEveryUpdate(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(&activities.Activities{})
+	env.OnActivity(a.WorkerInfo, mock.Anything).Return(dcrflow.WorkerInfo{DCRTokenNames: []string{"default", "partners-eu"}}, nil)
+	var got []dcrflow.WorkerInfo
+	for i := range 3 {
+		env.RegisterDelayedCallback(func() {
+			env.UpdateWorkflow(dcrflow.UpdateWorkerInfo, fmt.Sprint(i), &testsuite.TestUpdateCallback{
+				OnAccept: func() {}, OnReject: func(err error) { t.Errorf("rejected: %v", err) },
+				OnComplete: func(v any, err error) {
+					if err != nil {
+						t.Errorf("update %d: %v", i, err)
+						return
+					}
+					got = append(got, v.(dcrflow.WorkerInfo))
+				}})
+		}, time.Duration(i+1)*time.Minute)
+	}
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Hour)
+	env.ExecuteWorkflow(WorkerDesk)
+	if len(got) != 3 || !slices.Equal(got[2].DCRTokenNames, []string{"default", "partners-eu"}) {
+		t.Fatalf("answers = %+v", got)
 	}
 }

@@ -31,13 +31,7 @@ func WorkerDesk(ctx workflow.Context) error {
 	answered := 0
 	err := workflow.SetUpdateHandler(ctx, dcrflow.UpdateWorkerInfo, func(ctx workflow.Context) (dcrflow.WorkerInfo, error) {
 		answered++
-		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			StartToCloseTimeout: 5 * time.Second,
-			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
-		})
-		var info dcrflow.WorkerInfo
-		err := workflow.ExecuteActivity(ctx, a.WorkerInfo).Get(ctx, &info)
-		return info, err
+		return WorkerInfo(ctx) // the same question, asked from here
 	})
 	if err != nil {
 		return err
