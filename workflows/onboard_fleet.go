@@ -113,7 +113,7 @@ func OnboardFleet(ctx workflow.Context, in dcrflow.FleetInput) (dcrflow.FleetSum
 		workflow.SetCurrentDetails(ctx, f.details())
 	}
 	if ctx.Err() != nil {
-		return f.sum, temporal.NewCanceledError(fmt.Sprintf("fleet canceled with %d portal(s) not started", f.sum.Total-f.sum.Done()))
+		return f.sum, temporal.NewCanceledError(fmt.Sprintf("fleet canceled with %d portal(s) not finished", f.sum.Total-f.sum.Done()))
 	}
 	if len(f.queue) > 0 || f.nextChunk < in.Chunks {
 		rest := in
