@@ -389,6 +389,14 @@ type Preflight struct {
 // (DcrflowOutcome), for the UI or `temporal workflow list --query`.
 const FailedPortalsQuery = "WorkflowType = 'OnboardPortal' AND (" + SearchAttrOutcome + " = '" + OutcomeCompensated + "' OR " + SearchAttrOutcome + " = '" + OutcomeFailed + "')"
 
+// FleetFailedQuery is the visibility query listing every portal of one fleet that
+// failed: its children whose run failed (system search attributes only, so it works
+// without dcrflow's). Portals the fleet attached to are not its children: their own
+// ids find them.
+func FleetFailedQuery(fleet string) string {
+	return "ParentWorkflowId = '" + FleetWorkflowID(fleet) + "' AND ExecutionStatus = 'Failed'"
+}
+
 // FleetWorkflowID is the stable id of a fleet's workflow.
 func FleetWorkflowID(name string) string { return "dcrflow-fleet-" + name }
 

@@ -125,7 +125,8 @@ func TestFleet_FiftyPortalsSomeFailing(t *testing.T) {
 	// Search attributes: one filter finds each outcome (visibility catches up quickly).
 	waitFor(t, 30*time.Second, "visibility to show the outcomes", func() bool {
 		return countWorkflows(t, s.temporal, "WorkflowType = 'OnboardPortal' AND DcrflowOutcome = 'succeeded'") == 40 &&
-			countWorkflows(t, s.temporal, "WorkflowType = 'OnboardPortal' AND DcrflowOutcome = 'compensated'") == 10
+			countWorkflows(t, s.temporal, "WorkflowType = 'OnboardPortal' AND DcrflowOutcome = 'compensated'") == 10 &&
+			countWorkflows(t, s.temporal, dcrflow.FleetFailedQuery("fifty")) == 10 // the fleet's full list of failures
 	})
 	if n := countWorkflows(t, s.temporal, "DcrflowPortal = 'taken-3' AND DcrflowStep = 'auth_strategy'"); n != 1 {
 		t.Errorf("portal/step filter found %d runs, want 1", n)

@@ -74,3 +74,24 @@ func noise(seed, n int) string {
 	}
 	return string(b)
 }
+
+// The final table prints counts, the kept failures and, for the rest, the query
+// that lists every failed portal of the fleet.
+func TestPrintFleet_CountsKeptFailuresAndTheQueryForTheRest(t *testing.T) {
+	s := dcrflow.FleetSummary{Total: 10000, Succeeded: 9850, Failed: 150, Attached: 2}
+	for i := range dcrflow.MaxFleetFailures {
+		s.Failures = append(s.Failures, dcrflow.FleetFailure{Portal: fmt.Sprintf("p%d", i), Step: "resolve", Message: "404", Compensated: true})
+	}
+	var b strings.Builder
+	PrintFleet(&b, s, "http://ui/namespaces/default", dcrflow.FleetWorkflowID("big"))
+	out := b.String()
+	for _, want := range []string{"10000 portal(s): 9850 succeeded, 150 failed (2 were already running", "p99", "FAILED at step resolve: 404 (undone)",
+		"… and 50 more failed portal(s)", "ParentWorkflowId = 'dcrflow-fleet-big' AND ExecutionStatus = 'Failed'"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "FAILED"); n != dcrflow.MaxFleetFailures {
+		t.Errorf("%d failure lines, want %d", n, dcrflow.MaxFleetFailures)
+	}
+}

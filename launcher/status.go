@@ -35,7 +35,7 @@ func Status(ctx context.Context, c client.Client, w io.Writer, fleet string, por
 		if p, err := FleetProgress(ctx, c, fleet); err == nil {
 			fmt.Fprintf(w, "%s %s\n", bar(p.Done(), p.Total, 40), summaryLine(p))
 			if page, err := FleetFailures(ctx, c, fleet, 0, statusFailures); err == nil && len(page.Failures) > 0 {
-				fmt.Fprintf(w, "failed (the first %d of %d; more: the failures query, or temporal workflow list --query %q):\n", len(page.Failures), page.Failed, dcrflow.FailedPortalsQuery)
+				fmt.Fprintf(w, "failed (the first %d of %d; more: the failures query, or temporal workflow list --query %q):\n", len(page.Failures), page.Failed, dcrflow.FleetFailedQuery(fleet))
 				for _, f := range page.Failures {
 					fmt.Fprintf(w, "  %-24s %s: %s\n", f.Portal, f.Step, f.Message)
 				}

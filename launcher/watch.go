@@ -95,11 +95,12 @@ func PrintFleet(w io.Writer, s dcrflow.FleetSummary, uiBase, fleetID string) {
 		}
 		fmt.Fprintf(w, "  %-24s FAILED%s: %s (%s)\n", f.Portal, step, f.Message, undone)
 	}
+	fleet := strings.TrimPrefix(fleetID, dcrflow.FleetWorkflowID(""))
 	if more := s.Failed - len(s.Failures); more > 0 {
-		fmt.Fprintf(w, "  … and %d more failed portal(s): temporal workflow list --query %q\n", more, dcrflow.FailedPortalsQuery)
+		fmt.Fprintf(w, "  … and %d more failed portal(s): temporal workflow list --query %q\n", more, dcrflow.FleetFailedQuery(fleet))
 	}
 	if uiBase != "" {
 		fmt.Fprintf(w, "\nIn the Temporal UI: %s/workflows/%s\n  failed portals: %s/workflows?query=%s\n", uiBase, fleetID, uiBase,
-			url.QueryEscape(dcrflow.FailedPortalsQuery))
+			url.QueryEscape(dcrflow.FleetFailedQuery(fleet)))
 	}
 }
