@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -19,7 +22,9 @@ import (
 // apiError turns a client error into the Temporal error the retry policy acts on:
 // 5xx, 429, dropped connections and timeouts are retried (429 after the server's
 // reset, a request the worker's budget deferred after its slot); 400/401/403/404/409
-// fail at once with the server's message.
+// fail at once with the server's message, and so does every other error: a call
+// refused before it was sent (an empty id), an answer that cannot be used (a body
+// that does not decode, pages that never end) is refused the same way next time.
 func apiError(op string, err error) error {
 	if err == nil {
 		return nil
@@ -27,7 +32,10 @@ func apiError(op string, err error) error {
 	status, temporary, wait := classify(err)
 	msg := fmt.Sprintf("%s: %v", op, err)
 	deferred, isDeferred := ratelimit.AsErrBudget(err)
+	_, tooSmall := ratelimit.AsErrTooSmall(err)
 	switch {
+	case tooSmall: // no wait lets it through while the budget and the workers stay as they are
+		return temporal.NewNonRetryableApplicationError(msg, dcrflow.ErrTypeConfig, nil)
 	case errors.Is(err, konnect.ErrAmbiguous): // several resources share the name: no retry changes that
 		return temporal.NewNonRetryableApplicationError(msg+"; rename one in Konnect or choose another name in the onboarding file", dcrflow.ErrTypeConflict, nil)
 	case isDeferred: // not sent: retried when the budget has room, like a 429
@@ -46,11 +54,21 @@ func apiError(op string, err error) error {
 		return temporal.NewNonRetryableApplicationError(msg, dcrflow.ErrTypeConflict, nil)
 	case status >= 400:
 		return temporal.NewNonRetryableApplicationError(msg, dcrflow.ErrTypeInvalid, nil)
-	default:
-		// Not an HTTP answer we understand (e.g. a malformed body): retry, bounded by
-		// the step's schedule-to-close timeout.
+	case transportFault(err):
 		return temporal.NewApplicationErrorWithOptions(msg, dcrflow.ErrTypeTransient, temporal.ApplicationErrorOptions{})
+	default:
+		return temporal.NewNonRetryableApplicationError(msg+" (a retry would meet the same refusal: not retried)", dcrflow.ErrTypeClient, nil)
 	}
+}
+
+// transportFault tells a failure of the exchange itself (no answer, a connection
+// dropped mid-answer, a timeout), which a retry may not meet again, from everything
+// else a client reports.
+func transportFault(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, context.Canceled) // the worker stopping: another attempt goes on
 }
 
 // classify reads status, temporariness and the server's wait from either client's

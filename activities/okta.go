@@ -44,7 +44,10 @@ func (a *Activities) ResolveTargets(ctx context.Context, spec dcrflow.PortalSpec
 	if err := a.checkOwner(ctx, portal.ID, spec); err != nil {
 		return t, err
 	}
-	for _, api := range spec.APIs {
+	for i, api := range spec.APIs {
+		// One heartbeat per API: the attempt's time grows with the APIs, a dead
+		// worker is still noticed within the heartbeat timeout.
+		activity.RecordHeartbeat(ctx, i)
 		found, err := a.Konnect.APIs.Resolve(ctx, api.API)
 		if err != nil {
 			return t, lookupError("API", api.API, err)

@@ -112,7 +112,7 @@ func TestReportAndChart(t *testing.T) {
 		Unlimited: &fleetRun{Name: "unlimited", Portals: 60, Wall: 10 * time.Second, Requests: map[string]bucketStats{}},
 		Loop:      &loopRun{Portals: 5, Wall: 10 * time.Second, PerPortal: 2 * time.Second, Samples: []sample{{T: 2, Done: 1}}},
 		Large: &fleetRun{Name: "large", Portals: 100, Wall: 20 * time.Second, Workers: []workerFigures{{CPU: 5 * time.Second, PeakRSS: 300 << 20}},
-			ServerCPU: 10 * time.Second, Requests: map[string]bucketStats{}, Failed: []dcrflow.FleetFailure{{Portal: "x", Step: "resolve", Message: "boom"}}},
+			ServerCPU: 10 * time.Second, Requests: map[string]bucketStats{}, Failed: []dcrflow.FleetFailure{{Portal: "x", Step: "resolve", Message: "boom"}}, FailedCount: 1},
 	}
 	// 597 accepted calls at 6/s: 99.5 s of 105 s.
 	if e := rep.Budget.efficiency(); e < 0.947 || e > 0.948 {

@@ -38,6 +38,7 @@ type options struct {
 	out           string
 	phases        string
 	temporalBin   string
+	xl            string
 }
 
 func main() {
@@ -49,7 +50,8 @@ func main() {
 	flag.IntVar(&o.maxConcurrent, "max-concurrent", 100, "the fleets' MaxConcurrent without limits (phases 2 and 3)")
 	flag.IntVar(&o.budgetConc, "budget-max-concurrent", 30, "the fleets' MaxConcurrent under the budget (phases 1 and 4): enough to keep it busy, few enough that requests seldom wait long for a slot")
 	flag.StringVar(&o.out, "out", "bench/report", "where REPORT.md and the chart go (relative to the module root)")
-	flag.StringVar(&o.phases, "phases", "1,2,3,4", "which phases to run")
+	flag.StringVar(&o.phases, "phases", "1,2,3,4", "which phases to run (5: the -xl fleets)")
+	flag.StringVar(&o.xl, "xl", "1000,10000", "phase 5: fleet sizes, without limits and validation, each measured for memory, CPU per portal and the fleet workflow's history and payloads")
 	flag.StringVar(&o.temporalBin, "temporal", os.Getenv("DCRFLOW_TEMPORAL_BIN"), "the Temporal CLI (default: bin/temporal at the module root)")
 	flag.Parse()
 
@@ -97,7 +99,17 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	fixture := filepath.Join(work, "fixture.json")
-	if err := writeFixture(fixture, max(o.portals, o.large, o.loopPortals)); err != nil {
+	sizes, err := xlSizes(o.xl)
+	if err != nil {
+		return err
+	}
+	largest := max(o.portals, o.large, o.loopPortals)
+	if strings.Contains(","+o.phases+",", ",5,") {
+		for _, n := range sizes {
+			largest = max(largest, n)
+		}
+	}
+	if err := writeFixture(fixture, largest); err != nil {
 		return err
 	}
 	logf("starting the Temporal dev server and the sandbox (logs in %s)", work)
@@ -143,6 +155,15 @@ func run(ctx context.Context, o options) (err error) {
 		if rep.TwoWorkers, err = b.fleet(phaseCfg{name: "two-workers", prefix: "p4", portals: o.portals, workers: 2,
 			maxConcurrent: o.budgetConc, limits: limited, budget: budget{OktaManagement: o.oktaRPM}}); err != nil {
 			return fmt.Errorf("phase 4: %w", err)
+		}
+	}
+	if want("5") {
+		for _, n := range sizes {
+			r, err := b.xl(n)
+			if err != nil {
+				return fmt.Errorf("phase 5 (%d portals): %w", n, err)
+			}
+			rep.XL = append(rep.XL, r)
 		}
 	}
 	rep.Elapsed = time.Since(began)

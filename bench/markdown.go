@@ -17,12 +17,14 @@ func (rep *report) markdown() string {
 		rep.Started.UTC().Format("2006-01-02 15:04 UTC"), rep.Elapsed.Round(time.Second), rep.CPUs, rep.GoVersion, rep.Load[0], rep.Load[1])
 	p("![portals done over time](%s)\n\n", chartFile)
 
-	p("| figure | value | target |\n|---|---|---|\n")
+	if rep.Budget != nil || rep.Unlimited != nil || rep.Large != nil || rep.TwoWorkers != nil {
+		p("| figure | value | target |\n|---|---|---|\n")
+	}
 	if r := rep.Budget; r != nil {
 		p("| 1. budget efficiency (lower bound ÷ wall time) | %.2f (%s vs %s) | ≥ %.2f: %s |\n", r.efficiency(), dur(r.lowerBound()), dur(r.Wall), targetEfficiency, mark(r.efficiency() >= targetEfficiency))
 		n, calls := r.limited()
 		p("| 1. 429 answers | %d of %d calls (%.2f %%) | ≤ %.0f %%: %s |\n", n, calls, r.limitedPct(), targetLimitedPct, mark(r.limitedPct() <= targetLimitedPct))
-		p("| 1. failed portals (calls answered 5xx or dropped) | %d of %d (%d) | 0: %s |\n", len(r.Failed), r.Portals, r.serverErrors(), mark(len(r.Failed) == 0))
+		p("| 1. failed portals (calls answered 5xx or dropped) | %d of %d (%d) | 0: %s |\n", r.FailedCount, r.Portals, r.serverErrors(), mark(r.FailedCount == 0))
 	}
 	if rep.Unlimited != nil && rep.Loop != nil {
 		p("| 2. orchestration gain (fleet ÷ sequential loop, portals/s) | %.1f× (%.2f vs %.3f) | ≥ %.0f×: %s |\n", rep.gain(), rep.Unlimited.throughput(), rep.Loop.throughput(), targetGain, mark(rep.gain() >= targetGain))
@@ -40,7 +42,7 @@ func (rep *report) markdown() string {
 
 	p("## Setup\n\n")
 	p("- **Fleet**: portal *i* onboards Konnect portal `bench-i` onto Okta authorization server *i* mod %d with %d scopes of its own, "+
-		"the `client_id` claim (shared per server: created once, then adopted) and %d APIs out of %d; every step runs, validation included "+
+		"the `client_id` claim (shared per server: created once, then adopted) and %d APIs out of %d; every step runs, validation included (but in phase 5) "+
 		"(`bench/fixture.go` generates the sandbox fixture and the specs).\n", authServers, scopesPerPortal, apisPerPortal, apiPool)
 	p("- **Latency** on every sandbox call (`sandbox` faults, first match wins):")
 	for i, f := range rep.Latency {
@@ -109,6 +111,9 @@ func (rep *report) markdown() string {
 		rep.fleetDetails(&b, r)
 	}
 	p("## Reproduce\n\n```sh\nmake bench      # or: go run ./bench -h for the sizes and the limit\n```\n")
+	if len(rep.XL) > 0 {
+		b.WriteString(rep.xlMarkdown())
+	}
 	return b.String()
 }
 
@@ -132,7 +137,7 @@ func (rep *report) fleetDetails(b *strings.Builder, r *fleetRun) {
 		p(".\n")
 	}
 	p("\nSucceeded %d of %d, failed %d. Worker CPU %.3f s/portal, server %.3f s/portal, worker peak %.0f MB. ",
-		r.Succeeded, r.Portals, len(r.Failed), r.perPortal(r.workerCPU()), r.perPortal(r.ServerCPU), r.peakMB())
+		r.Succeeded, r.Portals, r.FailedCount, r.perPortal(r.workerCPU()), r.perPortal(r.ServerCPU), r.peakMB())
 	p("\n\n")
 	for i, w := range r.Workers {
 		p("- worker %d: tasks waited in the queue %s per activity, %s per workflow task on average", i+1,
@@ -149,7 +154,7 @@ func (rep *report) fleetDetails(b *strings.Builder, r *fleetRun) {
 	p("\n")
 	for i, f := range r.Failed {
 		if i == 10 {
-			p("- … and %d more\n", len(r.Failed)-10)
+			p("- … and %d more\n", r.FailedCount-10)
 			break
 		}
 		p("- %s failed at %s: %s\n", f.Portal, f.Step, f.Message)

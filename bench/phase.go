@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -51,6 +52,8 @@ type phaseCfg struct {
 	maxConcurrent int
 	limits        sandbox.RateLimits // the sandbox's: what Okta and Konnect enforce
 	budget        budget             // the workers'
+	noValidate    bool               // step 8 off (phase 5: time)
+	wait          time.Duration      // for the fleet to end (default 20 minutes)
 }
 
 type bench struct {
@@ -98,7 +101,8 @@ type fleetRun struct {
 	Wall          time.Duration
 	Samples       []sample
 	Succeeded     int
-	Failed        []dcrflow.FleetFailure
+	Failed        []dcrflow.FleetFailure // the first ones (the fleet keeps dcrflow.MaxFleetFailures)
+	FailedCount   int
 	Requests      map[string]bucketStats
 	Log           []sandbox.Request
 	Start         time.Time
@@ -158,9 +162,16 @@ func (b *bench) fleet(cfg phaseCfg) (*fleetRun, error) {
 	}
 
 	r.Start = time.Now()
+	specs := fleetSpecs(cfg.prefix, cfg.portals)
+	for i := range specs {
+		specs[i].Validate = !cfg.noValidate
+	}
 	f, err := launcher.StartFleet(b.ctx, b.c, taskQueue, dcrflow.FleetInput{Name: "bench-" + cfg.name,
-		Portals: fleetSpecs(cfg.prefix, cfg.portals), MaxConcurrent: cfg.maxConcurrent})
+		Portals: specs, MaxConcurrent: cfg.maxConcurrent})
 	if err != nil {
+		return nil, err
+	}
+	if err := f.AwaitPreflight(b.ctx, "bench", specs); err != nil {
 		return nil, err
 	}
 	stopPoll := make(chan struct{})
@@ -170,7 +181,7 @@ func (b *bench) fleet(cfg phaseCfg) (*fleetRun, error) {
 		defer polled.Done()
 		r.Samples = b.pollProgress(f.Name, cfg.portals, r.Start, stopPoll)
 	}()
-	waitCtx, cancel := context.WithTimeout(b.ctx, 20*time.Minute)
+	waitCtx, cancel := context.WithTimeout(b.ctx, cmp.Or(cfg.wait, 20*time.Minute))
 	sum, err := f.Wait(waitCtx)
 	cancel()
 	r.Wall = time.Since(r.Start)
@@ -179,8 +190,8 @@ func (b *bench) fleet(cfg phaseCfg) (*fleetRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fleet %s: %w", f.Name, err)
 	}
-	r.Samples = append(r.Samples, sample{T: r.Wall.Seconds(), Done: len(sum.Succeeded) + len(sum.Failed)})
-	r.Succeeded, r.Failed = len(sum.Succeeded), sum.Failed
+	r.Samples = append(r.Samples, sample{T: r.Wall.Seconds(), Done: sum.Done()})
+	r.Succeeded, r.Failed, r.FailedCount = sum.Succeeded, sum.Failures, sum.Failed
 
 	r.ServerCPU, r.SandboxCPU = cpuOf(b.srv.pid)-serverCPU, cpuOf(b.sb.pid())-sandboxCPU
 	for i, w := range workers {
@@ -228,7 +239,7 @@ func (b *bench) pollProgress(name string, total int, start time.Time, stop <-cha
 		if err != nil {
 			continue // between continue-as-new runs, or a slow answer: the next sample tells
 		}
-		done := p.Succeeded + len(p.Failed)
+		done := p.Done()
 		out = append(out, sample{T: time.Since(start).Seconds(), Done: done})
 		if time.Since(lastLog) >= 15*time.Second {
 			logf("  %d/%d portals done after %s", done, total, time.Since(start).Round(time.Second))

@@ -31,6 +31,7 @@ type report struct {
 	Unlimited  *fleetRun // phase 2, the fleet
 	Loop       *loopRun  // phase 2, the loop
 	Large      *fleetRun // phase 3
+	XL         []*xlRun  // phase 5
 	TwoWorkers *fleetRun // phase 4
 }
 
@@ -165,7 +166,7 @@ func (rep *report) summary() string {
 	if r := rep.Budget; r != nil {
 		n, calls := r.limited()
 		fmt.Fprintf(&b, "1. budget:      %d portals in %s, lower bound %s (%d Okta management calls at %d/min): efficiency %.2f; 429s %d of %d calls (%.2f %%); %d failed\n",
-			r.Portals, dur(r.Wall), dur(r.lowerBound()), r.mgmtCalls(), r.Limits.OktaManagement.PerMinute, r.efficiency(), n, calls, r.limitedPct(), len(r.Failed))
+			r.Portals, dur(r.Wall), dur(r.lowerBound()), r.mgmtCalls(), r.Limits.OktaManagement.PerMinute, r.efficiency(), n, calls, r.limitedPct(), r.FailedCount)
 	}
 	if rep.Unlimited != nil && rep.Loop != nil {
 		fmt.Fprintf(&b, "2. gain:        fleet %.2f portals/s (%d in %s) vs sequential loop %.3f portals/s (%d in %s): %.1f×\n",
@@ -179,7 +180,8 @@ func (rep *report) summary() string {
 		all, acc := r.maxWindow()
 		n, calls := r.limited()
 		fmt.Fprintf(&b, "4. two workers: %d portals in %s (efficiency %.2f); most Okta management calls in any 60 s: %d sent, %d accepted, budget %d; 429s %d of %d calls; %d failed\n",
-			r.Portals, dur(r.Wall), r.efficiency(), all, acc, r.Budget.OktaManagement, n, calls, len(r.Failed))
+			r.Portals, dur(r.Wall), r.efficiency(), all, acc, r.Budget.OktaManagement, n, calls, r.FailedCount)
 	}
+	b.WriteString(rep.xlSummary())
 	return b.String()
 }

@@ -168,9 +168,7 @@ func LoadWorker(path string) (Worker, error) {
 	}
 	tokens, tokErrs := envSecrets(dcrTokenEnv)
 	errs = append(errs, tokErrs...)
-	for name, tok := range tokens {
-		w.DCRTokens[name] = tok
-	}
+	errs = append(errs, normalizeTokens(&w, tokens, orEnv(path))...)
 	src := orEnv(path)
 	errs = append(errs, w.Temporal.load(src)...)
 	errs = append(errs, w.Codec.load(src)...)
@@ -184,6 +182,28 @@ func LoadWorker(path string) (Worker, error) {
 	}
 	w.Warnings = append(w.Temporal.warnings(), envNearMisses(os.Environ())...)
 	return w, nil
+}
+
+// normalizeTokens keys the worker's DCR tokens by their one normal form
+// (dcrflow.DCRTokenName), as onboarding files name them: the file's keys, then the
+// environment's (which win). Two file keys with one normal form are refused.
+func normalizeTokens(w *Worker, fromEnv map[string]string, src string) []error {
+	var errs []error
+	out := make(map[string]string, len(w.DCRTokens)+len(fromEnv))
+	seen := map[string]string{}
+	for _, k := range w.DCRTokenNames() {
+		n := dcrflow.DCRTokenName(k)
+		if other, dup := seen[n]; dup {
+			errs = append(errs, fmt.Errorf("config %s: dcr_tokens.%s and dcr_tokens.%s are one token name (%s): keep one", src, other, k, n))
+			continue
+		}
+		seen[n], out[n] = k, w.DCRTokens[k]
+	}
+	for k, v := range fromEnv {
+		out[dcrflow.DCRTokenName(k)] = v
+	}
+	w.DCRTokens = out
+	return errs
 }
 
 // envSecrets collects PREFIX<NAME>=value and PREFIX<NAME>_FILE=path variables into
@@ -263,7 +283,7 @@ func (w Worker) check(src string, unreadable map[string]bool) []error {
 	}
 	for _, name := range w.DCRTokenNames() {
 		if w.DCRTokens[name] == "" {
-			errs = append(errs, fmt.Errorf("config %s: dcr_tokens.%s (%s%s) is empty", src, textsafe.Clip(name), dcrTokenEnv, strings.ToUpper(strings.ReplaceAll(name, "-", "_"))))
+			errs = append(errs, fmt.Errorf("config %s: dcr_tokens.%s (%s) is empty", src, textsafe.Clip(name), dcrflow.DCRTokenEnv(name)))
 		}
 	}
 	return errs

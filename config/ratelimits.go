@@ -87,8 +87,25 @@ func checkRateLimits(v *viper.Viper, src string) []error {
 		}
 		v.Set(key, 0) // decoding goes on, so that every problem is reported at once
 	}
+	// A budget so small that a step needs more slots at once than it may wait for
+	// would defer that step on every attempt: refuse it, with the arithmetic.
+	budgets := map[ratelimit.System]int{}
+	for _, k := range rateLimitKeys {
+		budgets[systemOf(k.key)] = v.GetInt("rate_limits." + k.key)
+	}
+	refused := ratelimit.Check(budgets, 0)
+	for _, k := range rateLimitKeys {
+		if err := refused[systemOf(k.key)]; err != nil {
+			key := "rate_limits." + k.key
+			env := EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+			errs = append(errs, fmt.Errorf("config %s: %s (%s) %d %v", src, key, env, budgets[systemOf(k.key)], err))
+		}
+	}
 	return errs
 }
+
+// systemOf is the budget a rate_limits key sets: okta_dcr_rpm → okta_dcr.
+func systemOf(key string) ratelimit.System { return ratelimit.System(strings.TrimSuffix(key, "_rpm")) }
 
 // wholeNumber reads an integer from YAML (int, float) or the environment (string).
 func wholeNumber(raw any) (int, bool) {

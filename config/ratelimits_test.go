@@ -65,3 +65,28 @@ func TestLoadWorker_RateLimitsRefusedClearly(t *testing.T) {
 		t.Errorf("rate_limits: 600 gave %v", err)
 	}
 }
+
+// A DCR budget so small that verifying a DCR provider (two DCR slots at once) could
+// never fit in a step is refused at start, with the arithmetic and the least value
+// that works; the README's example (50) is accepted.
+func TestLoadWorker_ABudgetThatCannotRunAStepIsRefusedWithItsArithmetic(t *testing.T) {
+	workerEnv(t)
+	t.Setenv("DCRFLOW_RATE_LIMITS_OKTA_DCR_RPM", "8")
+	_, err := LoadWorker("")
+	if err == nil {
+		t.Fatal("okta_dcr_rpm 8 accepted")
+	}
+	for _, want := range []string{
+		"rate_limits.okta_dcr_rpm (DCRFLOW_RATE_LIMITS_OKTA_DCR_RPM) 8 cannot run a step at all",
+		"verifying a DCR provider", "takes 2 slots of it at once",
+		"60 s ÷ (8 × 0.98) = 7.7s", "more than the 7.5s a step may wait", "set at least 9",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+	t.Setenv("DCRFLOW_RATE_LIMITS_OKTA_DCR_RPM", "50")
+	if _, err := LoadWorker(""); err != nil {
+		t.Errorf("okta_dcr_rpm 50 refused: %v", err)
+	}
+}

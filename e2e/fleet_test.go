@@ -76,7 +76,7 @@ func TestFleet_FiftyPortalsSomeFailing(t *testing.T) {
 		if len(p.Running) > limit {
 			t.Fatalf("%d portals running, limit %d", len(p.Running), limit)
 		}
-		done := p.Succeeded + len(p.Failed)
+		done := p.Done()
 		if done > 0 && done < 50 && len(p.Running) > 0 {
 			midRun = true
 			// A child may end a moment before its parent records it, so any outcome
@@ -94,10 +94,10 @@ func TestFleet_FiftyPortalsSomeFailing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Total != 50 || len(sum.Succeeded) != 40 || len(sum.Failed) != 10 {
-		t.Fatalf("summary: %d total, %d succeeded, %d failed", sum.Total, len(sum.Succeeded), len(sum.Failed))
+	if sum.Total != 50 || sum.Succeeded != 40 || sum.Failed != 10 || len(sum.Failures) != 10 {
+		t.Fatalf("summary: %d total, %d succeeded, %d failed", sum.Total, sum.Succeeded, sum.Failed)
 	}
-	for _, fl := range sum.Failed {
+	for _, fl := range sum.Failures {
 		want := "resolve"
 		if strings.HasPrefix(fl.Portal, "taken-") {
 			want = "auth_strategy"
@@ -125,7 +125,8 @@ func TestFleet_FiftyPortalsSomeFailing(t *testing.T) {
 	// Search attributes: one filter finds each outcome (visibility catches up quickly).
 	waitFor(t, 30*time.Second, "visibility to show the outcomes", func() bool {
 		return countWorkflows(t, s.temporal, "WorkflowType = 'OnboardPortal' AND DcrflowOutcome = 'succeeded'") == 40 &&
-			countWorkflows(t, s.temporal, "WorkflowType = 'OnboardPortal' AND DcrflowOutcome = 'compensated'") == 10
+			countWorkflows(t, s.temporal, "WorkflowType = 'OnboardPortal' AND DcrflowOutcome = 'compensated'") == 10 &&
+			countWorkflows(t, s.temporal, dcrflow.FleetFailedQuery("fifty")) == 10 // the fleet's full list of failures
 	})
 	if n := countWorkflows(t, s.temporal, "DcrflowPortal = 'taken-3' AND DcrflowStep = 'auth_strategy'"); n != 1 {
 		t.Errorf("portal/step filter found %d runs, want 1", n)

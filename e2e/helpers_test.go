@@ -136,6 +136,7 @@ func startWorker(t *testing.T, c client.Client, sb *sandboxtest.Env, tq string) 
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{Okta: oc, Konnect: activities.KonnectFrom(kc),
 		DCRTokens: map[string]string{"default": sbokta.DefaultDCRToken}, Usage: &usage.Temporal{Client: c, TaskQueue: tq, OktaOrg: usage.OrgOf(sb.OktaURL), KonnectOrg: usage.OrgOf(sb.KonnectURL)}})
+	w.RegisterActivity(&activities.Fleet{Temporal: c})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -157,19 +157,19 @@ func TestShared_FleetWithHeavySharingAndFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var succeeded []string
-	for _, s := range ok {
-		succeeded = append(succeeded, s.Key)
+	if sum.Succeeded != len(ok) || sum.Failed != len(bad) {
+		t.Errorf("%d succeeded, %d failed; want %d and %d: %+v", sum.Succeeded, sum.Failed, len(ok), len(bad), sum.Failures)
 	}
-	gotOK := slices.Clone(sum.Succeeded)
-	sort.Strings(gotOK)
-	sort.Strings(succeeded)
-	if !slices.Equal(gotOK, succeeded) {
-		t.Errorf("succeeded %v\nwant      %v\nfailed: %+v", gotOK, succeeded, sum.Failed)
-	}
-	for _, fl := range sum.Failed {
+	failed := map[string]bool{}
+	for _, fl := range sum.Failures {
+		failed[fl.Portal] = true
 		if fl.Step != wantStep[fl.Portal] || !fl.Compensated {
-			t.Errorf("failure %+v, want step %s, compensated", fl, wantStep[fl.Portal])
+			t.Errorf("failure %+v, want step %q, compensated", fl, wantStep[fl.Portal])
+		}
+	}
+	for _, s := range bad {
+		if !failed[s.Key] {
+			t.Errorf("%s did not fail", s.Key)
 		}
 	}
 

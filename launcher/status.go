@@ -14,6 +14,9 @@ import (
 	"github.com/dcrflow/dcrflow"
 )
 
+// statusFailures is how many of a fleet's failures -status prints.
+const statusFailures = 10
+
 // FleetName derives a fleet's name from its onboarding file: "portals.yaml" → "portals".
 func FleetName(file string) string {
 	base := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
@@ -30,7 +33,14 @@ func FleetName(file string) string {
 func Status(ctx context.Context, c client.Client, w io.Writer, fleet string, portals []string, withFleet bool) error {
 	if withFleet {
 		if p, err := FleetProgress(ctx, c, fleet); err == nil {
-			fmt.Fprintf(w, "%s %s\n\n", bar(p.Succeeded+len(p.Failed), p.Total, 40), summaryLine(p))
+			fmt.Fprintf(w, "%s %s\n", bar(p.Done(), p.Total, 40), summaryLine(p))
+			if page, err := FleetFailures(ctx, c, fleet, 0, statusFailures); err == nil && len(page.Failures) > 0 {
+				fmt.Fprintf(w, "failed (the first %d of %d; more: the failures query, or temporal workflow list --query %q):\n", len(page.Failures), page.Failed, dcrflow.FleetFailedQuery(fleet))
+				for _, f := range page.Failures {
+					fmt.Fprintf(w, "  %-24s %s: %s\n", f.Portal, f.Step, f.Message)
+				}
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 
@@ -42,15 +43,18 @@ func Watch(ctx context.Context, c client.Client, name string, out io.Writer, tty
 }
 
 func summaryLine(p dcrflow.FleetProgress) string {
-	done := p.Succeeded + len(p.Failed)
-	return fmt.Sprintf("fleet %s: %d/%d done (%d succeeded, %d failed), %d running, %d waiting",
-		p.Name, done, p.Total, p.Succeeded, len(p.Failed), len(p.Running), p.Pending)
+	line := fmt.Sprintf("fleet %s: %d/%d done (%d succeeded, %d failed), %d running, %d waiting",
+		p.Name, p.Done(), p.Total, p.Succeeded, p.Failed, len(p.Running), p.Pending)
+	if p.ChunksMissing > 0 {
+		line += fmt.Sprintf("; %d chunk(s) of portals not received yet (start the file again to send them)", p.ChunksMissing)
+	}
+	return line
 }
 
 // render draws the bar and one line per running portal with its step.
 func render(ctx context.Context, c client.Client, p dcrflow.FleetProgress) string {
 	var b strings.Builder
-	b.WriteString(bar(p.Succeeded+len(p.Failed), p.Total, 40) + " " + summaryLine(p) + "\n")
+	b.WriteString(bar(p.Done(), p.Total, 40) + " " + summaryLine(p) + "\n")
 	for _, portal := range p.Running {
 		step := "starting"
 		if pp, err := PortalProgress(ctx, c, portal); err == nil && pp.Step != "" {
@@ -72,21 +76,31 @@ func bar(done, total, width int) string {
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
 
-// PrintFleet writes the final table of a fleet.
+// PrintFleet writes the final table of a fleet: the counts, then each kept failure
+// (the first dcrflow.MaxFleetFailures) and where to find every failed portal.
 func PrintFleet(w io.Writer, s dcrflow.FleetSummary, uiBase, fleetID string) {
-	fmt.Fprintf(w, "\nfleet: %d portal(s): %d succeeded, %d failed\n", s.Total, len(s.Succeeded), len(s.Failed))
-	for _, p := range s.Succeeded {
-		fmt.Fprintf(w, "  %-24s onboarded\n", p)
+	fmt.Fprintf(w, "\nfleet: %d portal(s): %d succeeded, %d failed", s.Total, s.Succeeded, s.Failed)
+	if s.Attached > 0 {
+		fmt.Fprintf(w, " (%d were already running: the fleet waited for them)", s.Attached)
 	}
-	for _, f := range s.Failed {
+	fmt.Fprintln(w)
+	for _, f := range s.Failures {
 		undone := "undone"
 		if !f.Compensated {
 			undone = "NOT fully undone: " + strings.Join(f.Left, "; ")
 		}
-		fmt.Fprintf(w, "  %-24s FAILED at step %s: %s (%s)\n", f.Portal, f.Step, f.Message, undone)
+		step := ""
+		if f.Step != "" {
+			step = " at step " + f.Step
+		}
+		fmt.Fprintf(w, "  %-24s FAILED%s: %s (%s)\n", f.Portal, step, f.Message, undone)
+	}
+	fleet := strings.TrimPrefix(fleetID, dcrflow.FleetWorkflowID(""))
+	if more := s.Failed - len(s.Failures); more > 0 {
+		fmt.Fprintf(w, "  … and %d more failed portal(s): temporal workflow list --query %q\n", more, dcrflow.FleetFailedQuery(fleet))
 	}
 	if uiBase != "" {
 		fmt.Fprintf(w, "\nIn the Temporal UI: %s/workflows/%s\n  failed portals: %s/workflows?query=%s\n", uiBase, fleetID, uiBase,
-			"DcrflowOutcome%3D%22compensated%22+OR+DcrflowOutcome%3D%22failed%22")
+			url.QueryEscape(dcrflow.FleetFailedQuery(fleet)))
 	}
 }

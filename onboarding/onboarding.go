@@ -160,6 +160,9 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 		s.DCRProvider = first(pv.name.val, s.DCRProvider)
 		s.DCRTokenName = first(pv.dcrToken.val, s.DCRTokenName)
 	}
+	// One normal form for token names, as the worker keys its tokens: Partners_EU,
+	// partners-eu and DCRFLOW_DCR_TOKEN_PARTNERS_EU all name partners-eu.
+	s.DCRTokenName = dcrflow.DCRTokenName(s.DCRTokenName)
 
 	s.Strategy = dcrflow.StrategySpec{Name: "dcrflow-" + key, DisplayName: "Okta DCR (" + key + ")", AuthMethods: DefaultAuthMethods}
 	if len(d.authMethods.items) > 0 {

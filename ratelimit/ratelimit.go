@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 )
@@ -94,6 +95,8 @@ const (
 	DefaultHeadroom = 0.02
 	DefaultFloor    = 0.1
 	DefaultMaxWait  = 5 * time.Second
+	// DefaultStepWait is ¾ of a step's 10 s attempt.
+	DefaultStepWait = 7500 * time.Millisecond
 )
 
 // Config configures a Budget. Only Budgets is required.
@@ -116,6 +119,13 @@ type Config struct {
 	// watches the caller's progress (an activity's heartbeat timeout). Optional:
 	// DefaultMaxWait.
 	MaxWait time.Duration
+	// StepWait is the longest a request may wait for the slots it needs at the
+	// least: a request taking k slots of one budget waits k-1 of its gaps even when
+	// the budget is idle. A share that makes that longer cannot run the request at
+	// all: it fails with *ErrTooSmall, with the arithmetic, instead of being
+	// deferred forever. Set it to what a step's attempt allows (¾ of it).
+	// Optional: DefaultStepWait.
+	StepWait time.Duration
 	// Observer hears rates, waits and deferrals. Optional.
 	Observer Observer
 	// Clock is for tests. Optional: the real clock.
@@ -145,6 +155,9 @@ func New(cfg Config) *Budget {
 	}
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = DefaultMaxWait
+	}
+	if cfg.StepWait <= 0 {
+		cfg.StepWait = DefaultStepWait
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
@@ -279,6 +292,17 @@ type slot struct {
 func (b *Budget) reserve(now time.Time, systems []System, maxWait time.Duration) ([]slot, time.Duration, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	// The slots a request needs cost it their gaps even on an idle budget: that
+	// wait is granted beyond maxWait, as long as a step can afford it at all.
+	if need, sys, slots := b.needLocked(systems); need > 0 {
+		if need > b.cfg.StepWait {
+			bk := b.buckets[sys]
+			return nil, 0, &ErrTooSmall{System: sys, Slots: slots, Budget: int(bk.budget), Workers: b.workers,
+				Rate: bk.rate * float64(time.Minute) / float64(b.cfg.Window), Need: need, StepWait: b.cfg.StepWait,
+				MinBudget: minBudget(slots, b.workers, b.cfg), MaxWorkers: maxWorkers(slots, bk.budget, b.cfg)}
+		}
+		maxWait += need
+	}
 	var taken []slot
 	var wait time.Duration
 	var worst System
@@ -324,11 +348,18 @@ func (b *Budget) wait(ctx context.Context, systems []System) error {
 		return err
 	}
 	now := b.cfg.Clock.Now()
-	limit := b.cfg.MaxWait
-	if dl, ok := ctx.Deadline(); ok {
-		limit = min(limit, max(dl.Sub(now)*3/4, 0))
+	taken, wait, err := b.reserve(now, systems, b.cfg.MaxWait)
+	if dl, ok := ctx.Deadline(); ok && err == nil && wait > max(dl.Sub(now)*3/4, 0) {
+		// Past what the step has left: give the slots back, retry when they are free.
+		b.release(taken)
+		worst := taken[0]
+		for _, sl := range taken {
+			if sl.wait > worst.wait {
+				worst = sl
+			}
+		}
+		err = &ErrBudget{System: worst.bk.system, Wait: wait}
 	}
-	taken, wait, err := b.reserve(now, systems, limit)
 	o := b.cfg.Observer
 	if err != nil {
 		if eb, ok := AsErrBudget(err); ok && o != nil {
@@ -351,4 +382,139 @@ func (b *Budget) wait(ctx context.Context, systems []System) error {
 		return err
 	}
 	return nil
+}
+
+// needLocked is the shortest wait of a request for systems on idle budgets: k slots
+// of one budget are k-1 gaps apart. It names the budget that makes it and its slots.
+func (b *Budget) needLocked(systems []System) (time.Duration, System, int) {
+	var need time.Duration
+	var worst System
+	slots := 0
+	for _, s := range systems {
+		bk := b.buckets[s]
+		if bk == nil {
+			continue
+		}
+		n := slotsOf(systems, s)
+		if d := time.Duration(n-1) * bk.gap; d > need {
+			need, worst, slots = d, s, n
+		}
+	}
+	return need, worst, slots
+}
+
+// ErrTooSmall is a request that no wait lets through: it takes Slots slots of one
+// budget at once, and this worker's share of the budget spaces them further apart
+// than a step may wait. It will not go through until the budget is raised or fewer
+// workers share it: not worth a retry.
+type ErrTooSmall struct {
+	System     System
+	Slots      int
+	Budget     int           // requests per minute, all workers together
+	Workers    int           // the live workers sharing it
+	Rate       float64       // this worker's share, per minute
+	Need       time.Duration // the wait the slots take on an idle budget
+	StepWait   time.Duration // the longest wait a step allows
+	MinBudget  int           // the smallest budget that lets this many workers through
+	MaxWorkers int           // the most workers this budget lets through (0: none)
+}
+
+func (e *ErrTooSmall) Error() string {
+	fix := fmt.Sprintf("raise rate_limits.%s_rpm to at least %d", e.System, e.MinBudget)
+	if e.MaxWorkers > 0 && e.MaxWorkers < e.Workers {
+		fix += fmt.Sprintf(" or run at most %d worker(s)", e.MaxWorkers)
+	}
+	return fmt.Sprintf("ratelimit: the %s budget of %d/min shared by %d worker(s) gives this worker %.1f/min, one slot every %s; this request takes %d slots at once, a wait of %s, more than the %s a step may wait: it can never go; %s",
+		e.System, e.Budget, e.Workers, e.Rate, (e.Need / time.Duration(e.Slots-1)).Round(100*time.Millisecond), e.Slots,
+		e.Need.Round(100*time.Millisecond), e.StepWait.Round(100*time.Millisecond), fix)
+}
+
+// AsErrTooSmall finds an *ErrTooSmall in err's chain.
+func AsErrTooSmall(err error) (*ErrTooSmall, bool) {
+	var e *ErrTooSmall
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// minBudget is the smallest budget per minute under which workers workers can each
+// take slots slots within cfg.StepWait: (slots-1) gaps of window·workers ÷
+// (budget·(1-headroom)) each.
+func minBudget(slots, workers int, cfg Config) int {
+	perWindow := float64(slots-1) * float64(workers) * float64(cfg.Window) / (float64(cfg.StepWait) * (1 - cfg.Headroom))
+	return int(math.Ceil(perWindow*float64(time.Minute)/float64(cfg.Window) - 1e-9))
+}
+
+// maxWorkers is the most workers that can each take slots slots of budget within
+// cfg.StepWait.
+func maxWorkers(slots int, budget float64, cfg Config) int {
+	return int(math.Floor(budget * (1 - cfg.Headroom) * float64(cfg.StepWait) / (float64(slots-1) * float64(cfg.Window))))
+}
+
+// MultiSlot names the requests that take several slots of one budget at once.
+var MultiSlot = []struct {
+	What    string
+	Systems []System
+}{
+	{"verifying a DCR provider (Konnect registers and deletes a client at Okta's DCR endpoint)", toKonnectVerify},
+}
+
+// Check refuses budgets (requests per minute, all workers together) under which
+// even one worker could not make a request of MultiSlot within stepWait (0:
+// DefaultStepWait): each system's error gives the arithmetic and the least budget
+// that works. 0 means no budget: always fine.
+func Check(budgets map[System]int, stepWait time.Duration) map[System]error {
+	cfg := Config{Window: DefaultWindow, Headroom: DefaultHeadroom, StepWait: stepWait}
+	if cfg.StepWait <= 0 {
+		cfg.StepWait = DefaultStepWait
+	}
+	errs := map[System]error{}
+	for _, m := range MultiSlot {
+		for _, s := range Systems {
+			n := slotsOf(m.Systems, s)
+			budget := budgets[s]
+			if n < 2 || budget <= 0 {
+				continue
+			}
+			gap := time.Duration(float64(time.Minute) / (float64(budget) * (1 - cfg.Headroom)))
+			if need := time.Duration(n-1) * gap; need > cfg.StepWait {
+				errs[s] = fmt.Errorf("cannot run a step at all: %s takes %d slots of it at once, so it waits %d gap(s) of 60 s ÷ (%d × %.2f) = %s, more than the %s a step may wait (¾ of its attempt); set at least %d (or 0 for no budget), and %d more for each further worker sharing it",
+					m.What, n, n-1, budget, 1-cfg.Headroom, need.Round(100*time.Millisecond), cfg.StepWait.Round(100*time.Millisecond),
+					minBudget(n, 1, cfg), minBudget(n, 2, cfg)-minBudget(n, 1, cfg))
+			}
+		}
+	}
+	return errs
+}
+
+// slotsOf counts s in systems.
+func slotsOf(systems []System, s System) int {
+	n := 0
+	for _, o := range systems {
+		if o == s {
+			n++
+		}
+	}
+	return n
+}
+
+// MaxWorkers is how many workers may share budgets and still make every request of
+// MultiSlot within stepWait (0: DefaultStepWait); -1 when no budget limits it.
+func MaxWorkers(budgets map[System]int, stepWait time.Duration) int {
+	cfg := Config{Window: DefaultWindow, Headroom: DefaultHeadroom, StepWait: stepWait}
+	if cfg.StepWait <= 0 {
+		cfg.StepWait = DefaultStepWait
+	}
+	most := -1
+	for _, m := range MultiSlot {
+		for _, s := range Systems {
+			n := slotsOf(m.Systems, s)
+			if n < 2 || budgets[s] <= 0 {
+				continue
+			}
+			if w := maxWorkers(n, float64(budgets[s]), cfg); most < 0 || w < most {
+				most = w
+			}
+		}
+	}
+	return most
 }

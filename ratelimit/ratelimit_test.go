@@ -544,3 +544,57 @@ func TestParseHeaders(t *testing.T) {
 		t.Errorf("Retry-After date = %v", got)
 	}
 }
+
+// The README's example: okta_dcr_rpm 50 shared by 5 workers gives each a DCR slot
+// every 6.1 s. Verifying a DCR provider takes two of them, so it waits one gap even
+// on an idle budget: beyond MaxWait (5 s), yet within what a step allows (7.5 s), it
+// waits and goes instead of being deferred on every attempt.
+func TestBudget_AVerifyWaitsForTheSlotsItNeedsWithinTheStep(t *testing.T) {
+	clock := newClock()
+	b := New(Config{Budgets: map[System]int{OktaDCR: 50}, MaxWait: 5 * time.Second, Clock: clock})
+	b.SetWorkers(5)
+	srv := &server{clock: clock, header: http.Header{}}
+	hc := &http.Client{Transport: b.Transport(srv, KonnectRoutes("https://eu.api.konghq.com"))}
+	ctx, cancel := context.WithDeadline(context.Background(), clock.Now().Add(10*time.Second)) // a step's attempt
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "https://eu.api.konghq.com/v2/dcr-providers/p1/verify", strings.NewReader("{}"))
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("verify on an idle budget: %v", err)
+	}
+	resp.Body.Close()
+	perWorker := 50 * 0.98 / 5
+	gap := time.Duration(float64(time.Minute) / perWorker)
+	if len(clock.slept) != 1 || clock.slept[0] != gap {
+		t.Errorf("verify waited %v, want one gap (%v)", clock.slept, gap)
+	}
+}
+
+// With 8 workers the share spaces two DCR slots 9.8 s apart: no wait within a step
+// lets a verify through. It fails at once with the arithmetic (not deferred, retried
+// and failed after ten minutes), naming the budget and the worker count that work.
+func TestBudget_ARequestNoShareCanRunIsTooSmallWithItsArithmetic(t *testing.T) {
+	clock := newClock()
+	b := New(Config{Budgets: map[System]int{OktaDCR: 50}, Clock: clock})
+	b.SetWorkers(8)
+	err := b.wait(context.Background(), toKonnectVerify)
+	small, ok := AsErrTooSmall(err)
+	if !ok {
+		t.Fatalf("err = %v, want *ErrTooSmall", err)
+	}
+	if _, deferred := AsErrBudget(err); deferred {
+		t.Error("an impossible request reads as deferred: it would be retried")
+	}
+	if small.MinBudget != 66 || small.MaxWorkers != 6 {
+		t.Errorf("min budget %d, max workers %d; want 66 and 6", small.MinBudget, small.MaxWorkers)
+	}
+	for _, want := range []string{"okta_dcr budget of 50/min shared by 8 worker(s)", "6.1/min", "one slot every 9.8s", "takes 2 slots at once",
+		"more than the 7.5s a step may wait", "raise rate_limits.okta_dcr_rpm to at least 66 or run at most 6 worker(s)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message lacks %q: %v", want, err)
+		}
+	}
+	if MaxWorkers(map[System]int{OktaDCR: 50}, 0) != 6 || MaxWorkers(map[System]int{OktaManagement: 600}, 0) != -1 {
+		t.Error("MaxWorkers")
+	}
+}

@@ -89,7 +89,12 @@ func run() (int, error) {
 	if *status {
 		return 0, launcher.Status(ctx, c, os.Stdout, name, keys(specs), *only == "")
 	}
-	if err := launcher.Preflight(ctx, c, cfg.Temporal.TaskQueue, *file, specs); err != nil {
+	if *only == "" {
+		// A fleet asks the worker in its own first step (no workflow of its own).
+		if err := launcher.CheckOffboarding(ctx, c, *file, specs); err != nil {
+			return 2, err
+		}
+	} else if err := launcher.Preflight(ctx, c, cfg.Temporal.TaskQueue, *file, specs); err != nil {
 		return 2, err
 	}
 	sa, err := launcher.SearchAttributesRegistered(ctx, c, cfg.Temporal.Namespace)
@@ -98,7 +103,7 @@ func run() (int, error) {
 	}
 	specs = launcher.WithSearchAttributes(specs, sa)
 	if *only == "" {
-		return runFleet(ctx, c, cfg.Temporal.TaskQueue, dcrflow.FleetInput{Name: name, Portals: specs, MaxConcurrent: *maxConcurrent}, *wait, ui)
+		return runFleet(ctx, c, cfg.Temporal.TaskQueue, *file, dcrflow.FleetInput{Name: name, Portals: specs, MaxConcurrent: *maxConcurrent}, *wait, ui)
 	}
 	runs, err := launcher.Start(ctx, c, cfg.Temporal.TaskQueue, specs)
 	for _, r := range runs {
@@ -199,12 +204,20 @@ func offboardFile(args []string) (int, error) {
 }
 
 // runFleet starts (or attaches to) a fleet and, when asked, watches it to the end.
-func runFleet(ctx context.Context, c client.Client, taskQueue string, in dcrflow.FleetInput, wait bool, ui string) (int, error) {
+func runFleet(ctx context.Context, c client.Client, taskQueue, file string, in dcrflow.FleetInput, wait bool, ui string) (int, error) {
+	specs := in.Portals
 	f, err := launcher.StartFleet(ctx, c, taskQueue, in)
 	if err != nil {
 		return 1, err
 	}
-	fmt.Printf("started fleet %s: %d portal(s), workflow %s (run %s)\n", in.Name, len(in.Portals), f.WorkflowID, f.RunID)
+	if err := f.AwaitPreflight(ctx, file, specs); err != nil {
+		return 2, err
+	}
+	verb := "started"
+	if !f.Started {
+		verb = "attached to running"
+	}
+	fmt.Printf("%s fleet %s: %d portal(s), workflow %s (run %s)\n", verb, in.Name, len(specs), f.WorkflowID, f.RunID)
 	if !wait {
 		return 0, nil
 	}
@@ -221,8 +234,8 @@ func runFleet(ctx context.Context, c client.Client, taskQueue string, in dcrflow
 		return 1, fmt.Errorf("fleet %s: %w", in.Name, err)
 	}
 	launcher.PrintFleet(os.Stdout, sum, ui, f.WorkflowID)
-	if len(sum.Failed) > 0 {
-		return 1, fmt.Errorf("%d of %d portal(s) failed", len(sum.Failed), sum.Total)
+	if sum.Failed > 0 {
+		return 1, fmt.Errorf("%d of %d portal(s) failed", sum.Failed, sum.Total)
 	}
 	return 0, nil
 }

@@ -11,11 +11,13 @@ import (
 	"os"
 	"time"
 
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/dcrflow/dcrflow/activities"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
+	"github.com/dcrflow/dcrflow/codec"
 	"github.com/dcrflow/dcrflow/config"
 	"github.com/dcrflow/dcrflow/internal/logging"
 	"github.com/dcrflow/dcrflow/ratelimit"
@@ -33,6 +35,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(1)
 	}
+}
+
+// dataConverter is the one the client writes payloads with: the fleet's chunks are
+// read back from history through it.
+func dataConverter(pc *codec.Codec) converter.DataConverter {
+	if pc == nil {
+		return converter.GetDefaultDataConverter()
+	}
+	return codec.NewDataConverter(pc)
 }
 
 func run() error {
@@ -69,7 +80,11 @@ func run() error {
 	defer func() { _ = met.Close() }()
 	// The request budgets sit under both clients. A wait for a slot stays well below
 	// validation's heartbeat timeout; a longer one defers the step (ErrBudget).
-	budget := ratelimit.New(ratelimit.Config{Budgets: cfg.RateLimits.Budgets(), MaxWait: workflows.ValidateHeartbeatTimeout / 2, Observer: met})
+	// A request needing several slots of one budget at once (verify) may wait their
+	// gaps too, up to ¾ of a step's attempt; a share too small for that fails the step
+	// with the arithmetic (ratelimit.ErrTooSmall) instead of deferring it forever.
+	budget := ratelimit.New(ratelimit.Config{Budgets: cfg.RateLimits.Budgets(), MaxWait: workflows.ValidateHeartbeatTimeout / 2,
+		StepWait: workflows.StepTimeout * 3 / 4, Observer: met})
 	oktaHTTP := &http.Client{Transport: budget.Transport(nil, ratelimit.OktaRoutes(cfg.Okta.OrgURL))}
 	oktaClient, err := okta.New(okta.Config{OrgURL: cfg.Okta.OrgURL, Token: cfg.Okta.Token, HTTPClient: oktaHTTP, Observer: met.ObserveOkta})
 	if err != nil {
@@ -122,10 +137,12 @@ func run() error {
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{Okta: oktaClient, Konnect: activities.KonnectFrom(konnectClient), DCRTokens: cfg.DCRTokens,
 		Usage: &usage.Temporal{Client: c, TaskQueue: cfg.Temporal.TaskQueue, OktaOrg: usage.OrgOf(cfg.Okta.OrgURL), KonnectOrg: usage.OrgOf(konnectClient.BaseURL())}})
+	w.RegisterActivity(&activities.Fleet{Temporal: c, DataConverter: dataConverter(cfg.Codec.PayloadCodec())})
 	log.Sugar().Infow("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace,
 		"task_queue", cfg.Temporal.TaskQueue, "okta", cfg.Okta.OrgURL, "dcr_tokens", cfg.DCRTokenNames(),
 		"tls", cfg.Temporal.TLS.On() || cfg.Temporal.APIKey != "", "encryption_key_id", cfg.Codec.KeyID, "metrics", met.URL(),
-		"rate_limits_rpm", cfg.RateLimits, "workers_sharing_them", budget.Workers())
+		"rate_limits_rpm", cfg.RateLimits, "workers_sharing_them", budget.Workers(),
+		"most_workers_the_budgets_allow", ratelimit.MaxWorkers(cfg.RateLimits.Budgets(), workflows.StepTimeout*3/4))
 	// Run returns after SIGINT/SIGTERM once in-flight tasks are handed back.
 	if err := w.Run(worker.InterruptCh()); err != nil {
 		return err

@@ -183,7 +183,8 @@ func (o *onboarding) progress() (dcrflow.Progress, error) {
 }
 
 func (o *onboarding) resolve(ctx workflow.Context) error {
-	if err := workflow.ExecuteActivity(with(ctx, fmt.Sprintf("Resolve Okta server %s, portal %s and %d API(s)", o.spec.AuthServer, o.spec.Portal, len(o.spec.APIs))), a.ResolveTargets, o.spec).Get(ctx, &o.targets); err != nil {
+	rctx := workflow.WithActivityOptions(ctx, resolveOptions(len(o.spec.APIs)))
+	if err := workflow.ExecuteActivity(with(rctx, fmt.Sprintf("Resolve Okta server %s, portal %s and %d API(s)", o.spec.AuthServer, o.spec.Portal, len(o.spec.APIs))), a.ResolveTargets, o.spec).Get(ctx, &o.targets); err != nil {
 		return err
 	}
 	o.res.AuthServerID, o.res.Issuer, o.res.PortalID = o.targets.AuthServerID, o.targets.Issuer, o.targets.PortalID

@@ -24,7 +24,7 @@ const ValidateHeartbeatTimeout = 10 * time.Second
 // nonRetryable lists the error types that a retry cannot fix; activities also mark
 // them non-retryable, this keeps the policy honest if one forgets.
 var nonRetryable = []string{dcrflow.ErrTypeNotFound, dcrflow.ErrTypeConflict, dcrflow.ErrTypeInvalid,
-	dcrflow.ErrTypeUnauthorized, dcrflow.ErrTypeConfig, dcrflow.ErrTypeValidation, dcrflow.ErrTypeAccessPolicy}
+	dcrflow.ErrTypeUnauthorized, dcrflow.ErrTypeConfig, dcrflow.ErrTypeValidation, dcrflow.ErrTypeAccessPolicy, dcrflow.ErrTypeClient}
 
 // stepOptions: transient faults are retried with backoff (or after the server's
 // rate-limit reset) until StepDeadline. WaitForCancellation: on cancel the workflow
@@ -57,6 +57,16 @@ var undoOptions = workflow.ActivityOptions{
 		InitialInterval:        time.Second,
 		BackoffCoefficient:     2,
 		MaximumInterval:        30 * time.Second,
-		NonRetryableErrorTypes: []string{dcrflow.ErrTypeConflict, dcrflow.ErrTypeInvalid, dcrflow.ErrTypeUnauthorized, dcrflow.ErrTypeConfig},
+		NonRetryableErrorTypes: []string{dcrflow.ErrTypeConflict, dcrflow.ErrTypeInvalid, dcrflow.ErrTypeUnauthorized, dcrflow.ErrTypeConfig, dcrflow.ErrTypeClient},
 	},
+}
+
+// resolveOptions: step 1 resolves every API of the portal in one attempt, which
+// heartbeats once per API; the attempt's time grows with the APIs (a step's time
+// each), a dead worker is noticed within StepTimeout whatever their number.
+func resolveOptions(apis int) workflow.ActivityOptions {
+	o := stepOptions
+	o.HeartbeatTimeout = StepTimeout
+	o.StartToCloseTimeout = min(StepTimeout*time.Duration(1+apis), StepDeadline)
+	return o
 }

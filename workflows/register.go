@@ -6,6 +6,7 @@ import "go.temporal.io/sdk/worker"
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(OnboardPortal)
 	r.RegisterWorkflow(WorkerInfo)
+	r.RegisterWorkflow(WorkerDesk)
 	r.RegisterWorkflow(OnboardFleet)
 	r.RegisterWorkflow(PlanPortals)
 	r.RegisterWorkflow(OffboardPortal)

@@ -21,3 +21,28 @@ func WorkerInfo(ctx workflow.Context) (dcrflow.WorkerInfo, error) {
 	err := workflow.ExecuteActivity(ctx, a.WorkerInfo).Get(ctx, &info)
 	return info, err
 }
+
+// WorkerDesk is a long-lived workflow per task queue (dcrflow.WorkerDeskID) that
+// answers the starter's preflight: each UpdateWorkerInfo runs the WorkerInfo
+// activity on a worker and returns its answer. One workflow serves every starter,
+// so asking leaves nothing behind in the namespace's list; it continues as new after
+// many questions to keep its history small.
+func WorkerDesk(ctx workflow.Context) error {
+	answered := 0
+	err := workflow.SetUpdateHandler(ctx, dcrflow.UpdateWorkerInfo, func(ctx workflow.Context) (dcrflow.WorkerInfo, error) {
+		answered++
+		return WorkerInfo(ctx) // the same question, asked from here
+	})
+	if err != nil {
+		return err
+	}
+	if err := workflow.Await(ctx, func() bool {
+		return (answered >= deskAnswersPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) && workflow.AllHandlersFinished(ctx)
+	}); err != nil {
+		return err
+	}
+	return workflow.NewContinueAsNewError(ctx, WorkerDesk)
+}
+
+// deskAnswersPerRun bounds one run of WorkerDesk (about 10 events per answer).
+const deskAnswersPerRun = 200

@@ -3,7 +3,7 @@ package konnect
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"net/url"
 	"time"
 )
@@ -128,7 +128,7 @@ func (s *ApplicationsService) Create(ctx context.Context, portalID string, in Cr
 		return nil, err
 	}
 	if in.Name == "" || in.Owner.Type == "" || in.Owner.ID == "" {
-		return nil, errors.New("konnect: create-application: name and owner (type and id) are required")
+		return nil, &Error{Op: "create-application", Err: fmt.Errorf("name and owner (type and id) are required: %w", ErrInvalidArgument)}
 	}
 	body := struct {
 		Name           string            `json:"name"`

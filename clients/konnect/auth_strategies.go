@@ -72,6 +72,8 @@ type CreateOIDCStrategy struct {
 type AuthStrategiesAPI interface {
 	FindByName(ctx context.Context, name string) (*AuthStrategy, error)
 	ListOIDC(ctx context.Context) ([]AuthStrategy, error)
+	EachOIDC(ctx context.Context, fn func([]AuthStrategy) error) error
+	ListByProvider(ctx context.Context, providerID string) ([]AuthStrategy, error)
 	Get(ctx context.Context, id string) (*AuthStrategy, error)
 	CreateOIDC(ctx context.Context, in CreateOIDCStrategy) (*AuthStrategy, error)
 	Delete(ctx context.Context, id string) error
@@ -92,10 +94,33 @@ func (s *AuthStrategiesService) FindByName(ctx context.Context, name string) (*A
 }
 
 // ListOIDC returns every openid_connect strategy (the API filters by type but not by
-// issuer or claim, so callers filter those themselves).
+// issuer or claim, so callers filter those themselves). Its cost grows with the org:
+// prefer ListByProvider, or EachOIDC to heartbeat between pages.
 func (s *AuthStrategiesService) ListOIDC(ctx context.Context) ([]AuthStrategy, error) {
-	return listAll[AuthStrategy](ctx, s.client, "list-app-auth-strategies", strategiesPath,
-		url.Values{"filter[strategy_type][eq]": {"openid_connect"}})
+	var all []AuthStrategy
+	err := s.EachOIDC(ctx, func(page []AuthStrategy) error {
+		all = append(all, page...)
+		return nil
+	})
+	return all, err
+}
+
+// EachOIDC hands fn every openid_connect strategy, a page (up to 100) at a time, as
+// the pages arrive: a long listing can heartbeat between pages, and fn may stop it
+// early by returning an error (which EachOIDC returns).
+func (s *AuthStrategiesService) EachOIDC(ctx context.Context, fn func([]AuthStrategy) error) error {
+	return eachPage(ctx, s.client, "list-app-auth-strategies", strategiesPath,
+		url.Values{"filter[strategy_type][eq]": {"openid_connect"}}, fn)
+}
+
+// ListByProvider returns the strategies bound to one DCR provider, filtered by the
+// server (filter[dcr_provider_id]): its cost does not grow with the org.
+func (s *AuthStrategiesService) ListByProvider(ctx context.Context, providerID string) ([]AuthStrategy, error) {
+	const op = "list-app-auth-strategies"
+	if err := requireID(op, "DCR provider id", providerID); err != nil {
+		return nil, err
+	}
+	return listAll[AuthStrategy](ctx, s.client, op, strategiesPath, url.Values{"filter[dcr_provider_id][eq]": {providerID}})
 }
 
 // Get returns one strategy; a missing one is an *Error with IsNotFound.

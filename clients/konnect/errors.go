@@ -22,6 +22,14 @@ var ErrNotFound = errors.New("not found")
 // ErrAmbiguous is wrapped when a name matches more than one resource.
 var ErrAmbiguous = errors.New("name matches more than one resource")
 
+// ErrInvalidArgument is wrapped by calls refused before any request was sent (an
+// empty id): the same call is refused again.
+var ErrInvalidArgument = errors.New("invalid argument")
+
+// ErrBadAnswer is wrapped when an answer cannot be used (a body that does not
+// decode, pages that never end): asking again gets the same answer.
+var ErrBadAnswer = errors.New("answer not usable")
+
 // InvalidParameter is one entry of a 400 answer's invalid_parameters.
 type InvalidParameter struct {
 	Field   string `json:"field"`
@@ -91,11 +99,11 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Temporary reports whether the same call may succeed later: 5xx, 429, 408, and
 // failures without an answer (dropped connections, timeouts), except the caller's
-// own cancellation.
+// own cancellation and a call refused before it was sent.
 func (e *Error) Temporary() bool {
 	switch {
 	case e.StatusCode == 0:
-		return e.Err != nil && !errors.Is(e.Err, context.Canceled)
+		return e.Err != nil && !errors.Is(e.Err, context.Canceled) && !errors.Is(e.Err, ErrInvalidArgument) && !errors.Is(e.Err, ErrBadAnswer)
 	case e.StatusCode == http.StatusTooManyRequests, e.StatusCode == http.StatusRequestTimeout:
 		return true
 	default:

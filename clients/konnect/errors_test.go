@@ -7,7 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,13 +151,20 @@ func TestError_RedactsSecrets(t *testing.T) {
 	}
 }
 
-func TestListAll_HardPageCap(t *testing.T) {
+// A server whose pages run past the total its first page announced gives an answer
+// that is not usable: the listing stops a page later, with ErrBadAnswer (not
+// Temporary: asking again gets the same answer), never an endless loop.
+func TestListAll_PagesPastTheTotalAreABadAnswer(t *testing.T) {
 	t.Parallel()
-	var pages int
+	var pages atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		pages++
+		n := pages.Add(1)
+		total := 150
+		if n > 1 {
+			total = 1000000
+		}
 		items := strings.TrimSuffix(strings.Repeat(`{"id":"x","name":"n"},`, 100), ",")
-		fmt.Fprintf(w, `{"data":[%s],"meta":{"page":{"number":1,"size":100,"total":1000000}}}`, items)
+		fmt.Fprintf(w, `{"data":[%s],"meta":{"page":{"number":%d,"size":100,"total":%d}}}`, items, n, total)
 	}))
 	t.Cleanup(srv.Close)
 	c, err := New(Config{BaseURL: srv.URL, Token: testToken})
@@ -161,8 +172,57 @@ func TestListAll_HardPageCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = listAll[Portal](ctx(t), c, "list-portals", portalsPath, nil)
-	if err == nil || !strings.Contains(err.Error(), "more than 100 pages") || pages != maxPages {
-		t.Fatalf("error %v after %d pages", err, pages)
+	if !errors.Is(err, ErrBadAnswer) || IsTemporary(err) || pages.Load() != 3 {
+		t.Fatalf("error %v (temporary %v) after %d pages; want ErrBadAnswer after 3", err, IsTemporary(err), pages.Load())
+	}
+}
+
+// An org with more strategies than the old hard cap (100 pages of 100) is listed to
+// the end, a page at a time; ListByProvider asks the server to filter.
+func TestAuthStrategies_EachOIDCHasNoPageCapAndListByProviderFilters(t *testing.T) {
+	t.Parallel()
+	const total = 12050
+	var mu sync.Mutex
+	var queries []url.Values
+	sent := func() []url.Values { mu.Lock(); defer mu.Unlock(); return queries }
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		mu.Lock()
+		queries = append(queries, q)
+		mu.Unlock()
+		n, _ := strconv.Atoi(q.Get("page[number]"))
+		var items []string
+		for i := (n - 1) * 100; i < min(n*100, total); i++ {
+			items = append(items, fmt.Sprintf(`{"id":"s%d","name":"s%d","strategy_type":"openid_connect","configs":{"openid-connect":{"issuer":"https://o"}}}`, i, i))
+		}
+		fmt.Fprintf(w, `{"data":[%s],"meta":{"page":{"number":%d,"size":100,"total":%d}}}`, strings.Join(items, ","), n, total)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{BaseURL: srv.URL, Token: testToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, seen := 0, 0
+	err = c.AuthStrategies.EachOIDC(ctx(t), func(page []AuthStrategy) error {
+		pages++
+		seen += len(page)
+		return nil
+	})
+	if err != nil || pages != 121 || seen != total {
+		t.Fatalf("EachOIDC: %v after %d pages, %d strategies; want all %d in 121 pages", err, pages, seen, total)
+	}
+	if got := sent()[0].Get("filter[strategy_type][eq]"); got != "openid_connect" {
+		t.Errorf("type filter = %q", got)
+	}
+	before := len(sent())
+	if _, err := c.AuthStrategies.ListByProvider(ctx(t), "p-1"); err != nil {
+		t.Fatal(err)
+	}
+	if q := sent(); len(q) <= before || q[before].Get("filter[dcr_provider_id][eq]") != "p-1" {
+		t.Errorf("ListByProvider sent %v: want filter[dcr_provider_id][eq]=p-1", q[before:min(before+1, len(q))])
+	}
+	if _, err := c.AuthStrategies.ListByProvider(ctx(t), ""); !errors.Is(err, ErrInvalidArgument) || IsTemporary(err) {
+		t.Errorf("empty provider id: %v, want ErrInvalidArgument, not temporary", err)
 	}
 }
 

@@ -176,13 +176,13 @@ func (c *Client) do(ctx context.Context, r call) error {
 	if r.in != nil {
 		raw, err := json.Marshal(r.in)
 		if err != nil {
-			return fmt.Errorf("konnect: %s: encode request: %w", r.op, err)
+			return &Error{Op: r.op, Err: fmt.Errorf("encode request: %v: %w", err, ErrInvalidArgument)}
 		}
 		body = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
 	if err != nil {
-		return fmt.Errorf("konnect: %s: %w", r.op, err)
+		return &Error{Op: r.op, Err: fmt.Errorf("%v: %w", err, ErrInvalidArgument)}
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json, application/problem+json")
@@ -217,7 +217,7 @@ func (c *Client) do(ctx context.Context, r call) error {
 		return nil
 	}
 	if err := json.Unmarshal(raw, r.out); err != nil {
-		return &Error{Op: r.op, StatusCode: resp.StatusCode, Err: fmt.Errorf("decode answer: %w", err)}
+		return &Error{Op: r.op, StatusCode: resp.StatusCode, Err: fmt.Errorf("decode answer: %v: %w", err, ErrBadAnswer)}
 	}
 	return nil
 }
@@ -234,7 +234,7 @@ func escape(s string) string { return url.PathEscape(s) }
 // requireID refuses an empty id before it turns into a different path.
 func requireID(op, what, v string) error {
 	if strings.TrimSpace(v) == "" {
-		return fmt.Errorf("konnect: %s: %s is empty", op, what)
+		return &Error{Op: op, Err: fmt.Errorf("%s is empty: %w", what, ErrInvalidArgument)}
 	}
 	return nil
 }

@@ -7,12 +7,8 @@ import (
 	"strconv"
 )
 
-// Paging: the largest page the sandbox and Konnect's examples use, and a hard cap
-// so that a server that never reaches its total cannot keep a caller looping.
-const (
-	pageSize = 100
-	maxPages = 100
-)
+// pageSize is the largest page the sandbox and Konnect's examples use.
+const pageSize = 100
 
 type pageOf[T any] struct {
 	Data []T `json:"data"`
@@ -29,9 +25,23 @@ type pageOf[T any] struct {
 // page comes back empty).
 func listAll[T any](ctx context.Context, c *Client, op, path string, query url.Values) ([]T, error) {
 	var all []T
+	err := eachPage(ctx, c, op, path, query, func(page []T) error {
+		all = append(all, page...)
+		return nil
+	})
+	return all, err
+}
+
+// eachPage hands fn each page of a list, in order, as it arrives: a caller can
+// heartbeat between pages, and stop early by returning an error. There is no fixed
+// page cap: the list ends at the total its first page announced (or an empty page);
+// a server whose pages run past that total by more than a page gives an answer that
+// is not usable (ErrBadAnswer), never an endless loop.
+func eachPage[T any](ctx context.Context, c *Client, op, path string, query url.Values, fn func([]T) error) error {
+	read, maxPages := 0, 0
 	for n := 1; ; n++ {
-		if n > maxPages {
-			return nil, fmt.Errorf("konnect: %s: more than %d pages of %d items", op, maxPages, pageSize)
+		if maxPages > 0 && n > maxPages {
+			return &Error{Op: op, StatusCode: 200, Err: fmt.Errorf("page %d goes past the %d pages of the total its first page announced: %w", n, maxPages-1, ErrBadAnswer)}
 		}
 		q := url.Values{}
 		for k, v := range query {
@@ -41,11 +51,17 @@ func listAll[T any](ctx context.Context, c *Client, op, path string, query url.V
 		q.Set("page[number]", strconv.Itoa(n))
 		var p pageOf[T]
 		if err := c.do(ctx, call{op: op, method: "GET", path: path, query: q, out: &p}); err != nil {
-			return nil, err
+			return err
 		}
-		all = append(all, p.Data...)
-		if len(p.Data) == 0 || len(all) >= int(p.Meta.Page.Total) {
-			return all, nil
+		if n == 1 {
+			maxPages = int(p.Meta.Page.Total)/pageSize + 2 // the pages of the total, and one for items added meanwhile
+		}
+		read += len(p.Data)
+		if err := fn(p.Data); err != nil {
+			return err
+		}
+		if len(p.Data) == 0 || read >= int(p.Meta.Page.Total) {
+			return nil
 		}
 	}
 }

@@ -31,6 +31,10 @@ const (
 // ErrInvalidArgument marks calls refused before any request was sent.
 var ErrInvalidArgument = errors.New("invalid argument")
 
+// ErrBadAnswer marks answers that cannot be used (a next link that repeats): asking
+// again gets the same answer.
+var ErrBadAnswer = errors.New("answer not usable")
+
 // Error is every failure of this package. It never carries a token or secret.
 type Error struct {
 	Op         string        // the operation, e.g. "CreateScope"

@@ -2,7 +2,7 @@ package okta
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/url"
 
 	oktasdk "github.com/okta/okta-sdk-golang/v2/okta"
@@ -19,7 +19,7 @@ func allPages[T any](ctx context.Context, items []*T, resp *oktasdk.Response, er
 	seen := map[string]bool{}
 	for err == nil && resp != nil && resp.HasNextPage() {
 		if seen[resp.NextPage] {
-			return nil, resp, errors.New("pagination: the next link repeats")
+			return nil, resp, fmt.Errorf("pagination: the next link repeats: %w", ErrBadAnswer)
 		}
 		seen[resp.NextPage] = true
 		var page []*T
