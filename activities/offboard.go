@@ -269,13 +269,13 @@ func (a *Activities) removeDCRProvider(ctx context.Context, in OffboardItemInput
 	if !managed(p.Labels) && !slices.Contains(in.Known.Created, p.ID) {
 		return kept(res, "not created by dcrflow (it has no %s=%s label)", LabelManagedBy, managedBy), nil
 	}
-	strategies, err := a.Konnect.AuthStrategies.ListOIDC(ctx)
+	strategies, err := a.Konnect.AuthStrategies.ListByProvider(ctx, p.ID)
 	if err != nil {
 		return res, apiError("list auth strategies using DCR provider "+in.Name, err)
 	}
 	var users []string
 	for _, s := range strategies {
-		if s.DCRProvider != nil && s.DCRProvider.ID == p.ID {
+		if s.DCRProvider == nil || s.DCRProvider.ID == p.ID { // the server filtered; tolerate one that does not say
 			users = append(users, s.Name)
 		}
 	}
@@ -371,15 +371,11 @@ func (a *Activities) removeScope(ctx context.Context, in OffboardItemInput) (dcr
 	if !strings.Contains(s.Description, ownerMarkerPrefix) && !slices.Contains(in.Known.Created, s.ID) {
 		return kept(res, "not created by dcrflow (its description has no %q marker)", ownerMarkerPrefix), nil
 	}
-	strategies, err := a.Konnect.AuthStrategies.ListOIDC(ctx)
+	users, err := a.strategiesUsing(ctx, "scope "+in.Name, func(st konnect.AuthStrategy) bool {
+		return st.OIDC != nil && sameURL(st.OIDC.Issuer, in.Issuer) && slices.Contains(st.OIDC.Scopes, in.Name)
+	})
 	if err != nil {
-		return res, apiError("list auth strategies using scope "+in.Name, err)
-	}
-	var users []string
-	for _, st := range strategies {
-		if st.OIDC != nil && sameURL(st.OIDC.Issuer, in.Issuer) && slices.Contains(st.OIDC.Scopes, in.Name) {
-			users = append(users, st.Name)
-		}
+		return res, err
 	}
 	if len(users) > 0 {
 		return kept(res, "still used by auth strategies %s", strings.Join(users, ", ")), nil

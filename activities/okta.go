@@ -249,15 +249,27 @@ func (a *Activities) DeleteClaim(ctx context.Context, in OktaResourceInput) (Und
 // claimUsers names the Konnect OIDC strategies for the issuer that use the claim as
 // their credential claim (undo and offboarding keep a claim while any does).
 func (a *Activities) claimUsers(ctx context.Context, issuer, claim string) ([]string, error) {
-	strategies, err := a.Konnect.AuthStrategies.ListOIDC(ctx)
-	if err != nil {
-		return nil, apiError("list auth strategies using claim "+claim, err)
-	}
+	return a.strategiesUsing(ctx, "claim "+claim, func(s konnect.AuthStrategy) bool {
+		return s.OIDC != nil && sameURL(s.OIDC.Issuer, issuer) && slices.Contains(s.OIDC.CredentialClaim, claim)
+	})
+}
+
+// strategiesUsing names the org's OIDC strategies that match, read page by page with
+// a heartbeat between pages (Konnect has no filter by issuer, scope or claim). Only
+// the last user of a resource asks, before it removes the resource.
+func (a *Activities) strategiesUsing(ctx context.Context, what string, match func(konnect.AuthStrategy) bool) ([]string, error) {
 	var users []string
-	for _, s := range strategies {
-		if s.OIDC != nil && sameURL(s.OIDC.Issuer, issuer) && slices.Contains(s.OIDC.CredentialClaim, claim) {
-			users = append(users, s.Name)
+	err := a.Konnect.AuthStrategies.EachOIDC(ctx, func(page []konnect.AuthStrategy) error {
+		for _, s := range page {
+			if match(s) {
+				users = append(users, s.Name)
+			}
 		}
+		activity.RecordHeartbeat(ctx, nil)
+		return nil
+	})
+	if err != nil {
+		return nil, apiError("list auth strategies using "+what, err)
 	}
 	return users, nil
 }

@@ -168,8 +168,9 @@ func LoadWorker(path string) (Worker, error) {
 	}
 	tokens, tokErrs := envSecrets(dcrTokenEnv)
 	errs = append(errs, tokErrs...)
-	errs = append(errs, normalizeTokens(&w, tokens, orEnv(path))...)
 	src := orEnv(path)
+	errs = append(errs, outOfPlace(src, w.tokenNames(tokens)...)...)
+	errs = append(errs, normalizeTokens(&w, tokens, src)...)
 	errs = append(errs, w.Temporal.load(src)...)
 	errs = append(errs, w.Codec.load(src)...)
 	errs = append(errs, w.check(src, unreadable)...)

@@ -45,7 +45,17 @@ func (w Worker) plain() []plainSetting {
 		plainSetting{key: "codec.cors_origin", env: "CODEC_CORS_ORIGIN", val: w.Codec.CORSOrigin},
 		plainSetting{key: "metrics.listen", env: "METRICS_LISTEN", val: w.Metrics.Listen},
 	)
+	return out
+}
+
+// tokenNames are the DCR tokens' names as given, checked before they are brought to
+// their normal form (which would lowercase a token pasted as a name beyond recognition).
+func (w Worker) tokenNames(fromEnv map[string]string) []plainSetting {
+	var out []plainSetting
 	for _, name := range w.DCRTokenNames() {
+		out = append(out, plainSetting{key: "dcr_tokens (a token's name)", val: name})
+	}
+	for _, name := range slices.Sorted(maps.Keys(fromEnv)) {
 		out = append(out, plainSetting{key: "dcr_tokens (a token's name)", val: name})
 	}
 	return out
