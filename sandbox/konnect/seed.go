@@ -33,6 +33,9 @@ type Seed struct {
 	// 4xx (e.g. 400) is that status with a problem whose detail holds the errors
 	// ("returns 200 for success, 4xx for failure").
 	VerifyFailureStatus int `json:"verify_failure_status,omitempty"`
+	// RateLimitHeaders adds RateLimit-Limit/-Remaining/-Reset to every answer. Off
+	// by default: Konnect documents only Retry-After on a 429.
+	RateLimitHeaders bool `json:"rate_limit_headers,omitempty"`
 }
 
 // SeedPortal is a portal; omitted fields take Konnect's defaults (authentication on,
