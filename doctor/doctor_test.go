@@ -139,27 +139,53 @@ func TestRun_OAuthHealthy(t *testing.T) {
 	want(t, by, "okta.auth", Pass, "OAuth 2.0 for Okta (service app, private_key_jwt), scopes okta.authorizationServers.read okta.authorizationServers.manage: the management API answers (every requested scope is granted", "")
 }
 
-func TestRun_WrongOktaToken(t *testing.T) {
-	s := healthy()
-	s.oktaToken = "00sbxWrongToken"
-	r, by := run(t, s)
-	if r.OK {
-		t.Fatal("OK with a wrong token")
+// Each broken setup fails its own check, with its exact message and fix.
+func TestRun_BrokenSetups(t *testing.T) {
+	npKey := "okta.access_policy " + sbokta.NoPolicyServerID + " (portal payments)"
+	for _, tc := range []struct {
+		name        string
+		change      func(*setup)
+		check       string
+		status      Status
+		detail, fix string
+	}{
+		{"wrong okta token", func(s *setup) { s.oktaToken = "00sbxWrongToken" },
+			"okta.auth", Fail, "HTTP 401 E0000011: Invalid token provided", "okta.token (DCRFLOW_OKTA_TOKEN) is not a valid API token of this org"},
+		{"oauth scope not granted", func(s *setup) { s.oktaToken, s.oauthGranted = "", []string{okta.ScopeAuthServersRead} },
+			"okta.auth", Fail, "OAuth access token request: HTTP 400 invalid_scope: The following scopes are not allowed: okta.authorizationServers.manage", "grant the service app every scope in okta.scopes"},
+		{"no access policy", func(s *setup) { s.portals[0].AuthServer = sbokta.NoPolicyServerID },
+			npKey, Fail, "every token request would fail with no_matching_policy (it has no access policy)", "or set access_policy: ensure"},
+		{"wrong dcr token", func(s *setup) { s.dcrToken = "00sbxNotADCRToken" },
+			"okta.dcr_token default", Fail, "HTTP 401", "Okta refuses this DCR token: create an API token (Security > API > Tokens) of an admin who may manage apps and set DCRFLOW_DCR_TOKEN_DEFAULT"},
+		{"wrong konnect region", func(s *setup) {
+			s.fixture = func(fx *sandbox.Fixture) { fx.Konnect.Portals, fx.Konnect.APIs = nil, nil } // a region where the org has nothing
+		}, "konnect.region", Fail, "none of the file's portals (payments) is in region eu",
+			"Konnect keeps portals, APIs and DCR providers per region: set konnect.region (DCRFLOW_KONNECT_REGION) to the region of your org's portals"},
+		{"wrong konnect token", func(s *setup) { s.konnectToken = "kpat_wrongwrongwrongwrongwrongwrongwrongwrongwrong" },
+			"konnect.token", Fail, "401", "konnect.token (DCRFLOW_KONNECT_TOKEN) is not a valid personal (kpat_) or system account (spat_) token"},
+		{"temporal unreachable", func(s *setup) { s.temporalErr = errors.New("cannot reach Temporal at 127.0.0.1:1") },
+			"temporal", Fail, "cannot reach Temporal", "temporal.address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := healthy()
+			tc.change(&s)
+			r, by := run(t, s)
+			if r.OK {
+				t.Fatal("the report is OK")
+			}
+			want(t, by, tc.check, tc.status, tc.detail, tc.fix)
+			for _, c := range r.Checks {
+				if strings.Contains(c.Detail+c.Fix, "00sbxNotADCRToken") || strings.Contains(c.Detail+c.Fix, "00sbxWrongToken") {
+					t.Errorf("%s shows a token", c.Name)
+				}
+			}
+			if tc.name == "wrong okta token" {
+				if _, ran := by["okta.auth_server default"]; ran {
+					t.Error("servers checked after the credentials failed")
+				}
+			}
+		})
 	}
-	want(t, by, "okta.auth", Fail, "HTTP 401 E0000011: Invalid token provided", "okta.token (DCRFLOW_OKTA_TOKEN) is not a valid API token of this org")
-	if _, ran := by["okta.auth_server default"]; ran {
-		t.Error("servers checked after the credentials failed")
-	}
-}
-
-func TestRun_OAuthScopeNotGranted(t *testing.T) {
-	s := healthy()
-	s.oktaToken, s.oauthGranted = "", []string{okta.ScopeAuthServersRead} // the client asks for manage too
-	r, by := run(t, s)
-	if r.OK {
-		t.Fatal("OK without the manage scope granted")
-	}
-	want(t, by, "okta.auth", Fail, "OAuth access token request: HTTP 400 invalid_scope: The following scopes are not allowed: okta.authorizationServers.manage", "grant the service app every scope in okta.scopes")
 }
 
 func TestRun_OAuthReadOnlyScopeWarns(t *testing.T) {
@@ -172,60 +198,12 @@ func TestRun_OAuthReadOnlyScopeWarns(t *testing.T) {
 	want(t, by, "okta.auth", Warn, "okta.authorizationServers.manage is not requested: onboarding fails at step 2", "grant the service app okta.authorizationServers.manage")
 }
 
-func TestRun_NoAccessPolicy(t *testing.T) {
+func TestRun_AccessPolicyEnsureWarns(t *testing.T) {
 	s := healthy()
-	s.portals[0].AuthServer = sbokta.NoPolicyServerID
+	s.portals[0].AuthServer, s.portals[0].AccessPolicy = sbokta.NoPolicyServerID, dcrflow.AccessPolicyEnsure
 	r, by := run(t, s)
-	if r.OK {
-		t.Fatal("OK without an access policy")
+	if !r.OK {
+		t.Fatalf("not OK: %+v", r.Checks)
 	}
-	want(t, by, "okta.access_policy "+sbokta.NoPolicyServerID+" (portal payments)", Fail,
-		"every token request would fail with no_matching_policy (it has no access policy)", "or set access_policy: ensure")
-	s.portals[0].AccessPolicy = dcrflow.AccessPolicyEnsure
-	_, by = run(t, s)
 	want(t, by, "okta.access_policy "+sbokta.NoPolicyServerID+" (portal payments)", Warn, "onboarding will create dcrflow-payments", "")
-}
-
-func TestRun_WrongDCRToken(t *testing.T) {
-	s := healthy()
-	s.dcrToken = "00sbxNotADCRToken"
-	r, by := run(t, s)
-	if r.OK {
-		t.Fatal("OK with a wrong DCR token")
-	}
-	want(t, by, "okta.dcr_token default", Fail, "HTTP 401", "Okta refuses this DCR token: create an API token (Security > API > Tokens) of an admin who may manage apps and set DCRFLOW_DCR_TOKEN_DEFAULT")
-	if strings.Contains(by["okta.dcr_token default"].Detail, "00sbxNotADCRToken") {
-		t.Error("the report shows the token")
-	}
-}
-
-func TestRun_WrongKonnectRegion(t *testing.T) {
-	s := healthy()
-	s.fixture = func(fx *sandbox.Fixture) { fx.Konnect.Portals = nil; fx.Konnect.APIs = nil } // a region where the org has nothing
-	r, by := run(t, s)
-	if r.OK {
-		t.Fatal("OK in the wrong region")
-	}
-	want(t, by, "konnect.region", Fail, "none of the file's portals (payments) is in region eu",
-		"Konnect keeps portals, APIs and DCR providers per region: set konnect.region (DCRFLOW_KONNECT_REGION) to the region of your org's portals")
-}
-
-func TestRun_WrongKonnectToken(t *testing.T) {
-	s := healthy()
-	s.konnectToken = "kpat_wrongwrongwrongwrongwrongwrongwrongwrongwrong"
-	r, by := run(t, s)
-	if r.OK {
-		t.Fatal("OK with a wrong Konnect token")
-	}
-	want(t, by, "konnect.token", Fail, "401", "konnect.token (DCRFLOW_KONNECT_TOKEN) is not a valid personal (kpat_) or system account (spat_) token")
-}
-
-func TestRun_TemporalUnreachable(t *testing.T) {
-	s := healthy()
-	s.temporalErr = errors.New("cannot reach Temporal at 127.0.0.1:1")
-	r, by := run(t, s)
-	if r.OK {
-		t.Fatal("OK without Temporal")
-	}
-	want(t, by, "temporal", Fail, "cannot reach Temporal", "temporal.address")
 }
