@@ -89,9 +89,16 @@ func (a *Activities) VerifyDCRProvider(ctx context.Context, in KonnectResourceIn
 // provider tells them apart: when Konnect shows it (so the token and the id are
 // fine), the 4xx was the verdict, the same failure as status "failed"; when it is
 // missing, it is the provider created a moment ago and not visible yet.
+//
+// A 404 that only says "not found" is, for the first attempts, taken as the
+// provider not visible yet (eventual consistency) and retried; one that carries
+// Konnect's account of the failure, or that persists, is the verdict.
 func verifyError(ctx context.Context, a *Activities, in KonnectResourceInput, err error) error {
 	var ke *konnect.Error
 	if !errors.As(err, &ke) || ke.StatusCode < 400 || ke.StatusCode > 499 || ke.StatusCode == http.StatusTooManyRequests {
+		return freshRefError(ctx, "verify DCR provider "+in.Name, err)
+	}
+	if ke.StatusCode == http.StatusNotFound && bareNotFound(ke) && activity.GetInfo(ctx).Attempt <= maxInvisibleAttempts {
 		return freshRefError(ctx, "verify DCR provider "+in.Name, err)
 	}
 	if _, gerr := a.Konnect.DCRProviders.Get(ctx, in.ID); gerr != nil {
@@ -106,6 +113,13 @@ func verifyError(ctx context.Context, a *Activities, in KonnectResourceInput, er
 	}
 	return conflict("Konnect could not register a client in Okta with DCR provider %q: HTTP %d from verify: %s; check its DCR token and issuer",
 		in.Name, ke.StatusCode, detail)
+}
+
+// bareNotFound reports a 404 whose problem says no more than that something was
+// not found.
+func bareNotFound(e *konnect.Error) bool {
+	d := strings.ToLower(strings.TrimSpace(e.Detail))
+	return d == "" || d == strings.ToLower(e.Title) || d == "not found" || (strings.Contains(d, "not found") && !strings.Contains(d, "unable"))
 }
 
 // DeleteDCRProvider undoes EnsureDCRProvider; already gone counts as done.
