@@ -31,9 +31,9 @@ type harness struct {
 	env  *testsuite.TestActivityEnvironment
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T, opts ...sandboxtest.Option) *harness {
 	t.Helper()
-	sb := sandboxtest.Start(t)
+	sb := sandboxtest.Start(t, opts...)
 	oc, err := okta.New(okta.Config{OrgURL: sb.OktaURL, Token: sbokta.DefaultManagementToken, HTTPClient: sb.HTTPClient})
 	if err != nil {
 		t.Fatal(err)

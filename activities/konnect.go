@@ -2,6 +2,8 @@ package activities
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -72,13 +74,52 @@ func (a *Activities) EnsureDCRProvider(ctx context.Context, in ProviderInput) (d
 func (a *Activities) VerifyDCRProvider(ctx context.Context, in KonnectResourceInput) error {
 	v, err := a.Konnect.DCRProviders.Verify(ctx, in.ID)
 	if err != nil {
-		return freshRefError(ctx, "verify DCR provider "+in.Name, err)
+		return verifyError(ctx, a, in, err)
 	}
 	if !v.OK() {
 		return conflict("Konnect could not register a client in Okta with DCR provider %q: %s; check its DCR token and issuer",
 			in.Name, strings.Join(v.Errors, "; "))
 	}
 	return nil
+}
+
+// verifyError reads a failed verify. Konnect's spec says verify "returns 200 for
+// success, 4xx for failure" and also models 200 with status "failed": a 4xx other
+// than 429 may be Okta's refusal as well as a problem with the call. Reading the
+// provider tells them apart: when Konnect shows it (so the token and the id are
+// fine), the 4xx was the verdict, the same failure as status "failed"; when it is
+// missing, it is the provider created a moment ago and not visible yet.
+//
+// A 404 that only says "not found" is, for the first attempts, taken as the
+// provider not visible yet (eventual consistency) and retried; one that carries
+// Konnect's account of the failure, or that persists, is the verdict.
+func verifyError(ctx context.Context, a *Activities, in KonnectResourceInput, err error) error {
+	var ke *konnect.Error
+	if !errors.As(err, &ke) || ke.StatusCode < 400 || ke.StatusCode > 499 || ke.StatusCode == http.StatusTooManyRequests {
+		return freshRefError(ctx, "verify DCR provider "+in.Name, err)
+	}
+	if ke.StatusCode == http.StatusNotFound && bareNotFound(ke) && activity.GetInfo(ctx).Attempt <= maxInvisibleAttempts {
+		return freshRefError(ctx, "verify DCR provider "+in.Name, err)
+	}
+	if _, gerr := a.Konnect.DCRProviders.Get(ctx, in.ID); gerr != nil {
+		if konnect.IsNotFound(gerr) {
+			return freshRefError(ctx, "verify DCR provider "+in.Name, gerr)
+		}
+		return apiError("verify DCR provider "+in.Name, err)
+	}
+	detail := ke.Detail
+	if detail == "" {
+		detail = ke.Title
+	}
+	return conflict("Konnect could not register a client in Okta with DCR provider %q: HTTP %d from verify: %s; check its DCR token and issuer",
+		in.Name, ke.StatusCode, detail)
+}
+
+// bareNotFound reports a 404 whose problem says no more than that something was
+// not found.
+func bareNotFound(e *konnect.Error) bool {
+	d := strings.ToLower(strings.TrimSpace(e.Detail))
+	return d == "" || d == strings.ToLower(e.Title) || d == "not found" || (strings.Contains(d, "not found") && !strings.Contains(d, "unable"))
 }
 
 // DeleteDCRProvider undoes EnsureDCRProvider; already gone counts as done.

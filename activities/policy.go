@@ -88,6 +88,10 @@ func ruleGap(policy string, rules []okta.PolicyRule, scopes []string) string {
 		if r.Status != okta.StatusActive || !slices.Contains(r.GrantTypes, grantClientCred) {
 			continue
 		}
+		if who := peopleOnly(r); who != "" {
+			gap = fmt.Sprintf("policy %q: rule %q applies only to %s; a client_credentials request has no user, so Okta does not apply it to DCR clients (assign the rule to Everyone)", policy, r.Name, who)
+			continue
+		}
 		var missing []string
 		for _, s := range scopes {
 			if !slices.Contains(r.Scopes, s) && !slices.Contains(r.Scopes, "*") {
@@ -100,6 +104,25 @@ func ruleGap(policy string, rules []okta.PolicyRule, scopes []string) string {
 		gap = fmt.Sprintf("policy %q: rule %q grants client_credentials %v, not %v", policy, r.Name, r.Scopes, missing)
 	}
 	return gap
+}
+
+// peopleOnly says whom a rule is restricted to when its people condition names
+// users, or groups other than Everyone; "" when it applies to everyone. Okta
+// matches the people condition against the request's user; a client_credentials
+// request has none, so only an unrestricted rule (no people condition, or the
+// Everyone group, what the Admin Console and Okta's API default to) can match it.
+func peopleOnly(r okta.PolicyRule) string {
+	if slices.Contains(r.Groups, okta.GroupEveryone) || (len(r.Groups) == 0 && len(r.Users) == 0) {
+		return ""
+	}
+	var parts []string
+	if len(r.Users) > 0 {
+		parts = append(parts, fmt.Sprintf("users %v", r.Users))
+	}
+	if len(r.Groups) > 0 {
+		parts = append(parts, fmt.Sprintf("groups %v", r.Groups))
+	}
+	return strings.Join(parts, " and ")
 }
 
 // PolicyResult is the policy step 4 found or made. NeedsRule: the policy is this

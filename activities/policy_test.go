@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -207,5 +208,47 @@ func TestEnsureAccessPolicy_StopsReadingAtTheCoveringPolicy(t *testing.T) {
 	}
 	if len(calls) != 2 {
 		t.Fatalf("calls = %v, want the policies and the first policy's rules", calls)
+	}
+}
+
+// A rule restricted to a group does not cover client_credentials clients: the
+// request has no user, so Okta (and the sandbox) never apply it; step 4 says so.
+func TestEnsureAccessPolicy_GroupRestrictedRuleDoesNotCover(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	pol, err := h.okta.CreatePolicy(ctx, sbokta.NoPolicyServerID, okta.Policy{Name: "Admins only", Description: "Admins only", Status: okta.StatusActive,
+		Type: okta.PolicyTypeOAuth, Clients: []string{okta.AllClients}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.okta.CreatePolicyRule(ctx, sbokta.NoPolicyServerID, pol.ID, okta.PolicyRule{Name: "admins", Status: okta.StatusActive,
+		Type: okta.RuleTypeResource, GrantTypes: []string{"client_credentials"}, Scopes: []string{"*"}, Groups: []string{"00gAdmins0000000000"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = call[activities.PolicyResult](h, a.EnsureAccessPolicy, activities.PolicyInput{AuthServerID: sbokta.NoPolicyServerID,
+		AuthServer: "free", Scopes: []string{"free:read"}, PortalKey: "p"})
+	if typ, _ := errType(t, err); typ != dcrflow.ErrTypeAccessPolicy ||
+		!strings.Contains(err.Error(), `rule "admins" applies only to groups [00gAdmins0000000000]`) ||
+		!strings.Contains(err.Error(), "a client_credentials request has no user") {
+		t.Fatalf("group-restricted rule: %v", err)
+	}
+	// The sandbox judges it the same way: a DCR client gets no token.
+	if _, err := h.okta.CreateScope(ctx, sbokta.NoPolicyServerID, okta.Scope{Name: "free:read", Consent: okta.ConsentImplicit}); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := h.okta.RegisterClient(ctx, sbokta.DefaultDCRToken, okta.ClientRegistration{ClientName: "group-rule-probe",
+		ApplicationType: "service", GrantTypes: []string{"client_credentials"}, ResponseTypes: []string{"token"}, TokenEndpointAuthMethod: "client_secret_basic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = h.okta.DeleteClient(ctx, sbokta.DefaultDCRToken, cl.ClientID) }()
+	as, err := h.okta.GetAuthServer(ctx, sbokta.NoPolicyServerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.okta.ClientCredentialsToken(ctx, as.Issuer, cl.ClientID, cl.ClientSecret, []string{"free:read"})
+	var oe *okta.Error
+	if !errors.As(err, &oe) || oe.Code != okta.CodeAccessDenied {
+		t.Fatalf("token through a group-restricted rule: %v", err)
 	}
 }

@@ -25,10 +25,17 @@ import (
 	"github.com/dcrflow/dcrflow/internal/textsafe"
 )
 
-// Okta is the Okta org and its management token.
+// Okta is the Okta org and how the management client authenticates (okta_auth.go).
 type Okta struct {
 	OrgURL string `mapstructure:"org_url"`
 	Token  string `mapstructure:"token"`
+	// OAuth 2.0 for Okta (auth_mode: private_key); see okta_auth.go.
+	AuthMode       string   `mapstructure:"auth_mode"`
+	ClientID       string   `mapstructure:"client_id"`
+	KeyID          string   `mapstructure:"key_id"`
+	PrivateKeyFile string   `mapstructure:"private_key_file"`
+	PrivateKey     string   `mapstructure:"private_key"` // a secret: never logged
+	Scopes         []string `mapstructure:"scopes"`
 }
 
 // Konnect is the Konnect region (or base URL) and its token.
@@ -114,6 +121,8 @@ var (
 		"rate_limits.okta_management_rpm", "rate_limits.okta_dcr_rpm", "rate_limits.konnect_rpm")
 )
 
+func init() { workerKeys = append(workerKeys, oktaAuthKeys...) }
+
 // LoadStarter reads and checks the Temporal and codec settings.
 func LoadStarter(path string) (Starter, error) {
 	v, keyErrs, err := newViper(path, settings)
@@ -166,6 +175,7 @@ func LoadWorker(path string) (Worker, error) {
 			unreadable[s.env] = true
 		}
 	}
+	errs = append(errs, w.Okta.loadAuth(orEnv(path))...)
 	tokens, tokErrs := envSecrets(dcrTokenEnv)
 	errs = append(errs, tokErrs...)
 	src := orEnv(path)
@@ -258,7 +268,10 @@ func (w Worker) check(src string, unreadable map[string]bool) []error {
 	if w.Okta.OrgURL == "" {
 		errs = append(errs, fmt.Errorf("config %s: okta.org_url is not set; set it in the file or as %s_OKTA_ORG_URL (e.g. https://acme.okta.com)", src, EnvPrefix))
 	}
-	need(w.Okta.Token, "okta.token", "OKTA_TOKEN")
+	if w.Okta.authMode() == "ssws" {
+		need(w.Okta.Token, "okta.token", "OKTA_TOKEN")
+	}
+	errs = append(errs, w.Okta.checkOAuth(src)...)
 	need(w.Konnect.Token, "konnect.token", "KONNECT_TOKEN")
 	if t := w.Konnect.Token; t != "" && !strings.HasPrefix(t, "kpat_") && !strings.HasPrefix(t, "spat_") {
 		errs = append(errs, fmt.Errorf("config %s: konnect.token (%s_KONNECT_TOKEN) must be a personal (kpat_…) or system account (spat_…) access token", src, EnvPrefix))

@@ -177,12 +177,19 @@ type workerProc struct {
 // the end of the test if it still runs.
 func startWorkerProc(t *testing.T, bin string, srv *testsuite.DevServer, sb *sandboxtest.Env, taskQueue string, args ...string) *workerProc {
 	t.Helper()
+	return startWorkerProcEnv(t, bin, srv, sb, taskQueue, nil, args...)
+}
+
+// startWorkerProcEnv is startWorkerProc with more environment variables, which win
+// over the defaults (an empty value unsets one).
+func startWorkerProcEnv(t *testing.T, bin string, srv *testsuite.DevServer, sb *sandboxtest.Env, taskQueue string, env []string, args ...string) *workerProc {
+	t.Helper()
 	p := &workerProc{cmd: exec.Command(bin, args...), out: &syncBuffer{}, exited: make(chan error, 1)}
-	p.cmd.Env = append(os.Environ(),
+	p.cmd.Env = append(append(os.Environ(),
 		"DCRFLOW_TEMPORAL_ADDRESS="+srv.FrontendHostPort(), "DCRFLOW_TEMPORAL_TASK_QUEUE="+taskQueue,
 		"DCRFLOW_OKTA_ORG_URL="+sb.OktaURL, "DCRFLOW_OKTA_TOKEN="+sbokta.DefaultManagementToken,
 		"DCRFLOW_DCR_TOKEN_DEFAULT="+sbokta.DefaultDCRToken,
-		"DCRFLOW_KONNECT_BASE_URL="+sb.KonnectURL, "DCRFLOW_KONNECT_TOKEN="+sbkonnect.DefaultToken)
+		"DCRFLOW_KONNECT_BASE_URL="+sb.KonnectURL, "DCRFLOW_KONNECT_TOKEN="+sbkonnect.DefaultToken), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -348,6 +348,11 @@ func TestRoutes(t *testing.T) {
 		{okta, "DELETE", "https://acme.okta.com/oauth2/v1/clients/0oa1", toOktaDCR},
 		{okta, "GET", "https://acme.okta.com/oauth2/v1/clients?q=dcrflow", toOktaDCR},
 		{okta, "POST", "https://acme.okta.com/oauth2/default/v1/token", nil},
+		{okta, "POST", "https://acme.okta.com/oauth2/v1/token?grant_type=client_credentials", toOktaManagement}, // OAuth for Okta
+		{kon, "POST", "https://eu.api.konghq.com/v3/portals/p1/applications", toKonnectAppDCR},
+		{kon, "DELETE", "https://eu.api.konghq.com/v3/portals/p1/applications/a1", toKonnectAppDCR},
+		{kon, "GET", "https://eu.api.konghq.com/v3/portals/p1/applications/a1", toKonnect},
+		{kon, "POST", "https://eu.api.konghq.com/v3/portals/p1/applications/a1/registrations", toKonnect},
 		{okta, "POST", "https://acme.okta.com/oauth2/api/v1/token", nil}, // an auth server named api
 		{okta, "GET", "https://acme.okta.com/oauth2/default/v1/keys", nil},
 		{okta, "GET", "https://acme.okta.com/oauth2/default/.well-known/oauth-authorization-server", nil},

@@ -55,6 +55,10 @@ var (
 	// Konnect verifies an Okta DCR provider by registering a client at the org's DCR
 	// endpoint and deleting it: two calls from the Okta DCR budget.
 	toKonnectVerify = []System{Konnect, OktaDCR, OktaDCR}
+	// Creating or deleting a portal application whose strategy has a DCR provider
+	// makes Konnect register or delete the client at Okta's DCR endpoint: one call
+	// from the Okta DCR budget each (assumed one; Konnect does not document it).
+	toKonnectAppDCR = []System{Konnect, OktaDCR}
 )
 
 // endpoint is a client's base URL: its host and path prefix.
@@ -89,11 +93,29 @@ func OktaRoutes(orgURL string) Router {
 			return nil
 		case strings.HasPrefix(p, "/api/v1/"):
 			return toOktaManagement
+		case p == "/oauth2/v1/token":
+			// The org authorization server's token endpoint, which the OAuth 2.0 for
+			// Okta mode calls for its access token. Okta limits it in a bucket of its
+			// own, which dcrflow does not model; it is charged to the management budget
+			// because every token serves management calls, and the SDK caches it (one
+			// call an hour), so the charge is negligible yet bounds a token storm.
+			return toOktaManagement
 		case p == "/oauth2/v1/clients" || strings.HasPrefix(p, "/oauth2/v1/clients/"):
 			return toOktaDCR
 		}
 		return nil
 	}
+}
+
+// isPortalApplication reports the create (POST /v3/portals/{id}/applications) or
+// delete (DELETE /v3/portals/{id}/applications/{app}) of a portal application. Only
+// applications of a DCR strategy reach Okta; dcrflow makes only those.
+func isPortalApplication(method, p string) bool {
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	if len(parts) < 4 || parts[0] != "v3" || parts[1] != "portals" || parts[3] != "applications" {
+		return false
+	}
+	return (method == http.MethodPost && len(parts) == 4) || (method == http.MethodDelete && len(parts) == 5)
 }
 
 // KonnectRoutes routes every request to Konnect at baseURL to Konnect; verifying a
@@ -107,6 +129,8 @@ func KonnectRoutes(baseURL string) Router {
 			return nil
 		case req.Method == http.MethodPost && strings.Contains(p, "/dcr-providers/") && strings.HasSuffix(p, "/verify"):
 			return toKonnectVerify
+		case isPortalApplication(req.Method, p):
+			return toKonnectAppDCR
 		}
 		return toKonnect
 	}

@@ -9,6 +9,7 @@
 //	starter -decide retry|abandon -portal payments [-wait]
 //	starter plan -f portals.yaml [-json] [-portal payments] [-detailed-exitcode]   what a run would do; writes nothing
 //	starter offboard -f portals.yaml [-portal payments] [-wait]  remove what dcrflow made for them
+//	starter doctor -config worker.yaml [-f portals.yaml] [-o json]   read-only checks against the real orgs
 package main
 
 import (
@@ -47,6 +48,8 @@ func run() (int, error) {
 			return planFile(os.Args[2:])
 		case "offboard":
 			return offboardFile(os.Args[2:])
+		case "doctor":
+			return doctorCmd(os.Args[2:])
 		}
 	}
 	file := flag.String("f", "", "onboarding file (YAML), required")

@@ -86,9 +86,11 @@ func run() error {
 	budget := ratelimit.New(ratelimit.Config{Budgets: cfg.RateLimits.Budgets(), MaxWait: workflows.ValidateHeartbeatTimeout / 2,
 		StepWait: workflows.StepTimeout * 3 / 4, Observer: met})
 	oktaHTTP := &http.Client{Transport: budget.Transport(nil, ratelimit.OktaRoutes(cfg.Okta.OrgURL))}
-	oktaClient, err := okta.New(okta.Config{OrgURL: cfg.Okta.OrgURL, Token: cfg.Okta.Token, HTTPClient: oktaHTTP, Observer: met.ObserveOkta})
+	oktaCfg := cfg.Okta.ClientConfig() // SSWS token or OAuth service app (okta.auth_mode)
+	oktaCfg.HTTPClient, oktaCfg.Observer = oktaHTTP, met.ObserveOkta
+	oktaClient, err := okta.New(oktaCfg)
 	if err != nil {
-		return fmt.Errorf("okta.org_url / okta.token: %w", err)
+		return fmt.Errorf("okta settings: %w", err)
 	}
 	konnectHTTP := &http.Client{}
 	konnectClient, err := konnect.New(konnect.Config{Region: cfg.Konnect.Region, BaseURL: cfg.Konnect.BaseURL, Token: cfg.Konnect.Token, HTTPClient: konnectHTTP, Observer: met.ObserveKonnect})

@@ -162,7 +162,15 @@ type call struct {
 	in      any // JSON body, nil for none
 	out     any // decoded from a 2xx body, nil to discard it
 	secrets []string
+	// emptyOK: a 2xx without a body is success, out left as the caller filled it
+	// (some Konnect versions answer the publication PUT so). Otherwise an empty
+	// body where out wants one is ErrEmptyBody.
+	emptyOK bool
 }
+
+// ErrEmptyBody is a 2xx answer without the body dcrflow needs from it (an id, a
+// verdict). The *Error wrapping it carries the status; it is not retried.
+var ErrEmptyBody = errors.New("the answer has no body, but dcrflow needs what it should say")
 
 // do sends c and maps every failure to *Error.
 func (c *Client) do(ctx context.Context, r call) error {
@@ -213,8 +221,14 @@ func (c *Client) do(ctx context.Context, r call) error {
 	if err != nil { // the connection broke mid-answer: as transient as no answer
 		return &Error{Op: r.op, Err: redactErr(err, secrets)}
 	}
-	if r.out == nil || resp.StatusCode == http.StatusNoContent {
+	if r.out == nil || (resp.StatusCode == http.StatusNoContent && r.emptyOK) {
 		return nil
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		if r.emptyOK {
+			return nil
+		}
+		return &Error{Op: r.op, StatusCode: resp.StatusCode, Err: ErrEmptyBody}
 	}
 	if err := json.Unmarshal(raw, r.out); err != nil {
 		return &Error{Op: r.op, StatusCode: resp.StatusCode, Err: fmt.Errorf("decode answer: %v: %w", err, ErrBadAnswer)}

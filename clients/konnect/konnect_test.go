@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	sbkonnect "github.com/dcrflow/dcrflow/sandbox/konnect"
 )
 
 const testToken = "kpat_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
@@ -79,7 +81,7 @@ func TestNew_Validation(t *testing.T) {
 func TestClient_ObserverSeesEachCall(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
-	_, env := setup(t)
+	_, env := setup(t, withKonnect(func(s *sbkonnect.Seed) { s.RateLimitHeaders = true })) // the observer passes them on
 	c, err := New(Config{BaseURL: env.KonnectURL, Token: testToken, HTTPClient: env.HTTPClient, Observer: rec.observe})
 	if err != nil {
 		t.Fatal(err)

@@ -59,7 +59,8 @@ func (s *PublicationsService) Get(ctx context.Context, apiID, portalID string) (
 	return &p, nil
 }
 
-// Put publishes (or fully replaces the publication of) an API in a portal. All
+// Put publishes (or fully replaces the publication of) an API in a portal; an
+// answer without a body is success, and the result is then what was sent. All
 // three fields are always sent: omitting auth_strategy_ids would apply the portal's
 // default strategy, so no strategy is sent as an explicit null. An empty
 // Visibility is sent as private, the API's default.
@@ -79,8 +80,10 @@ func (s *PublicationsService) Put(ctx context.Context, apiID, portalID string, p
 	if body.Visibility == "" {
 		body.Visibility = VisibilityPrivate
 	}
-	var out Publication
-	if err := s.client.do(ctx, call{op: op, method: "PUT", path: publicationPath(apiID, portalID), in: body, out: &out}); err != nil {
+	// Without a body in the answer (some Konnect versions), the publication is what
+	// was sent: nobody needs more from this call.
+	out := Publication{AuthStrategyIDs: body.AuthStrategyIDs, Visibility: body.Visibility, AutoApproveRegistrations: body.AutoApproveRegistrations}
+	if err := s.client.do(ctx, call{op: op, method: "PUT", path: publicationPath(apiID, portalID), in: body, out: &out, emptyOK: true}); err != nil {
 		return nil, err
 	}
 	return &out, nil

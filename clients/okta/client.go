@@ -17,10 +17,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v3"
 	oktasdk "github.com/okta/okta-sdk-golang/v2/okta"
 )
 
@@ -32,8 +34,12 @@ type Config struct {
 	// OrgURL is the org, e.g. https://acme.okta.com. https is required except for
 	// loopback hosts (127.0.0.0/8, ::1, localhost).
 	OrgURL string
-	// Token is the SSWS API token for the management API.
+	// AuthMode is AuthSSWS (the default when empty) or AuthPrivateKey.
+	AuthMode string
+	// Token is the SSWS API token for the management API (AuthSSWS only).
 	Token string
+	// OAuth is the service app of AuthPrivateKey mode.
+	OAuth OAuthConfig
 	// RequestTimeout bounds each operation. Optional; default 30s.
 	RequestTimeout time.Duration
 	// HTTPClient carries every request, token and metadata calls included.
@@ -46,11 +52,15 @@ type Config struct {
 // Client talks to one Okta org. It is safe for concurrent use.
 type Client struct {
 	orgURL    string
-	plainHTTP bool // http on a loopback host: the SDK's https check is lifted
-	token     string
+	plainHTTP bool   // http on a loopback host: the SDK's https check is lifted
+	token     string // SSWS mode only
 	timeout   time.Duration
 	http      *http.Client
 	sdk       *oktasdk.Client
+	mode      string
+	scopes    []string    // OAuth mode: requested for every access token
+	tokenEx   *exchange   // OAuth mode: the SDK's latest access-token request
+	signer    jose.Signer // OAuth mode
 
 	mu  sync.Mutex
 	dcr map[string]*oktasdk.Client // by SHA-256 of the DCR token
@@ -62,11 +72,29 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(cfg.Token) == "" {
-		return nil, fmt.Errorf("okta: Config.Token is required")
+	c := &Client{orgURL: u.String(), plainHTTP: u.Scheme == "http", timeout: cfg.RequestTimeout,
+		dcr: map[string]*oktasdk.Client{}, tokenEx: &exchange{op: "OAuthToken"}}
+	switch cfg.AuthMode {
+	case "", AuthSSWS:
+		if strings.TrimSpace(cfg.Token) == "" {
+			return nil, fmt.Errorf("okta: Config.Token is required")
+		}
+		c.mode, c.token = AuthSSWS, cfg.Token
+	case AuthPrivateKey:
+		o := cfg.OAuth
+		if strings.TrimSpace(o.ClientID) == "" {
+			return nil, fmt.Errorf("okta: Config.OAuth.ClientID is required in %s mode", AuthPrivateKey)
+		}
+		if c.signer, err = newAssertionSigner(o.PrivateKey, o.KeyID); err != nil {
+			return nil, fmt.Errorf("okta: Config.OAuth.PrivateKey: %v", err) // never the key itself
+		}
+		c.mode, c.scopes = AuthPrivateKey, slices.Clone(o.Scopes)
+		if len(c.scopes) == 0 {
+			c.scopes = slices.Clone(DefaultOAuthScopes)
+		}
+	default:
+		return nil, fmt.Errorf("okta: Config.AuthMode %q: want %q or %q", cfg.AuthMode, AuthSSWS, AuthPrivateKey)
 	}
-	c := &Client{orgURL: u.String(), plainHTTP: u.Scheme == "http", token: cfg.Token,
-		timeout: cfg.RequestTimeout, dcr: map[string]*oktasdk.Client{}}
 	if c.timeout <= 0 {
 		c.timeout = DefaultRequestTimeout
 	}
@@ -79,22 +107,39 @@ func New(cfg Config) (*Client, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	hc.Transport = &recorder{base: rt, observe: cfg.Observer}
+	hc.Transport = &recorder{base: rt, observe: cfg.Observer, token: c.tokenEx, timeout: c.timeout}
 	c.http = &hc
-	if c.sdk, err = c.newSDK(cfg.Token); err != nil {
+	if c.mode == AuthPrivateKey {
+		c.sdk, err = c.newSDK(oktasdk.WithAuthorizationMode("PrivateKey"),
+			oktasdk.WithClientId(cfg.OAuth.ClientID), oktasdk.WithScopes(c.scopes),
+			oktasdk.WithPrivateKeySigner(c.signer))
+	} else {
+		c.sdk, err = c.newSDK(oktasdk.WithToken(cfg.Token), oktasdk.WithAuthorizationMode("SSWS"))
+	}
+	if err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// newSDK builds an SDK client for token with every option set, so that defaults,
-// ~/.okta/okta.yaml and OKTA_* variables (read first by the SDK) lose.
-func (c *Client) newSDK(token string) (*oktasdk.Client, error) {
+// AuthMode is the management client's mode: AuthSSWS or AuthPrivateKey.
+func (c *Client) AuthMode() string { return c.mode }
+
+// OAuthScopes are the scopes requested for access tokens in AuthPrivateKey mode.
+func (c *Client) OAuthScopes() []string { return slices.Clone(c.scopes) }
+
+// newSDK builds an SDK client with every option set, so that defaults,
+// ~/.okta/okta.yaml and OKTA_* variables (read first by the SDK) lose; auth sets
+// the authorization mode and its credentials.
+func (c *Client) newSDK(auth ...oktasdk.ConfigSetter) (*oktasdk.Client, error) {
 	secs := int64(math.Ceil(c.timeout.Seconds()))
-	_, sdk, err := oktasdk.NewClient(context.Background(),
+	opts := append([]oktasdk.ConfigSetter{
 		oktasdk.WithOrgUrl(c.orgURL),
-		oktasdk.WithToken(token),
-		oktasdk.WithAuthorizationMode("SSWS"),
+		// An OKTA_CLIENT_PRIVATEKEY in the environment must not stand in for a
+		// missing signer, nor a token for a key: clear what this mode does not use.
+		oktasdk.WithToken(""), oktasdk.WithPrivateKey(""), oktasdk.WithClientId(""),
+	}, auth...)
+	_, sdk, err := oktasdk.NewClient(context.Background(), append(opts,
 		oktasdk.WithCache(false),
 		oktasdk.WithRateLimitMaxRetries(0),
 		oktasdk.WithRateLimitMaxBackOff(1),
@@ -103,7 +148,7 @@ func (c *Client) newSDK(token string) (*oktasdk.Client, error) {
 		oktasdk.WithHttpClientPtr(c.http),
 		oktasdk.WithTestingDisableHttpsCheck(c.plainHTTP),
 		oktasdk.WithUserAgentExtra("dcrflow"),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("okta: configure SDK: %w", err)
 	}
@@ -119,7 +164,8 @@ func (c *Client) dcrSDK(token string) (*oktasdk.Client, error) {
 	if sdk, ok := c.dcr[key]; ok {
 		return sdk, nil
 	}
-	sdk, err := c.newSDK(token)
+	// DCR stays an SSWS API token in every mode: Konnect's provider needs one.
+	sdk, err := c.newSDK(oktasdk.WithToken(token), oktasdk.WithAuthorizationMode("SSWS"))
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +177,9 @@ func (c *Client) dcrSDK(token string) (*oktasdk.Client, error) {
 func (c *Client) start(ctx context.Context, op string) (context.Context, context.CancelFunc, *exchange) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	ctx, ex := withExchange(ctx, op)
+	if c.mode == AuthPrivateKey {
+		ex.token, ex.tokenScopes = c.tokenEx, c.scopes
+	}
 	return ctx, cancel, ex
 }
 

@@ -45,6 +45,12 @@ type Error struct {
 	RequestID  string        // X-Okta-Request-Id, for Okta support
 	RetryAfter time.Duration // on 429: X-Rate-Limit-Reset minus the answer's Date
 	Err        error         // the underlying error, if any
+	// MissingScope is the OAuth scope the call needed and the access token lacked
+	// (Code CodeInsufficientScope).
+	MissingScope string
+	// TokenRequest marks a failure of the access-token request that precedes the
+	// call in OAuth mode; StatusCode and Code are the token endpoint's.
+	TokenRequest bool
 
 	transport bool // the exchange failed below HTTP (connection, timeout, truncated body)
 }
@@ -52,6 +58,9 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "okta: %s: ", e.Op)
+	if e.TokenRequest {
+		b.WriteString("OAuth access token request: ")
+	}
 	switch {
 	case e.StatusCode == 0 && e.transport:
 		b.WriteString("no response")
@@ -200,6 +209,20 @@ func failure(op string, ex *exchange, resp *oktasdk.Response, err error, secrets
 	if e.StatusCode == http.StatusTooManyRequests {
 		e.RetryAfter = retryAfter(header, received)
 	}
+	insufficientScope(e, header, ex.lastMethod())
+	if e.StatusCode == 0 && !e.transport && ex != nil && ex.token != nil {
+		// Nothing of the call itself was sent: in OAuth mode the SDK's token request
+		// failed first (the same client's latest one, made after this call began).
+		if ts, th, tb, trec, tt := ex.token.last(); !trec.Before(ex.start) && (ts != 0 || tt != nil) {
+			if ts == 0 {
+				e.transport, e.Err = true, tt
+			} else {
+				tokenFailure(e, ts, th, tb, ex.tokenScopes)
+				e.RequestID = th.Get("X-Okta-Request-Id")
+			}
+			e.TokenRequest = true
+		}
+	}
 	scrub(e, secrets)
 	return e
 }
@@ -222,6 +245,7 @@ func retryAfter(h http.Header, received time.Time) time.Duration {
 // message holds one.
 func scrub(e *Error, secrets []string) {
 	clean := func(s string) string {
+		s = scrubAssertion(s)
 		for _, sec := range secrets {
 			if sec != "" {
 				s = strings.ReplaceAll(s, sec, "[redacted]")

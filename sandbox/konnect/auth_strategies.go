@@ -74,8 +74,8 @@ func parseStrategy(obj map[string]any) (strategyInput, []InvalidParameter) {
 	return in, c.params
 }
 
-// parseOIDCConfig checks configs["openid-connect"]; extra properties are kept, as
-// the schema allows them.
+// parseOIDCConfig checks configs["openid-connect"]; extra properties are kept when
+// they are OIDC plugin fields, and refused otherwise (oidc_fields.go).
 func parseOIDCConfig(c *checker, cfg map[string]any) map[string]any {
 	const p = "configs.openid-connect"
 	oidc, ok := c.object(cfg, "openid-connect", p, true)
@@ -86,6 +86,9 @@ func parseOIDCConfig(c *checker, cfg map[string]any) map[string]any {
 	c.strList(oidc, "credential_claim", p+".credential_claim", true, 0, 10, 128)
 	c.strList(oidc, "scopes", p+".scopes", true, 0, 50, 128)
 	c.strList(oidc, "auth_methods", p+".auth_methods", true, 0, 10, 64)
+	for _, k := range unknownOIDCFields(oidc) {
+		c.add(InvalidParameter{Field: p + "." + k, Rule: "invalid", Source: "body", Reason: "unknown field"})
+	}
 	return map[string]any{"openid-connect": oidc}
 }
 

@@ -106,6 +106,9 @@ func TestAuthStrategies_CreateValidation(t *testing.T) {
 		{"unknown provider", func(b map[string]any) { b["dcr_provider_id"] = newUUID() }, "dcr_provider_id", "missing_reference"},
 		{"unknown property", func(b map[string]any) { b["colour"] = 1 }, "colour", "unknown_property"},
 		{"bad label", func(b map[string]any) { b["labels"] = map[string]any{"_x": "y"} }, "labels._x", "is_label"},
+		// Konnect checks the extra OIDC fields against the plugin's schema (terraform-provider-konnect#193).
+		{"unknown oidc field", func(b map[string]any) { oidc(b)["labels"] = map[string]any{"a": "b"} }, "configs.openid-connect.labels", "invalid"},
+		{"misspelt oidc field", func(b map[string]any) { oidc(b)["scope"] = "x" }, "configs.openid-connect.scope", "invalid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

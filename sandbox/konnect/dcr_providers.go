@@ -3,6 +3,7 @@ package konnect
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -217,5 +218,10 @@ func (e *Emulator) verifyProvider(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The outbound call runs without the lock: other requests go on meanwhile.
-	writeJSON(w, http.StatusOK, e.verifyOkta(r.Context(), issuer, token))
+	v := e.verifyOkta(r.Context(), issuer, token)
+	if st := e.seed.VerifyFailureStatus; v.Status != "success" && st >= 400 && st < 500 {
+		writeProblem(w, st, strings.Join(v.Errors, "; "), nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }

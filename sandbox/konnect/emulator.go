@@ -21,9 +21,10 @@ import (
 	"github.com/dcrflow/dcrflow/sandbox/ratelimit"
 )
 
-// Rate-limit headers. sandbox: Konnect publishes no rate-limit headers; the sandbox
-// sends these (IETF RateLimit draft names, Reset in seconds) on every answer so that
-// clients can adapt their budget, and Retry-After on a 429.
+// Rate-limit headers. Real Konnect documents only Retry-After on a 429, and that is
+// all the sandbox sends by default. With Seed.RateLimitHeaders it also sends these
+// (IETF RateLimit draft names, Reset in seconds) on every answer, for clients that
+// can adapt to them; dcrflow must not depend on them.
 const (
 	headerLimit     = "RateLimit-Limit"
 	headerRemaining = "RateLimit-Remaining"
@@ -110,10 +111,11 @@ func (e *Emulator) now() time.Time { return stamp(e.opts.Now()) }
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := time.Now() // the limiter's clock, not opts.Now
 	d := e.opts.Limiter.Take()
-	reset := ceilSeconds(d.Reset.Sub(now))
-	w.Header().Set(headerLimit, strconv.Itoa(d.Limit))
-	w.Header().Set(headerRemaining, strconv.Itoa(d.Remaining))
-	w.Header().Set(headerReset, strconv.Itoa(reset))
+	if e.seed.RateLimitHeaders {
+		w.Header().Set(headerLimit, strconv.Itoa(d.Limit))
+		w.Header().Set(headerRemaining, strconv.Itoa(d.Remaining))
+		w.Header().Set(headerReset, strconv.Itoa(ceilSeconds(d.Reset.Sub(now))))
+	}
 	if !d.Allowed {
 		w.Header().Set("Retry-After", strconv.Itoa(ceilSeconds(d.RetryAfter(now))))
 		writeProblem(w, http.StatusTooManyRequests, "", nil)

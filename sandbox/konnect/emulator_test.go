@@ -241,7 +241,7 @@ func TestEmulator_SecondTokenAccepted(t *testing.T) {
 func TestEmulator_RateLimited(t *testing.T) {
 	t.Parallel()
 	limiter := ratelimit.New(ratelimit.Settings{PerMinute: 2})
-	h := start(t, func(_ *Seed, o *Options) { o.Limiter = limiter })
+	h := start(t, func(s *Seed, o *Options) { o.Limiter = limiter; s.RateLimitHeaders = true })
 	for i := range 2 {
 		a := h.call("GET", "/v3/portals", nil)
 		want(t, a, http.StatusOK)
@@ -268,6 +268,28 @@ func TestEmulator_RateLimited(t *testing.T) {
 	// Unauthenticated calls count too: the budget is taken before auth.
 	a = h.send(h.raw, "GET", "/v3/portals", nil, "")
 	want(t, a, http.StatusTooManyRequests)
+}
+
+// By default the sandbox answers as Konnect documents: no RateLimit-* headers,
+// only Retry-After on a 429.
+func TestEmulator_RateLimitedWithoutRateLimitHeadersByDefault(t *testing.T) {
+	t.Parallel()
+	limiter := ratelimit.New(ratelimit.Settings{PerMinute: 1})
+	h := start(t, func(_ *Seed, o *Options) { o.Limiter = limiter })
+	a := h.call("GET", "/v3/portals", nil)
+	want(t, a, http.StatusOK)
+	a2 := h.callRaw("GET", "/v3/portals", nil)
+	want(t, a2, http.StatusTooManyRequests)
+	for _, ans := range []answer{a, a2} {
+		for k := range ans.header {
+			if strings.HasPrefix(strings.ToLower(k), "ratelimit") || strings.HasPrefix(strings.ToLower(k), "x-ratelimit") {
+				t.Errorf("header %s sent", k)
+			}
+		}
+	}
+	if secs, err := strconv.Atoi(a2.header.Get("Retry-After")); err != nil || secs < 1 {
+		t.Errorf("Retry-After %q", a2.header.Get("Retry-After"))
+	}
 }
 
 func TestWriteError_Statuses(t *testing.T) {

@@ -95,7 +95,7 @@ func writeNotFound(w http.ResponseWriter, detail string) {
 }
 
 // WriteError writes Konnect's error answer for status. For 429 it adds Retry-After
-// (whole seconds, at least one) and the sandbox's RateLimit-* headers; a 400 carries
+// (whole seconds, at least one), the only rate-limit header Konnect documents; a 400 carries
 // a generic invalid parameter because the spec requires at least one.
 func WriteError(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration) {
 	if status == http.StatusTooManyRequests {
@@ -104,8 +104,6 @@ func WriteError(w http.ResponseWriter, r *http.Request, status int, retryAfter t
 			secs = 1
 		}
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		w.Header().Set(headerRemaining, "0")
-		w.Header().Set(headerReset, strconv.Itoa(secs))
 	}
 	var params []InvalidParameter
 	if status == http.StatusBadRequest {

@@ -28,6 +28,14 @@ type Seed struct {
 	DCRProviders   []SeedDCRProvider  `json:"dcr_providers,omitempty"`
 	AuthStrategies []SeedAuthStrategy `json:"auth_strategies,omitempty"`
 	Publications   []SeedPublication  `json:"publications,omitempty"`
+	// VerifyFailureStatus is how verify answers a provider Okta refuses. The spec
+	// allows both: 0 (the default) is 200 with status "failed" and the errors; a
+	// 4xx (e.g. 400) is that status with a problem whose detail holds the errors
+	// ("returns 200 for success, 4xx for failure").
+	VerifyFailureStatus int `json:"verify_failure_status,omitempty"`
+	// RateLimitHeaders adds RateLimit-Limit/-Remaining/-Reset to every answer. Off
+	// by default: Konnect documents only Retry-After on a 429.
+	RateLimitHeaders bool `json:"rate_limit_headers,omitempty"`
 }
 
 // SeedPortal is a portal; omitted fields take Konnect's defaults (authentication on,

@@ -39,6 +39,7 @@ type Emulator struct {
 	mgmtTokens map[string]bool
 	dcrTokens  map[string]bool
 	keys       map[string]*signingKey // by server id; made once, kept across Reset
+	oauth      *orgOAuth              // service apps of OAuth 2.0 for Okta
 	handler    http.Handler
 
 	mu  sync.Mutex
@@ -67,6 +68,9 @@ func New(seed Seed, opts Options) (*Emulator, error) {
 	}
 	e := &Emulator{opts: opts, seed: seed, org: org,
 		mgmtTokens: tokenSet(seed.ManagementTokens), dcrTokens: tokenSet(seed.DCRTokens)}
+	if e.oauth, err = newOrgOAuth(seed.ServiceApps); err != nil {
+		return nil, fmt.Errorf("okta emulator: seed: %w", err)
+	}
 	ids := make([]string, 0, len(org.servers))
 	for _, s := range org.servers {
 		ids = append(ids, s.id)
@@ -94,6 +98,7 @@ func (e *Emulator) Reset() {
 	if err != nil {
 		return // the seed was accepted by New, so this cannot happen
 	}
+	e.oauth.reset()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.org = org
@@ -130,9 +135,12 @@ func (e *Emulator) routes() http.Handler {
 	dcr.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { notFound(r.URL.Path, "Resource").write(w) })
 
 	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", guarded(e.opts.Management, e.mgmtTokens, api))
+	mux.Handle("/api/v1/", e.managementGuard(api))
 	mux.Handle("/oauth2/v1/clients", guarded(e.opts.DCR, e.dcrTokens, dcr))
 	mux.Handle("/oauth2/v1/clients/", guarded(e.opts.DCR, e.dcrTokens, dcr))
+	// The org authorization server's token endpoint, for service apps (OAuth 2.0
+	// for Okta). Okta limits it in its own bucket, not modelled here.
+	mux.Handle("/oauth2/v1/token", methods{http.MethodPost: e.orgToken})
 	// Token, keys and metadata are per server and not rate limited here.
 	mux.Handle("/oauth2/{as}/v1/token", methods{http.MethodPost: e.token})
 	mux.Handle("/oauth2/{as}/v1/keys", methods{http.MethodGet: e.keysHandler})

@@ -43,6 +43,30 @@ func hasToken(r *http.Request, tokens map[string]bool) bool {
 	return ok && strings.EqualFold(scheme, "SSWS") && tokens[strings.TrimSpace(token)]
 }
 
+// managementGuard is guarded for /api/v1: an SSWS management token, or an OAuth
+// access token of a service app carrying the endpoint's scope.
+func (e *Emulator) managementGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !take(w, e.opts.Management) {
+			return
+		}
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if strings.EqualFold(scheme, "Bearer") {
+			if p := e.oauth.bearerAccess(w, r, strings.TrimSpace(token), e.opts.BaseURL, e.opts.Now()); p != nil {
+				p.write(w)
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		if !hasToken(r, e.mgmtTokens) {
+			invalidToken().write(w)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // guarded puts a bucket and a token set in front of next, as Okta does per
 // endpoint family.
 func guarded(win *ratelimit.Window, tokens map[string]bool, next http.Handler) http.Handler {

@@ -237,6 +237,11 @@ func authorize(s *authServer, clientID, grant string, scopes []string) *rule {
 			continue
 		}
 		for _, r := range byPriority(p.rules, func(r *rule) (int, int64) { return r.priority, r.seq }) {
+			// A client_credentials request has no user: a rule restricted to listed
+			// users or groups (not EVERYONE) cannot match it.
+			if grant == "client_credentials" && !slices.Contains(r.groups, "EVERYONE") && (len(r.groups) > 0 || len(r.users) > 0) {
+				continue
+			}
 			if r.status == statusActive && slices.Contains(r.grantTypes, grant) && coversScopes(r.scopes, scopes) {
 				return r
 			}

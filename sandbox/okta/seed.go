@@ -27,6 +27,9 @@ type Seed struct {
 	// DCRTokens are the SSWS tokens accepted only on /oauth2/v1/clients.
 	DCRTokens            []string     `json:"dcr_tokens"`
 	AuthorizationServers []SeedServer `json:"authorization_servers"`
+	// ServiceApps are API service apps for OAuth 2.0 for Okta (private_key_jwt):
+	// their access tokens open /api/v1 as far as their scopes go.
+	ServiceApps []SeedServiceApp `json:"service_apps,omitempty"`
 }
 
 // SeedServer is a custom authorization server.
