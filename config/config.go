@@ -116,12 +116,10 @@ var (
 	starterKeys = []string{"temporal.address", "temporal.namespace", "temporal.task_queue", "temporal.api_key",
 		"temporal.tls.enabled", "temporal.tls.ca_file", "temporal.tls.cert_file", "temporal.tls.key_file",
 		"temporal.tls.server_name", "temporal.tls.insecure_skip_verify", "codec.key_id"}
-	workerKeys = append(slices.Clone(starterKeys), "okta.org_url", "okta.token", "konnect.region", "konnect.base_url",
+	workerKeys = append(append(slices.Clone(starterKeys), oktaAuthKeys...), "okta.org_url", "okta.token", "konnect.region", "konnect.base_url",
 		"konnect.token", "codec.listen", "codec.auth_token", "codec.cors_origin", "metrics.listen",
 		"rate_limits.okta_management_rpm", "rate_limits.okta_dcr_rpm", "rate_limits.konnect_rpm")
 )
-
-func init() { workerKeys = append(workerKeys, oktaAuthKeys...) }
 
 // LoadStarter reads and checks the Temporal and codec settings.
 func LoadStarter(path string) (Starter, error) {
