@@ -43,6 +43,7 @@ type Worker struct {
 	Codec      CodecServer       `mapstructure:"codec"`
 	Metrics    Metrics           `mapstructure:"metrics"`
 	RateLimits RateLimits        `mapstructure:"rate_limits"`
+	Log        Log               `mapstructure:"log"`
 }
 
 // Starter is what the starter needs: how to reach Temporal and the payload keys; no
@@ -50,6 +51,7 @@ type Worker struct {
 type Starter struct {
 	Temporal Temporal `mapstructure:"temporal"`
 	Codec    Codec    `mapstructure:"codec"`
+	Log      Log      `mapstructure:"log"`
 }
 
 // EnvPrefix prefixes every environment variable, e.g. DCRFLOW_OKTA_TOKEN.
@@ -58,11 +60,22 @@ const EnvPrefix = "DCRFLOW"
 // dcrTokenEnv prefixes one named DCR token: DCRFLOW_DCR_TOKEN_<NAME>=value.
 const dcrTokenEnv = EnvPrefix + "_DCR_TOKEN_"
 
-func newViper(path string) (*viper.Viper, error) {
+func newViper(path string, opts ...LoadOption) (*viper.Viper, error) {
+	var o loadOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	v := viper.New()
 	v.SetDefault("temporal.address", "127.0.0.1:7233")
 	v.SetDefault("temporal.namespace", "default")
 	v.SetDefault("temporal.task_queue", dcrflow.TaskQueue)
+	v.SetDefault("log.format", LogFormatAuto)
+	if err := temporalBase(v, o); err != nil {
+		return nil, err
+	}
+	if err := bindFlags(v, o); err != nil {
+		return nil, err
+	}
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
@@ -79,18 +92,19 @@ func newViper(path string) (*viper.Viper, error) {
 var (
 	starterKeys = []string{"temporal.address", "temporal.namespace", "temporal.task_queue", "temporal.api_key",
 		"temporal.tls.enabled", "temporal.tls.ca_file", "temporal.tls.cert_file", "temporal.tls.key_file",
-		"temporal.tls.server_name", "temporal.tls.insecure_skip_verify", "codec.key_id"}
+		"temporal.tls.server_name", "temporal.tls.insecure_skip_verify", "codec.key_id", "log.level", "log.format"}
 	workerKeys = append(slices.Clone(starterKeys), "okta.org_url", "okta.token", "konnect.region", "konnect.base_url",
 		"konnect.token", "codec.listen", "codec.auth_token", "codec.cors_origin", "metrics.listen",
 		"rate_limits.okta_management_rpm", "rate_limits.okta_dcr_rpm", "rate_limits.konnect_rpm")
 )
 
-// LoadStarter reads and checks the Temporal and codec settings.
-func LoadStarter(path string) (Starter, error) {
-	v, err := newViper(path)
+// LoadStarter reads and checks the Temporal, codec and log settings.
+func LoadStarter(path string, opts ...LoadOption) (Starter, error) {
+	v, err := newViper(path, opts...)
 	if err != nil {
 		return Starter{}, err
 	}
+	v.SetDefault("log.level", "warn")
 	for _, k := range starterKeys {
 		_ = v.BindEnv(k)
 	}
@@ -101,6 +115,7 @@ func LoadStarter(path string) (Starter, error) {
 	src := orEnv(path)
 	errs := s.Temporal.load(src)
 	errs = append(errs, s.Codec.load(src)...)
+	errs = append(errs, s.Log.check(src)...)
 	if len(errs) > 0 {
 		return Starter{}, errors.Join(errs...)
 	}
@@ -109,11 +124,12 @@ func LoadStarter(path string) (Starter, error) {
 
 // LoadWorker reads and checks the whole worker configuration. Every token may also
 // come from a file named by the same variable with _FILE appended (mounted secrets).
-func LoadWorker(path string) (Worker, error) {
-	v, err := newViper(path)
+func LoadWorker(path string, opts ...LoadOption) (Worker, error) {
+	v, err := newViper(path, opts...)
 	if err != nil {
 		return Worker{}, err
 	}
+	v.SetDefault("log.level", "info")
 	for _, k := range workerKeys {
 		_ = v.BindEnv(k)
 	}
@@ -144,6 +160,7 @@ func LoadWorker(path string) (Worker, error) {
 	errs = append(errs, w.Temporal.load(src)...)
 	errs = append(errs, w.Codec.load(src)...)
 	errs = append(errs, w.check(src, unreadable)...)
+	errs = append(errs, w.Log.check(src)...)
 	if err := w.Metrics.check(); err != nil {
 		errs = append(errs, fmt.Errorf("config %s: %v", src, err))
 	}

@@ -37,7 +37,8 @@ func main() {
 
 func run() error {
 	configPath := flag.String("config", "", "worker config file (YAML); DCRFLOW_* variables override it")
-	level := flag.String("log-level", "info", "debug, info, warn or error")
+	level := flag.String("log-level", "", "debug, info, warn or error (overrides log.level, DCRFLOW_LOG_LEVEL; default info)")
+	format := flag.String("log-format", "", "auto (console on a terminal, else JSON), console or json (overrides log.format, DCRFLOW_LOG_FORMAT)")
 	codecAddr := flag.String("codec-addr", "", "serve the payload codec endpoint for the Temporal UI on host:port (overrides codec.listen)")
 	metricsAddr := flag.String("metrics-addr", "", "serve Prometheus metrics on host:port at /metrics (overrides metrics.listen)")
 	flag.Parse()
@@ -52,9 +53,15 @@ func run() error {
 	if *metricsAddr != "" {
 		cfg.Metrics.Listen = *metricsAddr
 	}
-	log, err := logging.New(*level)
+	if *level != "" {
+		cfg.Log.Level = *level
+	}
+	if *format != "" {
+		cfg.Log.Format = *format
+	}
+	log, err := logging.NewFor(cfg.Log.Level, cfg.Log.Format, os.Stderr)
 	if err != nil {
-		return fmt.Errorf("-log-level: %w", err)
+		return fmt.Errorf("-log-level / log.level: %w", err)
 	}
 	defer func() { _ = log.Sync() }()
 
