@@ -35,10 +35,10 @@ type Temporal struct {
 // TLS secures the connection to Temporal. It is on when any field is set (or Enabled);
 // CertFile and KeyFile together make it mutual TLS.
 type TLS struct {
-	Enabled            bool   `mapstructure:"enabled"`
-	CAFile             string `mapstructure:"ca_file"`   // PEM roots to trust instead of the system's
-	CertFile           string `mapstructure:"cert_file"` // PEM client certificate (mTLS)
-	KeyFile            string `mapstructure:"key_file"`  // PEM private key of CertFile
+	Enabled  bool   `mapstructure:"enabled"`
+	CAFile   string `mapstructure:"ca_file"`   // PEM roots to trust instead of the system's
+	CertFile string `mapstructure:"cert_file"` // PEM client certificate (mTLS)
+	KeyFile  string `mapstructure:"key_file"`  // PEM private key of CertFile
 	// CAData, CertData and KeyData are the same as PEM text (TEMPORAL_TLS_*_DATA);
 	// each wins over its file.
 	CAData             string `mapstructure:"ca_data"`

@@ -141,8 +141,8 @@ variables; the flags below.
   dcrflow onboard -f portals.yaml --wait       # onboard every portal, watch, then a table
   dcrflow status -f portals.yaml -o json       # where the runs stand, as JSON lines
   dcrflow decide retry --portal payments       # a held portal: run its failed step again`,
-		SilenceErrors:     true,
-		SilenceUsage:      true,
+		SilenceErrors:              true,
+		SilenceUsage:               true,
 		SuggestionsMinimumDistance: 2,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			switch a.output {

@@ -101,4 +101,3 @@ func positive(name string, n int) error {
 	}
 	return nil
 }
-
