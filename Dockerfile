@@ -48,6 +48,7 @@ ENTRYPOINT ["/usr/local/bin/sandbox"]
 CMD ["-okta-addr", "127.0.0.1:8180", "-konnect-addr", "127.0.0.1:8181"]
 
 FROM runtime AS worker
-COPY --from=build /out/worker /usr/local/bin/worker
+# healthcheck: compose probes the worker's /readyz with it (metrics.listen must be set).
+COPY --from=build /out/worker /out/healthcheck /usr/local/bin/
 ENTRYPOINT ["/usr/local/bin/worker"]
 CMD ["-log-level", "info"]

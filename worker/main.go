@@ -17,6 +17,7 @@ import (
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
 	"github.com/dcrflow/dcrflow/config"
+	"github.com/dcrflow/dcrflow/internal/health"
 	"github.com/dcrflow/dcrflow/internal/logging"
 	"github.com/dcrflow/dcrflow/ratelimit"
 	"github.com/dcrflow/dcrflow/ratelimit/peers"
@@ -122,6 +123,14 @@ func run() error {
 		go budget.Follow(ctx, counter.Count, countEvery, warn)
 	}
 
+	if met != nil { // /healthz and /readyz beside /metrics
+		ready := &health.Checker{Client: c, TaskQueue: cfg.Temporal.TaskQueue, Identity: identity, Every: 2 * time.Second}
+		met.Mount("/healthz", health.Healthz())
+		met.Mount("/readyz", ready.Readyz())
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go ready.Run(ctx)
+	}
 	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{Identity: identity})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{Okta: oktaClient, Konnect: activities.KonnectFrom(konnectClient), DCRTokens: cfg.DCRTokens,
