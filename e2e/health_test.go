@@ -22,7 +22,17 @@ func TestHealth_WorkerReadyWhilePollingNotWhenTemporalIsGone(t *testing.T) {
 	srv := devserver.Start(t)
 	sb := sandboxtest.Start(t)
 	addr := freeAddr(t)
-	startWorkerProc(t, workerBin, srv, sb, "health", "-metrics-addr", addr)
+	w := startWorkerProc(t, workerBin, srv, sb, "health", "-metrics-addr", addr)
+	for _, l := range strings.Split(strings.TrimSpace(w.out.String()), "\n") {
+		if strings.HasPrefix(l, "{") {
+			t.Errorf("a JSON line with log.format console: %s", l)
+		}
+	}
+	for _, want := range []string{"\tINFO\tworker started\t", "\tINFO\tStarted Worker\t"} { // dcrflow's and the SDK's
+		if !strings.Contains(w.out.String(), want) {
+			t.Errorf("console log lacks %q:\n%s", want, w.out.String())
+		}
+	}
 	get := func(path string) (int, string) {
 		c := http.Client{Timeout: 5 * time.Second}
 		resp, err := c.Get("http://" + addr + path)

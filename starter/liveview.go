@@ -68,7 +68,7 @@ func (f *fitWriter) Write(p []byte) (int, error) {
 			continue
 		}
 		_, size := utf8.DecodeRune(p[i:])
-		if max <= 0 || f.col < max-1 || (f.col == max-1 && lineEndsAt(p, i+size)) {
+		if max <= 0 || !f.cut && (f.col < max-1 || (f.col == max-1 && lineEndsAt(p, i+size))) {
 			out = append(out, p[i:i+size]...)
 			f.col++
 		} else if !f.cut {
@@ -83,7 +83,8 @@ func (f *fitWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// lineEndsAt tells whether p ends its line at i (a newline, or the end of p).
+// lineEndsAt tells whether a line break follows at p[i] (the end of p does not count:
+// the line may go on in the next write).
 func lineEndsAt(p []byte, i int) bool {
-	return i >= len(p) || p[i] == '\n' || p[i] == '\r'
+	return i < len(p) && (p[i] == '\n' || p[i] == '\r')
 }
