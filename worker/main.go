@@ -19,6 +19,7 @@ import (
 	"github.com/dcrflow/dcrflow/config"
 	"github.com/dcrflow/dcrflow/internal/health"
 	"github.com/dcrflow/dcrflow/internal/logging"
+	"github.com/dcrflow/dcrflow/internal/tracing"
 	"github.com/dcrflow/dcrflow/ratelimit"
 	"github.com/dcrflow/dcrflow/ratelimit/peers"
 	"github.com/dcrflow/dcrflow/usage"
@@ -75,7 +76,13 @@ func run() error {
 	// The request budgets sit under both clients. A wait for a slot stays well below
 	// validation's heartbeat timeout; a longer one defers the step (ErrBudget).
 	budget := ratelimit.New(ratelimit.Config{Budgets: cfg.RateLimits.Budgets(), MaxWait: workflows.ValidateHeartbeatTimeout / 2, Observer: met})
-	oktaHTTP := &http.Client{Transport: budget.Transport(nil, ratelimit.OktaRoutes(cfg.Okta.OrgURL))}
+	// OpenTelemetry only when OTEL_EXPORTER_OTLP_ENDPOINT is set (tr is nil otherwise).
+	tr, err := tracing.Setup(context.Background(), "dcrflow-worker")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tr.Shutdown(context.Background()) }()
+	oktaHTTP := &http.Client{Transport: budget.Transport(tr.Transport("okta", nil), ratelimit.OktaRoutes(cfg.Okta.OrgURL))}
 	oktaClient, err := okta.New(okta.Config{OrgURL: cfg.Okta.OrgURL, Token: cfg.Okta.Token, HTTPClient: oktaHTTP, Observer: met.ObserveOkta})
 	if err != nil {
 		return fmt.Errorf("okta.org_url / okta.token: %w", err)
@@ -85,8 +92,8 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("konnect.region / konnect.base_url / konnect.token: %w", err)
 	}
-	konnectHTTP.Transport = budget.Transport(nil, ratelimit.KonnectRoutes(konnectClient.BaseURL())) // the base a region names is known now
-	c, err := cfg.Temporal.Dial(context.Background(), logging.Temporal(log), cfg.Codec.PayloadCodec(), config.WithMetrics(met.Handler()))
+	konnectHTTP.Transport = budget.Transport(tr.Transport("konnect", nil), ratelimit.KonnectRoutes(konnectClient.BaseURL())) // the base a region names is known now
+	c, err := cfg.Temporal.Dial(context.Background(), logging.Temporal(log), cfg.Codec.PayloadCodec(), config.WithMetrics(met.Handler()), tr.ClientOption())
 	if err != nil {
 		return err
 	}
