@@ -13,7 +13,6 @@ import (
 	"github.com/dcrflow/dcrflow/internal/devserver"
 	"github.com/dcrflow/dcrflow/launcher"
 	"github.com/dcrflow/dcrflow/sandbox/faults"
-	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
 )
 
 // cliResult is one run of the dcrflow binary.
@@ -108,13 +107,9 @@ const cliHeldFile = `portals:
 // decide, offboard, version, completion; Temporal's own settings (TEMPORAL_*,
 // temporal.toml profiles) beneath dcrflow's.
 func TestCLI_EverySubcommandThroughTheBinary(t *testing.T) {
-	dir := t.TempDir()
-	workerBin, bin := build(t, dir, "./worker"), buildDcrflow(t, dir)
-	srv := devserver.Start(t)
-	sb := sandboxtest.Start(t)
 	const tq = "cli"
-	startWorkerProc(t, workerBin, srv, sb, tq)
-	addr := srv.FrontendHostPort()
+	rig := startCLIRig(t, tq)
+	dir, bin, srv, sb, addr := rig.dir, rig.bin, rig.srv, rig.sb, rig.addr
 	env := cliEnv(dir, "DCRFLOW_TEMPORAL_ADDRESS="+addr, "DCRFLOW_TEMPORAL_TASK_QUEUE="+tq)
 	run := cliRunner(t, bin)
 	dcrflow := func(args ...string) cliResult { t.Helper(); return run(env, args...) }

@@ -9,9 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/dcrflow/dcrflow/internal/devserver"
-	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
 )
 
 // docCommand is one command line of a shell block in the docs.
@@ -71,13 +68,9 @@ func docCommands(t *testing.T) []docCommand {
 // command's flags exist on the worker. Every repository path the README's tables name
 // exists.
 func TestDocs_EveryCommandShownRuns(t *testing.T) {
-	dir := t.TempDir()
-	workerBin, bin := build(t, dir, "./worker"), buildDcrflow(t, dir)
-	srv := devserver.Start(t)
-	sb := sandboxtest.Start(t)
 	const tq = "docs"
-	startWorkerProc(t, workerBin, srv, sb, tq)
-	addr := srv.FrontendHostPort()
+	rig := startCLIRig(t, tq)
+	dir, bin, workerBin, addr := rig.dir, rig.bin, rig.workerBin, rig.addr
 	// The docs' files: portals.yaml, examples/portals.yaml and the compose mount /portals.
 	work := filepath.Join(dir, "work")
 	example, err := os.ReadFile("../examples/portals.yaml")

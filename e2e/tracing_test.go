@@ -16,10 +16,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/dcrflow/dcrflow/internal/devserver"
 	sbkonnect "github.com/dcrflow/dcrflow/sandbox/konnect"
 	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
-	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
 )
 
 // otlpReceiver is an OTLP/HTTP trace endpoint (POST /v1/traces, protobuf) that keeps
@@ -91,10 +89,6 @@ func (o *otlpReceiver) has(service string, names ...string) bool {
 // workflow and activities, and its HTTP calls to Okta and to Konnect — in one trace
 // per service, and no span carries a token. Without the variable nothing is sent.
 func TestTracing_OnePortalProducesSpansThatCarryNoSecret(t *testing.T) {
-	dir := t.TempDir()
-	workerBin, bin := build(t, dir, "./worker"), buildDcrflow(t, dir)
-	srv := devserver.Start(t)
-	sb := sandboxtest.Start(t)
 	recv := &otlpReceiver{spans: map[string][]string{}, names: map[string][]string{}, trace: map[string]string{}}
 	collector := httptest.NewServer(recv)
 	defer collector.Close()
@@ -103,7 +97,8 @@ func TestTracing_OnePortalProducesSpansThatCarryNoSecret(t *testing.T) {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v) // the worker process inherits the test's environment
 	}
-	startWorkerProc(t, workerBin, srv, sb, "tracing")
+	rig := startCLIRig(t, "tracing") // after the variables: the worker inherits them
+	dir, bin, srv := rig.dir, rig.bin, rig.srv
 
 	cmd := exec.Command(bin, "onboard", "-f", "examples/portals.yaml", "--portal", "payments", "--wait")
 	cmd.Dir = ".."

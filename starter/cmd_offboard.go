@@ -11,7 +11,6 @@ import (
 func (a *app) offboardCommand() *cobra.Command {
 	var f fileFlags
 	var wait bool
-	var maxConcurrent int
 	cmd := &cobra.Command{
 		Use:   "offboard -f FILE",
 		Short: "Remove what dcrflow made for the file's portals (what others still use stays)",
@@ -31,20 +30,17 @@ deleted, unpublished, restored or kept; exit 1 when an offboarding failed. Witho
   dcrflow offboard -f portals.yaml --wait -o json            # one result object per portal`,
 		Args: noStrayArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := positive("max-concurrent", maxConcurrent); err != nil {
-				return err
-			}
-			return a.offboard(cmd, f, wait, maxConcurrent)
+			return a.offboard(cmd, f, wait)
 		},
 	}
 	f.add(cmd, "onboarding file (YAML), required: the portals to offboard", "offboard only these portals",
 		"the file's fleet name (default: the file's base name); refused while it runs")
 	cmd.Flags().BoolVarP(&wait, "wait", "w", false, "wait for every portal and print what was removed and kept")
-	cmd.Flags().IntVar(&maxConcurrent, "max-concurrent", 10, "with --wait: portals offboarded at once")
+	f.addConcurrency(cmd, "with --wait: portals offboarded at once")
 	return cmd
 }
 
-func (a *app) offboard(cmd *cobra.Command, f fileFlags, wait bool, maxConcurrent int) error {
+func (a *app) offboard(cmd *cobra.Command, f fileFlags, wait bool) error {
 	s, err := a.open(cmd, f)
 	if err != nil {
 		return err
@@ -69,7 +65,7 @@ func (a *app) offboard(cmd *cobra.Command, f fileFlags, wait bool, maxConcurrent
 		}
 		return nil
 	}
-	outcomes := launcher.Offboard(s.ctx, s.c, tq, inputs, maxConcurrent)
+	outcomes := launcher.Offboard(s.ctx, s.c, tq, inputs, f.maxConcurrent)
 	if a.jsonOut {
 		for _, o := range outcomes {
 			line := map[string]any{"type": "offboard_result", "portal": o.Portal, "workflow_id": o.WorkflowID, "run_id": o.RunID,

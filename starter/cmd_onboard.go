@@ -14,7 +14,6 @@ import (
 func (a *app) onboardCommand() *cobra.Command {
 	var f fileFlags
 	var wait bool
-	var maxConcurrent int
 	cmd := &cobra.Command{
 		Use:   "onboard -f FILE",
 		Short: "Onboard the portals of a file: one fleet workflow, or one workflow per --portal",
@@ -35,20 +34,17 @@ step; with -o json one "progress" object per change), then the outcome of each p
   dcrflow onboard -f portals.yaml -o json                     # start, print the workflow ids as JSON`,
 		Args: noStrayArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := positive("max-concurrent", maxConcurrent); err != nil {
-				return err
-			}
-			return a.onboard(cmd, f, wait, maxConcurrent)
+			return a.onboard(cmd, f, wait)
 		},
 	}
 	f.add(cmd, "onboarding file (YAML), required", "onboard only these portals (comma-separated or repeated), one workflow each",
 		"fleet name, in its workflow id (default: the file's base name)")
 	cmd.Flags().BoolVarP(&wait, "wait", "w", false, "wait for every portal, watching live, and print its outcome (exit 1 if any failed)")
-	cmd.Flags().IntVar(&maxConcurrent, "max-concurrent", 10, "fleet: portals onboarded at once")
+	f.addConcurrency(cmd, "fleet: portals onboarded at once")
 	return cmd
 }
 
-func (a *app) onboard(cmd *cobra.Command, f fileFlags, wait bool, maxConcurrent int) error {
+func (a *app) onboard(cmd *cobra.Command, f fileFlags, wait bool) error {
 	s, err := a.open(cmd, f)
 	if err != nil {
 		return err
@@ -65,7 +61,7 @@ func (a *app) onboard(cmd *cobra.Command, f fileFlags, wait bool, maxConcurrent 
 	specs := launcher.WithSearchAttributes(s.specs, sa)
 	ui := a.uiBase(s.cfg.Temporal.Namespace)
 	if len(f.portals) == 0 {
-		return a.runFleet(ctx, s, dcrflow.FleetInput{Name: s.name, Portals: specs, MaxConcurrent: maxConcurrent}, wait, ui)
+		return a.runFleet(ctx, s, dcrflow.FleetInput{Name: s.name, Portals: specs, MaxConcurrent: f.maxConcurrent}, wait, ui)
 	}
 	runs, err := launcher.Start(ctx, s.c, tq, specs)
 	for _, r := range runs {

@@ -11,7 +11,6 @@ import (
 func (a *app) planCommand() *cobra.Command {
 	var f fileFlags
 	var detailed, asJSON bool
-	var maxConcurrent int
 	cmd := &cobra.Command{
 		Use:   "plan -f FILE",
 		Short: "Show what onboarding the file would do, without writing anything",
@@ -36,21 +35,18 @@ a run, 0 means every portal is fully onboarded: an audit).
 			if asJSON {
 				a.jsonOut = true
 			}
-			if err := positive("max-concurrent", maxConcurrent); err != nil {
-				return err
-			}
-			return a.plan(cmd, f, detailed, maxConcurrent)
+			return a.plan(cmd, f, detailed)
 		},
 	}
 	f.add(cmd, "onboarding file (YAML), required", "plan only these portals", "plan name, in its workflow id (default: the file's base name)")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, fmt.Sprintf("exit %d when a run would change something (and nothing would fail)", exitChanges))
-	cmd.Flags().IntVar(&maxConcurrent, "max-concurrent", 10, "portals looked up at once")
+	f.addConcurrency(cmd, "portals looked up at once")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "same as -o json")
 	_ = cmd.Flags().MarkDeprecated("json", "use -o json")
 	return cmd
 }
 
-func (a *app) plan(cmd *cobra.Command, f fileFlags, detailed bool, maxConcurrent int) error {
+func (a *app) plan(cmd *cobra.Command, f fileFlags, detailed bool) error {
 	s, err := a.open(cmd, f)
 	if err != nil {
 		return err
@@ -62,7 +58,7 @@ func (a *app) plan(cmd *cobra.Command, f fileFlags, detailed bool, maxConcurrent
 	if err := launcher.Preflight(s.ctx, s.c, tq, s.file, nil); err != nil {
 		return failed(err)
 	}
-	plans, err := launcher.Plan(s.ctx, s.c, tq, s.name, s.specs, maxConcurrent)
+	plans, err := launcher.Plan(s.ctx, s.c, tq, s.name, s.specs, f.maxConcurrent)
 	if err != nil {
 		return failed(err)
 	}

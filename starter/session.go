@@ -17,9 +17,15 @@ import (
 
 // fileFlags are what the file commands share: -f, --portal and --fleet.
 type fileFlags struct {
-	file    string
-	portals []string
-	fleet   string
+	file          string
+	portals       []string
+	fleet         string
+	maxConcurrent int // when the command takes --max-concurrent
+}
+
+// addConcurrency adds --max-concurrent (default 10); open checks it.
+func (f *fileFlags) addConcurrency(cmd *cobra.Command, help string) {
+	cmd.Flags().IntVar(&f.maxConcurrent, "max-concurrent", 10, help)
 }
 
 func (f *fileFlags) add(cmd *cobra.Command, fileHelp, portalHelp, fleetHelp string) {
@@ -43,6 +49,9 @@ type session struct {
 func (a *app) open(cmd *cobra.Command, f fileFlags) (*session, error) {
 	if f.file == "" {
 		return nil, usageErr("%s: -f/--file is required: the onboarding file (YAML)", cmd.CommandPath())
+	}
+	if cmd.Flags().Lookup("max-concurrent") != nil && f.maxConcurrent <= 0 {
+		return nil, usageErr("--max-concurrent %d: want a number above 0", f.maxConcurrent)
 	}
 	specs, err := onboarding.Load(f.file)
 	if err != nil {
@@ -93,11 +102,4 @@ func (a *app) uiBase(namespace string) string {
 		return ""
 	}
 	return strings.TrimSuffix(a.ui, "/") + "/namespaces/" + url.PathEscape(namespace)
-}
-
-func positive(name string, n int) error {
-	if n <= 0 {
-		return usageErr("--%s %d: want a number above 0", name, n)
-	}
-	return nil
 }
