@@ -15,8 +15,10 @@ import (
 
 // The worker binary serves /healthz and /readyz beside /metrics: ready once Temporal
 // sees it poll for workflow and activity tasks, not ready once Temporal is gone; the
-// image's health probe (deploy/healthcheck, as compose runs it) agrees.
+// image's health probe (deploy/healthcheck, as compose runs it) agrees. With
+// log.format console the worker logs console lines, the SDK's included.
 func TestHealth_WorkerReadyWhilePollingNotWhenTemporalIsGone(t *testing.T) {
+	t.Setenv("DCRFLOW_LOG_FORMAT", "console") // the worker inherits it
 	dir := t.TempDir()
 	workerBin, probe := build(t, dir, "./worker"), build(t, dir, "./deploy/healthcheck")
 	srv := devserver.Start(t)
