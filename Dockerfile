@@ -3,7 +3,7 @@
 # dcrflow's binaries as three small images from one build, one target each:
 #
 #   docker build -t dcrflow-worker .                       # worker: the default (last) target
-#   docker build --target starter -t dcrflow-starter .
+#   docker build --target dcrflow -t dcrflow .             # the dcrflow command (built from ./starter)
 #   docker build --target sandbox -t dcrflow-sandbox .     # the Okta + Konnect emulators (demo, tests)
 #
 # docker-compose.yml builds them itself (build.target). The binaries are static (CGO off,
@@ -26,14 +26,16 @@ COPY . .
 # healthcheck: a tiny HTTP probe, since the runtime image has no curl or wget.
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags "-s -w" -o /out/ ./worker ./starter ./sandbox/cmd/sandbox ./deploy/healthcheck
+    go build -trimpath -ldflags "-s -w" -o /out/ ./worker ./sandbox/cmd/sandbox ./deploy/healthcheck && \
+    CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
+    go build -trimpath -ldflags "-s -w" -o /out/dcrflow ./starter
 
 FROM ${RUNTIME_IMAGE} AS runtime
 USER 65532:65532
 
-FROM runtime AS starter
-COPY --from=build /out/starter /usr/local/bin/starter
-ENTRYPOINT ["/usr/local/bin/starter"]
+FROM runtime AS dcrflow
+COPY --from=build /out/dcrflow /usr/local/bin/dcrflow
+ENTRYPOINT ["/usr/local/bin/dcrflow"]
 
 FROM runtime AS sandbox
 COPY --from=build /out/sandbox /out/healthcheck /usr/local/bin/
@@ -46,6 +48,7 @@ ENTRYPOINT ["/usr/local/bin/sandbox"]
 CMD ["-okta-addr", "127.0.0.1:8180", "-konnect-addr", "127.0.0.1:8181"]
 
 FROM runtime AS worker
-COPY --from=build /out/worker /usr/local/bin/worker
+# healthcheck: compose probes the worker's /readyz with it (metrics.listen must be set).
+COPY --from=build /out/worker /out/healthcheck /usr/local/bin/
 ENTRYPOINT ["/usr/local/bin/worker"]
 CMD ["-log-level", "info"]

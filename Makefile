@@ -17,7 +17,7 @@ build:
 	$(GO) build $(PKGS)
 	@mkdir -p $(RUN)
 	$(GO) build -o $(RUN)/worker ./worker
-	$(GO) build -o $(RUN)/starter ./starter
+	$(GO) build -o $(RUN)/dcrflow ./starter
 	$(GO) build -o $(RUN)/sandbox ./sandbox/cmd/sandbox
 
 ## test: every test, race detector on; end-to-end tests run a real dev server on free ports
@@ -39,7 +39,7 @@ lint:
 ## run: Temporal dev server + UI, sandbox and worker in the background, then onboard examples/portals.yaml
 run: bin/temporal build
 	@scripts/dev.sh up
-	$(RUN)/starter -f examples/portals.yaml -wait
+	$(RUN)/dcrflow onboard -f examples/portals.yaml --wait
 	@echo "services stay up; \`make stop\` stops them"
 
 ## stop: stop what `make run` started

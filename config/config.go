@@ -57,6 +57,7 @@ type Worker struct {
 	Codec      CodecServer       `mapstructure:"codec"`
 	Metrics    Metrics           `mapstructure:"metrics"`
 	RateLimits RateLimits        `mapstructure:"rate_limits"`
+	Log        Log               `mapstructure:"log"`
 }
 
 // Starter is what the starter needs: how to reach Temporal and the payload keys; no
@@ -67,6 +68,7 @@ type Starter struct {
 
 	Temporal Temporal `mapstructure:"temporal"`
 	Codec    Codec    `mapstructure:"codec"`
+	Log      Log      `mapstructure:"log"`
 }
 
 // EnvPrefix prefixes every environment variable, e.g. DCRFLOW_OKTA_TOKEN.
@@ -75,14 +77,26 @@ const EnvPrefix = "DCRFLOW"
 // dcrTokenEnv prefixes one named DCR token: DCRFLOW_DCR_TOKEN_<NAME>=value.
 const dcrTokenEnv = EnvPrefix + "_DCR_TOKEN_"
 
-// newViper reads the file at path (if any) through readfile.Config, and refuses its
+// newViper layers Temporal's own settings (temporal.toml, TEMPORAL_*), the file at
+// path (read through readfile.Config), DCRFLOW_* and the flags, and refuses the file's
 // keys that are not among known. A file that cannot be read or parsed is the one
 // error; unknown keys are listed with the other problems.
-func newViper(path string, known []string) (*viper.Viper, []error, error) {
+func newViper(path string, known []string, opts ...LoadOption) (*viper.Viper, []error, error) {
+	var o loadOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	v := viper.New()
 	v.SetDefault("temporal.address", "127.0.0.1:7233")
 	v.SetDefault("temporal.namespace", "default")
 	v.SetDefault("temporal.task_queue", dcrflow.TaskQueue)
+	v.SetDefault("log.format", LogFormatAuto)
+	if err := temporalBase(v, o); err != nil {
+		return nil, nil, err
+	}
+	if err := bindFlags(v, o); err != nil {
+		return nil, nil, err
+	}
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
@@ -97,8 +111,13 @@ func newViper(path string, known []string) (*viper.Viper, []error, error) {
 	if err := v.ReadConfig(bytes.NewReader(raw)); err != nil {
 		return nil, nil, fmt.Errorf("config file %s: %s", path, oneLine(err.Error()))
 	}
-	// Before any key is bound to the environment, AllKeys is the file's and the defaults'.
-	return v, unknownKeys(v, known, path), nil
+	// The file's own keys, apart from the layers beneath it.
+	file := viper.New()
+	file.SetConfigType(configType(path))
+	if err := file.ReadConfig(bytes.NewReader(raw)); err != nil {
+		return nil, nil, fmt.Errorf("config file %s: %s", path, oneLine(err.Error()))
+	}
+	return v, unknownKeys(file, known, path), nil
 }
 
 // configType is the format viper reads path in, from its extension; YAML without one.
@@ -115,18 +134,19 @@ func configType(path string) string {
 var (
 	starterKeys = []string{"temporal.address", "temporal.namespace", "temporal.task_queue", "temporal.api_key",
 		"temporal.tls.enabled", "temporal.tls.ca_file", "temporal.tls.cert_file", "temporal.tls.key_file",
-		"temporal.tls.server_name", "temporal.tls.insecure_skip_verify", "codec.key_id"}
+		"temporal.tls.server_name", "temporal.tls.insecure_skip_verify", "codec.key_id", "log.level", "log.format"}
 	workerKeys = append(append(slices.Clone(starterKeys), oktaAuthKeys...), "okta.org_url", "okta.token", "konnect.region", "konnect.base_url",
 		"konnect.token", "codec.listen", "codec.auth_token", "codec.cors_origin", "metrics.listen",
 		"rate_limits.okta_management_rpm", "rate_limits.okta_dcr_rpm", "rate_limits.konnect_rpm")
 )
 
-// LoadStarter reads and checks the Temporal and codec settings.
-func LoadStarter(path string) (Starter, error) {
-	v, keyErrs, err := newViper(path, settings)
+// LoadStarter reads and checks the Temporal, codec and log settings.
+func LoadStarter(path string, opts ...LoadOption) (Starter, error) {
+	v, keyErrs, err := newViper(path, settings, opts...)
 	if err != nil {
 		return Starter{}, err
 	}
+	v.SetDefault("log.level", "warn")
 	for _, k := range starterKeys {
 		_ = v.BindEnv(k)
 	}
@@ -138,6 +158,7 @@ func LoadStarter(path string) (Starter, error) {
 	errs := append(keyErrs, s.Temporal.load(src)...)
 	errs = append(errs, s.Codec.load(src)...)
 	errs = append(errs, outOfPlace(src, append(s.Temporal.plain(), s.Codec.plain()...)...)...)
+	errs = append(errs, s.Log.check(src)...)
 	if len(errs) > 0 {
 		return Starter{}, errors.Join(errs...)
 	}
@@ -147,11 +168,12 @@ func LoadStarter(path string) (Starter, error) {
 
 // LoadWorker reads and checks the whole worker configuration. Every token may also
 // come from a file named by the same variable with _FILE appended (mounted secrets).
-func LoadWorker(path string) (Worker, error) {
-	v, errs, err := newViper(path, settings)
+func LoadWorker(path string, opts ...LoadOption) (Worker, error) {
+	v, errs, err := newViper(path, settings, opts...)
 	if err != nil {
 		return Worker{}, err
 	}
+	v.SetDefault("log.level", "info")
 	for _, k := range workerKeys {
 		_ = v.BindEnv(k)
 	}
@@ -183,6 +205,7 @@ func LoadWorker(path string) (Worker, error) {
 	errs = append(errs, w.Codec.load(src)...)
 	errs = append(errs, w.check(src, unreadable)...)
 	errs = append(errs, outOfPlace(src, w.plain()...)...)
+	errs = append(errs, w.Log.check(src)...)
 	if err := w.Metrics.check(); err != nil {
 		errs = append(errs, fmt.Errorf("config %s: %v", src, err))
 	}

@@ -14,7 +14,8 @@ import (
 // settings are the keys a configuration file may hold. A setting ending in ".*" takes
 // any name under it (a DCR token's, a payload key's). The starter accepts the
 // worker's settings too, and ignores them, so that one file may serve both.
-var settings = append(slices.Clone(workerKeys), "codec.keys.*", "dcr_tokens.*")
+var settings = append(slices.Clone(workerKeys), "codec.keys.*", "dcr_tokens.*",
+	"temporal.tls.ca_data", "temporal.tls.cert_data", "temporal.tls.key_data")
 
 // unknownKeys refuses every key of the file that is not a setting, with the setting
 // most likely meant: a typo must not leave a default (or no budget) in place

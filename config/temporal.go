@@ -35,10 +35,15 @@ type Temporal struct {
 // TLS secures the connection to Temporal. It is on when any field is set (or Enabled);
 // CertFile and KeyFile together make it mutual TLS.
 type TLS struct {
-	Enabled            bool   `mapstructure:"enabled"`
-	CAFile             string `mapstructure:"ca_file"`   // PEM roots to trust instead of the system's
-	CertFile           string `mapstructure:"cert_file"` // PEM client certificate (mTLS)
-	KeyFile            string `mapstructure:"key_file"`  // PEM private key of CertFile
+	Enabled  bool   `mapstructure:"enabled"`
+	CAFile   string `mapstructure:"ca_file"`   // PEM roots to trust instead of the system's
+	CertFile string `mapstructure:"cert_file"` // PEM client certificate (mTLS)
+	KeyFile  string `mapstructure:"key_file"`  // PEM private key of CertFile
+	// CAData, CertData and KeyData are the same as PEM text (TEMPORAL_TLS_*_DATA);
+	// each wins over its file.
+	CAData             string `mapstructure:"ca_data"`
+	CertData           string `mapstructure:"cert_data"`
+	KeyData            string `mapstructure:"key_data"`
 	ServerName         string `mapstructure:"server_name"`
 	InsecureSkipVerify bool   `mapstructure:"insecure_skip_verify"` // testing only
 }
@@ -71,7 +76,8 @@ func (t *Temporal) load(src string) []error {
 
 // On says whether TLS is used.
 func (t TLS) On() bool {
-	return t.Enabled || t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" || t.ServerName != "" || t.InsecureSkipVerify
+	return t.Enabled || t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" || t.ServerName != "" || t.InsecureSkipVerify ||
+		t.CAData != "" || t.CertData != "" || t.KeyData != ""
 }
 
 // Config builds the tls.Config for these settings; nil when TLS is off. Errors name the
@@ -81,8 +87,12 @@ func (t TLS) Config() (*tls.Config, error) {
 		return nil, nil
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
-	if t.CAFile != "" {
-		pem, err := readSetting("temporal.tls.ca_file", "TEMPORAL_TLS_CA_FILE", t.CAFile)
+	t = t.inline()
+	if t.CAFile != "" || t.CAData != "" {
+		pem, err := []byte(t.CAData), error(nil)
+		if t.CAData == "" {
+			pem, err = readSetting("temporal.tls.ca_file", "TEMPORAL_TLS_CA_FILE", t.CAFile)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -98,11 +108,17 @@ func (t TLS) Config() (*tls.Config, error) {
 	case t.KeyFile != "" && t.CertFile == "":
 		return nil, fmt.Errorf("temporal.tls.key_file is set but temporal.tls.cert_file (%s_TEMPORAL_TLS_CERT_FILE) is not: mTLS needs both", EnvPrefix)
 	case t.CertFile != "":
-		certPEM, err := readSetting("temporal.tls.cert_file", "TEMPORAL_TLS_CERT_FILE", t.CertFile)
+		certPEM, err := []byte(t.CertData), error(nil)
+		if t.CertData == "" {
+			certPEM, err = readSetting("temporal.tls.cert_file", "TEMPORAL_TLS_CERT_FILE", t.CertFile)
+		}
 		if err != nil {
 			return nil, err
 		}
-		keyPEM, err := readSetting("temporal.tls.key_file", "TEMPORAL_TLS_KEY_FILE", t.KeyFile)
+		keyPEM, err := []byte(t.KeyData), error(nil)
+		if t.KeyData == "" {
+			keyPEM, err = readSetting("temporal.tls.key_file", "TEMPORAL_TLS_KEY_FILE", t.KeyFile)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -116,6 +132,17 @@ func (t TLS) Config() (*tls.Config, error) {
 		cfg.Certificates = []tls.Certificate{pair}
 	}
 	return cfg, nil
+}
+
+// inline marks PEM given as text in the file fields, so one check covers both.
+func (t TLS) inline() TLS {
+	if t.CertData != "" && t.CertFile == "" {
+		t.CertFile = "(temporal.tls.cert_data)"
+	}
+	if t.KeyData != "" && t.KeyFile == "" {
+		t.KeyFile = "(temporal.tls.key_data)"
+	}
+	return t
 }
 
 // readSetting reads a PEM file a setting names, through readfile.PEM.

@@ -33,7 +33,7 @@ func badcfgEnv() []string {
 // dial to an unreachable Temporal bounded by config.DialTimeout.
 func TestBadConfig_OneClearLineAndANonZeroExit(t *testing.T) {
 	dir := t.TempDir()
-	bins := map[string]string{"worker": build(t, dir, "./worker"), "starter": build(t, dir, "./starter")}
+	bins := map[string]string{"worker": build(t, dir, "./worker"), "dcrflow": buildDcrflow(t, dir)}
 	srv := devserver.Start(t)
 	up := srv.FrontendHostPort()
 	down := freeAddr(t)
@@ -101,15 +101,15 @@ func TestBadConfig_OneClearLineAndANonZeroExit(t *testing.T) {
 		{name: "codec endpoint address busy", bin: "worker", args: []string{"-codec-addr", busy.Addr().String()}, dial: true,
 			env:  map[string]string{"DCRFLOW_CODEC_KEY_ID": "k1", "DCRFLOW_CODEC_KEY_K1": key},
 			want: []string{"codec.listen (-codec-addr, DCRFLOW_CODEC_LISTEN) " + busy.Addr().String(), "address already in use"}},
-		{name: "unreachable temporal", bin: "starter", env: map[string]string{"DCRFLOW_TEMPORAL_ADDRESS": down}, dial: true,
+		{name: "unreachable temporal", bin: "dcrflow", env: map[string]string{"DCRFLOW_TEMPORAL_ADDRESS": down}, dial: true,
 			want: []string{"cannot reach Temporal at " + down, "temporal.address", "DCRFLOW_TEMPORAL_ADDRESS"}},
-		{name: "unknown namespace", bin: "starter", env: map[string]string{"DCRFLOW_TEMPORAL_NAMESPACE": "no-such-ns"}, dial: true,
+		{name: "unknown namespace", bin: "dcrflow", env: map[string]string{"DCRFLOW_TEMPORAL_NAMESPACE": "no-such-ns"}, dial: true,
 			want: []string{`has no namespace "no-such-ns"`, "DCRFLOW_TEMPORAL_NAMESPACE"}},
-		{name: "malformed codec key", bin: "starter", env: map[string]string{"DCRFLOW_CODEC_KEY_ID": "k1", "DCRFLOW_CODEC_KEY_K1": "not base64!"},
+		{name: "malformed codec key", bin: "dcrflow", env: map[string]string{"DCRFLOW_CODEC_KEY_ID": "k1", "DCRFLOW_CODEC_KEY_K1": "not base64!"},
 			want: []string{"codec.keys.k1", "DCRFLOW_CODEC_KEY_K1", "not valid base64"}},
-		{name: "codec key id not among the keys", bin: "starter", env: map[string]string{"DCRFLOW_CODEC_KEY_ID": "k2", "DCRFLOW_CODEC_KEY_K1": key},
+		{name: "codec key id not among the keys", bin: "dcrflow", env: map[string]string{"DCRFLOW_CODEC_KEY_ID": "k2", "DCRFLOW_CODEC_KEY_K1": key},
 			want: []string{`codec.key_id (DCRFLOW_CODEC_KEY_ID) "k2" is not among codec.keys (k1)`}},
-		{name: "tls cert without key", bin: "starter", env: map[string]string{"DCRFLOW_TEMPORAL_TLS_CERT_FILE": brokenYAML},
+		{name: "tls cert without key", bin: "dcrflow", env: map[string]string{"DCRFLOW_TEMPORAL_TLS_CERT_FILE": brokenYAML},
 			want: []string{"temporal.tls.cert_file is set but temporal.tls.key_file", "DCRFLOW_TEMPORAL_TLS_KEY_FILE"}},
 	}
 	for _, c := range cases {
@@ -118,9 +118,9 @@ func TestBadConfig_OneClearLineAndANonZeroExit(t *testing.T) {
 			settings := map[string]string{}
 			base := workerOK
 			args := c.args
-			if c.bin == "starter" {
+			if c.bin == "dcrflow" {
 				base = starterOK
-				args = append([]string{"-f", "examples/portals.yaml", "-portal", "payments"}, args...)
+				args = append([]string{"onboard", "-f", "examples/portals.yaml", "--portal", "payments"}, args...)
 			}
 			for k, v := range base {
 				settings[k] = v

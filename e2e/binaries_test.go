@@ -16,7 +16,7 @@ import (
 
 func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 	dir := t.TempDir()
-	workerBin, starterBin := build(t, dir, "./worker"), build(t, dir, "./starter")
+	workerBin, starterBin := build(t, dir, "./worker"), buildDcrflow(t, dir)
 	srv := devserver.Start(t)
 	sb := sandboxtest.Start(t)
 	temporalEnv := []string{"DCRFLOW_TEMPORAL_ADDRESS=" + srv.FrontendHostPort(), "DCRFLOW_TEMPORAL_TASK_QUEUE=binaries"}
@@ -37,7 +37,7 @@ func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 		return string(out), cmd.ProcessState.ExitCode()
 	}
 
-	out, code := starter("-f", "examples/portals.yaml", "-portal", "payments,partners", "-wait")
+	out, code := starter("onboard", "-f", "examples/portals.yaml", "--portal", "payments,partners", "--wait")
 	if code != 0 || strings.Count(out, "onboarded") != 2 || !strings.Contains(out, "passed") {
 		t.Fatalf("starter exit %d:\n%s", code, out)
 	}
@@ -50,7 +50,7 @@ func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 	}
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("portals:\n  - name: x\n    scopes: [openid]\n"), 0o644)
-	out, code = starter("-f", bad, "-wait")
+	out, code = starter("onboard", "-f", bad, "--wait")
 	if code != 2 || !strings.Contains(out, "bad.yaml:3") || !strings.Contains(out, "scopes") {
 		t.Fatalf("broken file: exit %d:\n%s", code, out)
 	}
@@ -61,7 +61,7 @@ func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 	// A DCR token name the worker does not hold is refused before anything starts.
 	unknown := filepath.Join(dir, "unknown-token.yaml")
 	os.WriteFile(unknown, []byte("portals:\n  - name: payments\n    scopes: [payments:read]\n    dcr_provider: {dcr_token: partners}\n"), 0o644)
-	out, code = starter("-f", unknown, "-wait")
+	out, code = starter("onboard", "-f", unknown, "--wait")
 	if code != 2 || !strings.Contains(out, `no DCR token named "partners"`) || !strings.Contains(out, "DCRFLOW_DCR_TOKEN_PARTNERS") {
 		t.Fatalf("unknown DCR token: exit %d:\n%s", code, out)
 	}
@@ -72,7 +72,7 @@ func TestBinaries_WorkerAndStarterFromConfigToOutcome(t *testing.T) {
 	// A portal that fails makes the starter exit non-zero, naming the step.
 	failing := filepath.Join(dir, "failing.yaml")
 	os.WriteFile(failing, []byte("portals:\n  - name: payments\n    scopes: [payments:read]\n    apis: [no-such-api]\n"), 0o644)
-	out, code = starter("-f", failing, "-wait")
+	out, code = starter("onboard", "-f", failing, "--wait")
 	if code != 1 || !strings.Contains(out, "FAILED") || !strings.Contains(out, "step resolve") || !strings.Contains(out, "no-such-api") {
 		t.Fatalf("failing portal: exit %d:\n%s", code, out)
 	}

@@ -270,7 +270,7 @@ func codecCheckEndpoint(t *testing.T, base, token string, p *commonpb.Payload, w
 // history is encrypted with k2 and the worker's endpoint decodes it.
 func TestCodec_BinariesEncryptAndServeTheEndpoint(t *testing.T) {
 	dir := t.TempDir()
-	workerBin, starterBin := build(t, dir, "./worker"), build(t, dir, "./starter")
+	workerBin, starterBin := build(t, dir, "./worker"), buildDcrflow(t, dir)
 	srv := devserver.Start(t)
 	sb := sandboxtest.Start(t)
 	keys := codecKeys(t, "k1", "k2")
@@ -314,7 +314,7 @@ func TestCodec_BinariesEncryptAndServeTheEndpoint(t *testing.T) {
 		t.Errorf("worker log lacks the codec endpoint or key id:\n%s", out.String())
 	}
 
-	st := exec.Command(starterBin, "-f", "examples/portals.yaml", "-portal", "payments", "-wait")
+	st := exec.Command(starterBin, "onboard", "-f", "examples/portals.yaml", "--portal", "payments", "--wait")
 	st.Dir = ".."
 	st.Env = append(badcfgEnv(), shared...)
 	so, err := st.CombinedOutput()

@@ -47,7 +47,7 @@ const (
 )
 
 // The binary each Dockerfile target runs, and its package.
-var deployTargets = map[string]string{"worker": "./worker", "starter": "./starter", "sandbox": "./sandbox/cmd/sandbox"}
+var deployTargets = map[string]string{"worker": "./worker", "dcrflow": "./starter", "sandbox": "./sandbox/cmd/sandbox"}
 
 // --- docker-compose.yml, as much of the compose format as this file uses -------------
 
@@ -555,7 +555,7 @@ func TestDeploy_ComposeConfigurationIsAcceptedByTheBinaries(t *testing.T) {
 	cf := deployLoadCompose(t)
 	for _, name := range slices.Sorted(maps.Keys(cf.Services)) {
 		s := cf.Services[name]
-		if s.target() != "worker" && s.target() != "starter" {
+		if s.target() != "worker" && s.target() != "dcrflow" {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
@@ -595,7 +595,7 @@ func TestDeploy_ComposeConfigurationIsAcceptedByTheBinaries(t *testing.T) {
 			} else {
 				st, err := config.LoadStarter(configPath)
 				if err != nil {
-					t.Fatalf("the starter refuses what compose gives it:\n%v", err)
+					t.Fatalf("dcrflow refuses what compose gives it:\n%v", err)
 				}
 				temporal = st.Temporal
 			}
@@ -866,13 +866,30 @@ func deployExecForm(t *testing.T, what, args string) []string {
 	return out
 }
 
-// deployFlags runs bin -h and returns the flags it lists.
-func deployFlags(t *testing.T, bin string) map[string]bool {
+// deployFlags runs bin -h and returns the flags it lists: a Go flag set's (-name) or,
+// for a command with subcommands (dcrflow), those of the root and of every subcommand
+// (-f, --file).
+func deployFlags(t *testing.T, bin string, sub ...string) map[string]bool {
 	t.Helper()
-	out, _ := exec.Command(bin, "-h").CombinedOutput() // -h exits 0 or 2 depending on the flag set
+	out, _ := exec.Command(bin, append(sub, "-h")...).CombinedOutput() // -h exits 0 or 2 depending on the flag set
 	flags := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^\s+-([A-Za-z0-9_.-]+)`).FindAllStringSubmatch(string(out), -1) {
-		flags[m[1]] = true
+	for _, line := range strings.Split(string(out), "\n") {
+		if l := strings.TrimSpace(line); strings.HasPrefix(l, "-") {
+			l, _, _ = strings.Cut(strings.ReplaceAll(l, "\t", "  "), "  ")
+			for _, m := range regexp.MustCompile(`--?([A-Za-z0-9][A-Za-z0-9_.-]*)`).FindAllStringSubmatch(l, -1) {
+				flags[m[1]] = true
+			}
+		}
+	}
+	if len(sub) == 0 {
+		if _, cmds, ok := strings.Cut(string(out), "Available Commands:\n"); ok {
+			cmds, _, _ = strings.Cut(cmds, "\n\n")
+			for _, line := range strings.Split(cmds, "\n") {
+				if f := strings.Fields(line); len(f) > 0 && f[0] != "help" && f[0] != "completion" {
+					maps.Copy(flags, deployFlags(t, bin, f[0]))
+				}
+			}
+		}
 	}
 	if len(flags) == 0 {
 		t.Fatalf("%s -h lists no flags:\n%s", bin, out)

@@ -26,7 +26,7 @@ import (
 // after one rate-limit fault in each system.
 func TestMetrics_WorkerServesSDKAndAPIMetrics(t *testing.T) {
 	dir := t.TempDir()
-	workerBin, starterBin := build(t, dir, "./worker"), build(t, dir, "./starter")
+	workerBin, starterBin := build(t, dir, "./worker"), buildDcrflow(t, dir)
 	srv := devserver.Start(t)
 	sb := sandboxtest.Start(t)
 	temporalEnv := []string{"DCRFLOW_TEMPORAL_ADDRESS=" + srv.FrontendHostPort(), "DCRFLOW_TEMPORAL_TASK_QUEUE=metrics"}
@@ -76,7 +76,7 @@ func TestMetrics_WorkerServesSDKAndAPIMetrics(t *testing.T) {
 		}
 	}
 
-	out, code := starter("-f", "examples/portals.yaml", "-portal", "payments", "-wait")
+	out, code := starter("onboard", "-f", "examples/portals.yaml", "--portal", "payments", "--wait")
 	if code != 0 || !strings.Contains(out, "onboarded") {
 		t.Fatalf("starter exit %d:\n%s", code, out)
 	}
@@ -118,7 +118,7 @@ func TestMetrics_WorkerServesSDKAndAPIMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, code = starter("-f", "examples/portals.yaml", "-portal", "partners", "-wait")
+	out, code = starter("onboard", "-f", "examples/portals.yaml", "--portal", "partners", "--wait")
 	if code != 0 || !strings.Contains(out, "onboarded") {
 		t.Fatalf("starter after the 429s: exit %d:\n%s", code, out)
 	}

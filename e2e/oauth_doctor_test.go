@@ -97,8 +97,8 @@ func TestOAuth_WorkerAndDoctor(t *testing.T) {
 	// 1. The worker with the full app onboards; one token serves every management call.
 	full := startWorkerProcEnv(t, workerBin, srv, sb, "oauth-full", oauthEnv(fullApp, okta.DefaultOAuthScopes...), "-log-level", "debug")
 	since := lastSeq(&stack{sb: sb})
-	starter("oauth-full", nil, 0, "-f", portal("oauthok"), "-wait")
-	starter("oauth-full", nil, 0, "-f", portal("oauthok2"), "-wait")
+	starter("oauth-full", nil, 0, "onboard", "-f", portal("oauthok"), "--wait")
+	starter("oauth-full", nil, 0, "onboard", "-f", portal("oauthok2"), "--wait")
 	tokens, mgmt := tokenRequests(since)
 	if tokens != 1 || mgmt < 10 {
 		t.Errorf("%d token requests for %d management calls; want 1 (cached) and many", tokens, mgmt)
@@ -107,7 +107,7 @@ func TestOAuth_WorkerAndDoctor(t *testing.T) {
 	// 2. The read-only app (requesting only what it was granted) fails at step 2,
 	// naming the missing scope.
 	ro := startWorkerProcEnv(t, workerBin, srv, sb, "oauth-ro", oauthEnv(readOnlyApp, okta.ScopeAuthServersRead), "-log-level", "debug")
-	out := starter("oauth-ro", nil, 1, "-f", portal("oauthro"), "-wait")
+	out := starter("oauth-ro", nil, 1, "onboard", "-f", portal("oauthro"), "--wait")
 	if !strings.Contains(out, "scopes") || !strings.Contains(out, "lacks the scope okta.authorizationServers.manage") {
 		t.Errorf("the read-only run's report does not name step 2 and the scope:\n%s", out)
 	}

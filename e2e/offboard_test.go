@@ -57,7 +57,7 @@ portals:
 func TestOffboard_LeavesBothOrgsAsTheyWereBeforeOnboarding(t *testing.T) {
 	started := time.Now()
 	dir := t.TempDir()
-	starterBin := build(t, dir, "./starter")
+	starterBin := buildDcrflow(t, dir)
 	srv := devserver.Start(t)
 	r := startRig(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -95,7 +95,7 @@ func TestOffboard_LeavesBothOrgsAsTheyWereBeforeOnboarding(t *testing.T) {
 
 	// Offboard with the starter, as an operator would.
 	offStart := time.Now()
-	cmd := exec.Command(starterBin, "offboard", "-f", file, "-wait", "-ui", "")
+	cmd := exec.Command(starterBin, "offboard", "-f", file, "--wait", "--ui", "")
 	cmd.Env = append(os.Environ(), "DCRFLOW_TEMPORAL_ADDRESS="+srv.FrontendHostPort(), "DCRFLOW_TEMPORAL_TASK_QUEUE="+r.taskQueue)
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError

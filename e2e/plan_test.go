@@ -101,7 +101,7 @@ func TestPlan_WritesNothingAndSaysWhatTheRunThenDoes(t *testing.T) {
 // TestPlan_StarterPrintsATableOrJSONAndExitsOneOnProblems runs `starter plan` (the
 // binary) against the rig's worker.
 func TestPlan_StarterPrintsATableOrJSONAndExitsOneOnProblems(t *testing.T) {
-	starterBin := build(t, t.TempDir(), "./starter")
+	starterBin := buildDcrflow(t, t.TempDir())
 	srv := devserver.Start(t)
 	r := startRig(t, srv)
 	r.planPreexisting(t)
@@ -124,26 +124,32 @@ func TestPlan_StarterPrintsATableOrJSONAndExitsOneOnProblems(t *testing.T) {
 	// spare connections it never sends on, and the sandbox's Close waits up to its 5 s
 	// limit for such fresh connections when the test ends right after (net/http treats
 	// a new connection as idle only after 5 s).
-	out, errOut, code := starter("plan", "-f", "examples/portals.yaml", "-portal", "payments", "-max-concurrent", "1")
+	out, errOut, code := starter("plan", "-f", "examples/portals.yaml", "--portal", "payments", "--max-concurrent", "1")
 	if code != 0 || !strings.Contains(out, "portal payments") || !strings.Contains(out, "republish") ||
 		!regexp.MustCompile(`scope\s+payments:read\s+adopt`).MatchString(out) || !strings.Contains(out, "0 with problems") {
 		t.Fatalf("plan payments: exit %d:\n%s%s", code, out, errOut)
 	}
 	t.Logf("starter plan -portal payments:\n%s", out)
 
-	out, errOut, code = starter("plan", "-f", "examples/portals.yaml", "-portal", "payments,partners", "-json", "-max-concurrent", "1")
-	var plans []dcrflow.PortalPlan
-	if code != 1 || json.Unmarshal([]byte(out), &plans) != nil || len(plans) != 2 || !strings.Contains(errOut, "1 of 2 portal(s) would fail") {
+	out, errOut, code = starter("plan", "-f", "examples/portals.yaml", "--portal", "payments,partners", "-o", "json", "--max-concurrent", "1")
+	var doc struct {
+		Type         string               `json:"type"`
+		WithProblems int                  `json:"with_problems"`
+		Plans        []dcrflow.PortalPlan `json:"plans"`
+	}
+	plans := &doc.Plans
+	if code != 1 || json.Unmarshal([]byte(out), &doc) != nil || doc.Type != "plan" || doc.WithProblems != 1 || len(*plans) != 2 ||
+		!strings.Contains(errOut, "1 of 2 portal(s) would fail") || !strings.Contains(errOut, `"exit_code":1`) {
 		t.Fatalf("plan -json with a conflict: exit %d:\n%s\n%s", code, out, errOut)
 	}
-	if plans[1].Portal != "partners" || len(plans[1].Problems) != 1 || !strings.Contains(plans[1].Problems[0], "dcrflow-partners") {
-		t.Errorf("partners: %+v", plans[1])
+	if p := (*plans)[1]; p.Portal != "partners" || len(p.Problems) != 1 || !strings.Contains(p.Problems[0], "dcrflow-partners") {
+		t.Errorf("partners: %+v", p)
 	}
 
 	// -detailed-exitcode: 3 while a run would change something, 0 right after the run
 	// (the audit).
 	detailed := func() (string, string, int) {
-		return starter("plan", "-detailed-exitcode", "-f", "examples/portals.yaml", "-portal", "payments", "-max-concurrent", "1")
+		return starter("plan", "--detailed-exitcode", "-f", "examples/portals.yaml", "--portal", "payments", "--max-concurrent", "1")
 	}
 	if out, errOut, code := detailed(); code != 3 || !strings.Contains(errOut, "1 of 1 portal(s) would change") {
 		t.Fatalf("plan -detailed-exitcode before the run: exit %d:\n%s%s", code, out, errOut)

@@ -29,7 +29,7 @@ import (
 // in the worker's or starter's output, or in the sandbox's state.
 func TestSecrets_NoTokenInHistoriesLogsErrorsOrState(t *testing.T) {
 	dir := t.TempDir()
-	workerBin, starterBin := build(t, dir, "./worker"), build(t, dir, "./starter")
+	workerBin, starterBin := build(t, dir, "./worker"), buildDcrflow(t, dir)
 	srv := devserver.Start(t)
 	sb := sandboxtest.Start(t)
 	ctx := context.Background()
@@ -41,7 +41,7 @@ func TestSecrets_NoTokenInHistoriesLogsErrorsOrState(t *testing.T) {
 	var starterOut bytes.Buffer
 	start := func(file string, wantExit int) {
 		t.Helper()
-		cmd := exec.Command(starterBin, "-f", file, "-wait")
+		cmd := exec.Command(starterBin, "onboard", "-f", file, "--wait")
 		cmd.Dir = ".."
 		cmd.Env = append(os.Environ(), temporalEnv...)
 		out, err := cmd.CombinedOutput()

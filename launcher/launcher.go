@@ -1,5 +1,5 @@
 // Package launcher starts portal onboardings on Temporal, waits for them and reports
-// their outcome. The starter binary is its command-line face.
+// their outcome. The dcrflow command (package starter) is its command-line face.
 package launcher
 
 import (

@@ -19,7 +19,9 @@ import (
 	"github.com/dcrflow/dcrflow/clients/okta"
 	"github.com/dcrflow/dcrflow/codec"
 	"github.com/dcrflow/dcrflow/config"
+	"github.com/dcrflow/dcrflow/internal/health"
 	"github.com/dcrflow/dcrflow/internal/logging"
+	"github.com/dcrflow/dcrflow/internal/tracing"
 	"github.com/dcrflow/dcrflow/ratelimit"
 	"github.com/dcrflow/dcrflow/ratelimit/peers"
 	"github.com/dcrflow/dcrflow/usage"
@@ -48,7 +50,8 @@ func dataConverter(pc *codec.Codec) converter.DataConverter {
 
 func run() error {
 	configPath := flag.String("config", "", "worker config file (YAML); DCRFLOW_* variables override it")
-	level := flag.String("log-level", "info", "debug, info, warn or error")
+	level := flag.String("log-level", "", "debug, info, warn or error (overrides log.level, DCRFLOW_LOG_LEVEL; default info)")
+	format := flag.String("log-format", "", "auto (console on a terminal, else JSON), console or json (overrides log.format, DCRFLOW_LOG_FORMAT)")
 	codecAddr := flag.String("codec-addr", "", "serve the payload codec endpoint for the Temporal UI on host:port (overrides codec.listen)")
 	metricsAddr := flag.String("metrics-addr", "", "serve Prometheus metrics on host:port at /metrics (overrides metrics.listen)")
 	flag.Parse()
@@ -63,9 +66,15 @@ func run() error {
 	if *metricsAddr != "" {
 		cfg.Metrics.Listen = *metricsAddr
 	}
-	log, err := logging.New(*level)
+	if *level != "" {
+		cfg.Log.Level = *level
+	}
+	if *format != "" {
+		cfg.Log.Format = *format
+	}
+	log, err := logging.NewFor(cfg.Log.Level, cfg.Log.Format, os.Stderr)
 	if err != nil {
-		return fmt.Errorf("-log-level: %w", err)
+		return fmt.Errorf("-log-level / log.level: %w", err)
 	}
 	defer func() { _ = log.Sync() }()
 	for _, w := range cfg.Warnings {
@@ -85,7 +94,13 @@ func run() error {
 	// with the arithmetic (ratelimit.ErrTooSmall) instead of deferring it forever.
 	budget := ratelimit.New(ratelimit.Config{Budgets: cfg.RateLimits.Budgets(), MaxWait: workflows.ValidateHeartbeatTimeout / 2,
 		StepWait: workflows.StepTimeout * 3 / 4, Observer: met})
-	oktaHTTP := &http.Client{Transport: budget.Transport(nil, ratelimit.OktaRoutes(cfg.Okta.OrgURL))}
+	// OpenTelemetry only when OTEL_EXPORTER_OTLP_ENDPOINT is set (tr is nil otherwise).
+	tr, err := tracing.Setup(context.Background(), "dcrflow-worker")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tr.Shutdown(context.Background()) }()
+	oktaHTTP := &http.Client{Transport: budget.Transport(tr.Transport("okta", nil), ratelimit.OktaRoutes(cfg.Okta.OrgURL))}
 	oktaCfg := cfg.Okta.ClientConfig() // SSWS token or OAuth service app (okta.auth_mode)
 	oktaCfg.HTTPClient, oktaCfg.Observer = oktaHTTP, met.ObserveOkta
 	oktaClient, err := okta.New(oktaCfg)
@@ -97,8 +112,8 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("konnect.region / konnect.base_url / konnect.token: %w", err)
 	}
-	konnectHTTP.Transport = budget.Transport(nil, ratelimit.KonnectRoutes(konnectClient.BaseURL())) // the base a region names is known now
-	c, err := cfg.Temporal.Dial(context.Background(), logging.Temporal(log), cfg.Codec.PayloadCodec(), config.WithMetrics(met.Handler()))
+	konnectHTTP.Transport = budget.Transport(tr.Transport("konnect", nil), ratelimit.KonnectRoutes(konnectClient.BaseURL())) // the base a region names is known now
+	c, err := cfg.Temporal.Dial(context.Background(), logging.Temporal(log), cfg.Codec.PayloadCodec(), config.WithMetrics(met.Handler()), tr.ClientOption())
 	if err != nil {
 		return err
 	}
@@ -135,6 +150,14 @@ func run() error {
 		go budget.Follow(ctx, counter.Count, countEvery, warn)
 	}
 
+	if met != nil { // /healthz and /readyz beside /metrics
+		ready := &health.Checker{Client: c, TaskQueue: cfg.Temporal.TaskQueue, Identity: identity, Every: 2 * time.Second}
+		met.Mount("/healthz", health.Healthz())
+		met.Mount("/readyz", ready.Readyz())
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go ready.Run(ctx)
+	}
 	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{Identity: identity})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{Okta: oktaClient, Konnect: activities.KonnectFrom(konnectClient), DCRTokens: cfg.DCRTokens,

@@ -75,6 +75,7 @@ const reportInterval = time.Second
 // Metrics holds the registry, the SDK's tally scope and dcrflow's own collectors.
 // A nil *Metrics is valid and records nothing: the worker without metrics.
 type Metrics struct {
+	mux      *http.ServeMux // when served: Mount adds to it
 	registry *prometheus.Registry
 	scope    tally.Scope
 	closer   io.Closer
@@ -171,6 +172,7 @@ func Serve(addr string, onError func(error)) (*Metrics, error) {
 	m := New(onError)
 	mux := http.NewServeMux()
 	mux.Handle(Path, m.HTTPHandler())
+	m.mux = mux
 	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	m.url = "http://" + ln.Addr().String() + Path
 	go func() {

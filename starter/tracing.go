@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/dcrflow/dcrflow/config"
+	"github.com/dcrflow/dcrflow/internal/tracing"
+)
+
+// tracingClientOptions: OpenTelemetry for the Temporal client when
+// OTEL_EXPORTER_OTLP_ENDPOINT is set (none otherwise); the returned func exports what
+// is left and stops it.
+func tracingClientOptions(ctx context.Context, log *zap.Logger) ([]config.ClientOption, func()) {
+	tr, err := tracing.Setup(ctx, "dcrflow")
+	if err != nil {
+		log.Warn("tracing is off", zap.Error(err))
+		return nil, func() {}
+	}
+	if tr == nil {
+		return nil, func() {}
+	}
+	return []config.ClientOption{tr.ClientOption()}, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = tr.Shutdown(ctx)
+	}
+}
