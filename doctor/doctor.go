@@ -134,11 +134,29 @@ func checkOktaAuth(ctx context.Context, d Deps, add func(Check)) bool {
 		c.Detail += " (every requested scope is granted: Okta issued the token)"
 	default:
 		c.Status = Warn
-		c.Detail += "; an SSWS token carries every right of the admin who made it, and its role cannot be read with the rights dcrflow needs"
-		c.Fix = "prefer okta.auth_mode: private_key (an API service app granted " + okta.ScopeAuthServersRead + " and " + okta.ScopeAuthServersManage + "); keep an SSWS token only from an admin with a role limited to authorization servers"
+		c.Detail += "; " + tokenRoles(ctx, d.Okta)
+		c.Fix = "prefer okta.auth_mode: private_key (an API service app granted " + okta.ScopeAuthServersRead + " and " + okta.ScopeAuthServersManage + "); keep an SSWS token only from an admin with a role limited to authorization servers (" + roleAPIAccessManagement + ")"
 	}
 	add(c)
 	return true
+}
+
+// roleAPIAccessManagement is the Okta admin role limited to authorization servers:
+// all that onboarding needs of an SSWS token's admin.
+const roleAPIAccessManagement = "API_ACCESS_MANAGEMENT_ADMIN"
+
+// tokenRoles says which admin roles an SSWS token carries, read from Okta.
+func tokenRoles(ctx context.Context, c *okta.Client) string {
+	roles, err := c.TokenRoles(ctx)
+	switch {
+	case err != nil:
+		return "an SSWS token carries every right of the admin who made it; its admin's roles could not be read (" + err.Error() + ")"
+	case len(roles) == 0:
+		return "an SSWS token carries every right of the admin who made it; its admin has no admin role, so onboarding will be refused"
+	case len(roles) == 1 && roles[0] == roleAPIAccessManagement:
+		return "an SSWS token of an admin with the role " + roleAPIAccessManagement + " (authorization servers only), the least an API token can carry"
+	}
+	return "an SSWS token carries every right of its admin, whose roles are " + strings.Join(roles, ", ") + ": far more than onboarding needs"
 }
 
 func oktaFix(err error, mode string) string {

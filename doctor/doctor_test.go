@@ -107,7 +107,7 @@ func TestRun_Healthy(t *testing.T) {
 	if !r.OK {
 		t.Fatalf("not OK: %+v", r.Checks)
 	}
-	want(t, by, "okta.auth", Warn, "SSWS API token: the management API answers", "prefer okta.auth_mode: private_key")
+	want(t, by, "okta.auth", Warn, "SSWS API token: the management API answers; an SSWS token carries every right of its admin, whose roles are SUPER_ADMIN: far more than onboarding needs", "prefer okta.auth_mode: private_key")
 	want(t, by, "okta.auth_server default", Pass, "issuer http://", "")
 	want(t, by, "okta.access_policy default (portal payments)", Pass, `policy "Default Policy" issues client_credentials tokens for [payments:read]`, "")
 	want(t, by, "okta.dcr_token default", Pass, "valid for /oauth2/v1/clients", "")
@@ -127,6 +127,20 @@ func TestRun_Healthy(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil || !back.OK || len(back.Checks) != len(r.Checks) {
 		t.Fatalf("json: %v %s", err, js.String())
 	}
+}
+
+// An SSWS token of an admin whose only role is limited to authorization servers is
+// the least an API token can carry, and doctor reads that role from Okta.
+func TestRun_SSWSTokenOfALeastPrivilegeAdmin(t *testing.T) {
+	s := healthy()
+	s.fixture = func(fx *sandbox.Fixture) {
+		fx.Okta.ManagementTokenRoles = map[string][]string{sbokta.DefaultManagementToken: {"API_ACCESS_MANAGEMENT_ADMIN"}}
+	}
+	r, by := run(t, s)
+	if !r.OK {
+		t.Fatalf("not OK: %+v", r.Checks)
+	}
+	want(t, by, "okta.auth", Warn, "an SSWS token of an admin with the role API_ACCESS_MANAGEMENT_ADMIN (authorization servers only), the least an API token can carry", "prefer okta.auth_mode: private_key")
 }
 
 func TestRun_OAuthHealthy(t *testing.T) {

@@ -127,6 +127,8 @@ func (e *Emulator) routes() http.Handler {
 	api.Handle(as+"/{as}/policies/{pid}/rules/{id}", methods{http.MethodGet: e.getRule, http.MethodPut: e.replaceRule, http.MethodDelete: e.deleteRule})
 	api.Handle(as+"/{as}/policies/{pid}/rules/{id}/lifecycle/activate", methods{http.MethodPost: e.ruleLifecycle(statusActive)})
 	api.Handle(as+"/{as}/policies/{pid}/rules/{id}/lifecycle/deactivate", methods{http.MethodPost: e.ruleLifecycle(statusInactive)})
+	api.Handle("/api/v1/users/{id}", methods{http.MethodGet: e.getUser})
+	api.Handle("/api/v1/users/{userId}/roles", methods{http.MethodGet: e.listUserRoles})
 	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { notFound(r.URL.Path, "Resource").write(w) })
 
 	dcr := http.NewServeMux()

@@ -24,6 +24,10 @@ var defaultSeedJSON []byte
 type Seed struct {
 	// ManagementTokens are the SSWS tokens accepted on /api/v1.
 	ManagementTokens []string `json:"management_tokens"`
+	// ManagementTokenRoles are the admin role types (SUPER_ADMIN,
+	// API_ACCESS_MANAGEMENT_ADMIN, …) of each management token's admin; a token not
+	// named here is a super admin's.
+	ManagementTokenRoles map[string][]string `json:"management_token_roles,omitempty"`
 	// DCRTokens are the SSWS tokens accepted only on /oauth2/v1/clients.
 	DCRTokens            []string     `json:"dcr_tokens"`
 	AuthorizationServers []SeedServer `json:"authorization_servers"`
