@@ -208,9 +208,11 @@ func (e *Emulator) createApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	clientID := p.clientIDAtCreate
+	ctx, cancel := serverSide(r)
+	defer cancel()
 	if p.credential == CredentialClientCredentials {
 		// Konnect registers the IdP client through the provider, without the lock.
-		id, ierr := e.oktaRegister(r.Context(), p.issuer, p.token, in.name)
+		id, ierr := e.oktaRegister(ctx, p.issuer, p.token, in.name)
 		if ierr != nil {
 			idpProblem(w, ierr)
 			return
@@ -221,7 +223,7 @@ func (e *Emulator) createApplication(w http.ResponseWriter, r *http.Request) {
 	if e.st.strategies[p.strategy.ID] == nil { // deleted meanwhile
 		e.mu.Unlock()
 		if clientID != "" && p.credential == CredentialClientCredentials {
-			_ = e.oktaDelete(r.Context(), p.issuer, p.token, clientID)
+			_ = e.oktaDelete(ctx, p.issuer, p.token, clientID)
 		}
 		writeInvalid(w, []InvalidParameter{invalidRef("auth_strategy_id", "references an application auth strategy ["+p.strategy.ID+"] that does not exist")})
 		return
@@ -307,7 +309,9 @@ func (e *Emulator) deleteApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if dcr {
-		if ierr := e.oktaDelete(r.Context(), issuer, token, clientID); ierr != nil && ierr.status != http.StatusNotFound {
+		ctx, cancel := serverSide(r)
+		defer cancel()
+		if ierr := e.oktaDelete(ctx, issuer, token, clientID); ierr != nil && ierr.status != http.StatusNotFound {
 			writeProblem(w, http.StatusBadGateway, ierr.msg, nil)
 			return
 		}

@@ -218,7 +218,9 @@ func (e *Emulator) verifyProvider(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The outbound call runs without the lock: other requests go on meanwhile.
-	v := e.verifyOkta(r.Context(), issuer, token)
+	ctx, cancel := serverSide(r)
+	defer cancel()
+	v := e.verifyOkta(ctx, issuer, token)
 	if st := e.seed.VerifyFailureStatus; v.Status != "success" && st >= 400 && st < 500 {
 		writeProblem(w, st, strings.Join(v.Errors, "; "), nil)
 		return

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // verifyResult is the VerifyDcrProviderResponse.
@@ -173,4 +174,11 @@ func redact(msg, token string) string {
 		return msg
 	}
 	return strings.ReplaceAll(msg, token, "[REDACTED]")
+}
+
+// serverSide is the context of Konnect's own calls into Okta while it answers r:
+// Konnect finishes what it started (registering and deleting a client) even when
+// the caller goes away mid-request, as a server does; bounded on its own.
+func serverSide(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
 }
