@@ -391,3 +391,41 @@ func TestShared_AFailedRemovalReleasesTheResource(t *testing.T) {
 		t.Fatalf("b's undo = %+v, exists %v", u, k.exists(h))
 	}
 }
+
+// A publication that its last user left as someone else's (changed meanwhile in
+// Konnect) leaves no record behind: the next portal that changes it notes what it
+// finds then, and its undo puts that back — not what was there before the first.
+func TestShared_APublicationsRecordDoesNotOutliveItsLastUser(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	var k shared
+	for _, s := range sharedKinds(h) {
+		if s.kind == dcrflow.KindPublication {
+			k = s
+		}
+	}
+	if r, err := k.ensure(h, "a"); err != nil || r.Action != dcrflow.ActionPublished {
+		t.Fatalf("a: %+v %v", r, err)
+	}
+	// Someone republishes it with their own strategy; a's undo keeps it.
+	theirs, err := h.kon.AuthStrategies.CreateOIDC(ctx, konnect.CreateOIDCStrategy{Name: "theirs", DisplayName: "Theirs",
+		Issuer: "https://elsewhere.example.com", CredentialClaim: []string{"sub"}, Scopes: []string{"x"}, AuthMethods: []string{"bearer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.kon.Publications.Put(ctx, k.release.APIID, k.release.PortalID, konnect.Publication{AuthStrategyIDs: []string{theirs.ID}, Visibility: "private"}); err != nil {
+		t.Fatal(err)
+	}
+	if u := releaseFor(h, k.release, "a"); !u.Kept {
+		t.Fatalf("a's undo = %+v, want kept: not dcrflow's doing any more", u)
+	}
+	// b republishes it, then is undone: their publication comes back.
+	if r, err := k.ensure(h, "b"); err != nil || r.Action != dcrflow.ActionUpdated {
+		t.Fatalf("b: %+v %v", r, err)
+	}
+	releaseFor(h, k.release, "b")
+	got, err := h.kon.Publications.Get(ctx, k.release.APIID, k.release.PortalID)
+	if err != nil || len(got.AuthStrategyIDs) != 1 || got.AuthStrategyIDs[0] != theirs.ID {
+		t.Fatalf("after b's undo: %+v %v, want their publication back", got, err)
+	}
+}

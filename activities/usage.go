@@ -79,8 +79,12 @@ func (a *Activities) leaveFirst(ctx context.Context, l usage.Leave, res dcrflow.
 // release ends the lease leaveFirst took; the resource's record goes when it is gone
 // (not kept). A removal that failed releases it too, as kept: nobody waits for a lease
 // whose holder gave up, and its retry leaves (and takes the lease) again.
+//
+// A publication's record holds only what it was before dcrflow changed it: once its
+// last user is through with it (put back, or kept as not dcrflow's doing), that is
+// stale, and a later publisher must note afresh what it finds.
 func (a *Activities) release(ctx context.Context, l usage.Leave, res dcrflow.Resource, removeErr error) error {
-	gone := removeErr == nil && res.Action != dcrflow.ActionKept
+	gone := removeErr == nil && (res.Action != dcrflow.ActionKept || l.Kind == dcrflow.KindPublication)
 	if err := a.Usage.Release(ctx, usage.Release{Domain: l.Domain, Key: l.Key, Portal: l.Portal, Gone: gone}); err != nil {
 		return usageError("release "+l.Key.String(), err)
 	}
@@ -107,6 +111,11 @@ type ReleaseInput struct {
 // but its answer never came — or puts a publication back as it was before dcrflow
 // changed it. A resource another portal still uses is kept.
 func (a *Activities) ReleaseResource(ctx context.Context, in ReleaseInput) (UndoResult, error) {
+	switch in.Kind { // before leaving: a kind with no undo must not hold a lease
+	case dcrflow.KindScope, dcrflow.KindClaim, dcrflow.KindAccessPolicy, dcrflow.KindDCRProvider, dcrflow.KindAuthStrategy, dcrflow.KindPublication:
+	default:
+		return UndoResult{}, temporal.NewNonRetryableApplicationError("no undo for kind "+in.Kind, dcrflow.ErrTypeInvalid, nil)
+	}
 	l, res := in.leave(runID(ctx))
 	left, keptRes, err := a.leaveFirst(ctx, l, res)
 	if err != nil {
@@ -135,8 +144,6 @@ func (a *Activities) ReleaseResource(ctx context.Context, in ReleaseInput) (Undo
 		}
 		out, err = a.OffboardPublicationAlone(ctx, OffboardPublicationInput{APIID: in.APIID, APIName: in.Name, PortalID: in.PortalID,
 			Strategies: []OwnedResource{{ID: in.StrategyID, Owned: true}}, Before: left.Before, BeforeKnown: true})
-	default:
-		return UndoResult{}, temporal.NewNonRetryableApplicationError("no undo for kind "+in.Kind, dcrflow.ErrTypeInvalid, nil)
 	}
 	if err := a.release(ctx, l, out, err); err != nil {
 		return UndoResult{}, err
