@@ -73,6 +73,10 @@ const (
 	SearchAttrOutcome = "DcrflowOutcome"
 )
 
+// MetricPortalsTotal counts portals by outcome (a Prometheus counter the workflows
+// increment through the SDK's metrics handler).
+const MetricPortalsTotal = "dcrflow_portals_total"
+
 // Outcomes, as the DcrflowOutcome search attribute and progress show them.
 const (
 	OutcomeRunning     = "running"

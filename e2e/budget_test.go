@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"github.com/dcrflow/dcrflow/internal/metrics/promtext"
+
 	"context"
 	"io"
 	"net/http"
@@ -50,8 +52,8 @@ func TestBudget_TwoWorkerProcessesShareOneBudget(t *testing.T) {
 	waitFor(t, 30*time.Second, "both workers to take half the budget", func() bool {
 		for _, addr := range addrs {
 			text := scrape(addr)
-			workers, _ := metricsValue(text, "dcrflow_budget_workers", nil)
-			rate, _ := metricsValue(text, "dcrflow_budget_rate_per_minute", map[string]string{"budget": "okta_management"})
+			workers, _ := promtext.Value(text, "dcrflow_budget_workers", nil)
+			rate, _ := promtext.Value(text, "dcrflow_budget_rate_per_minute", map[string]string{"budget": "okta_management"})
 			if workers != 2 || rate != half {
 				return false
 			}

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"github.com/dcrflow/dcrflow/internal/metrics/promtext"
+
 	"context"
 	"errors"
 	"io"
@@ -8,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +72,7 @@ func TestMetrics_WorkerServesSDKAndAPIMetrics(t *testing.T) {
 	// Up before any portal; no 429 yet.
 	text := scrape()
 	for _, sys := range []string{"okta", "konnect"} {
-		if v, ok := metricsValue(text, "dcrflow_rate_limited_total", map[string]string{"system": sys}); !ok || v != 0 {
+		if v, ok := promtext.Value(text, "dcrflow_rate_limited_total", map[string]string{"system": sys}); !ok || v != 0 {
 			t.Errorf("dcrflow_rate_limited_total{system=%q} before any call = %v (present %v), want 0", sys, v, ok)
 		}
 	}
@@ -82,7 +83,7 @@ func TestMetrics_WorkerServesSDKAndAPIMetrics(t *testing.T) {
 	}
 	// The SDK's metrics reach the registry at tally's next report (every second).
 	waitFor(t, 15*time.Second, "temporal_workflow_completed_total", func() bool {
-		v, _ := metricsValue(scrape(), "temporal_workflow_completed_total", map[string]string{"workflow_type": "OnboardPortal"})
+		v, _ := promtext.Value(scrape(), "temporal_workflow_completed_total", map[string]string{"workflow_type": "OnboardPortal"})
 		return v >= 1
 	})
 	text = scrape()
@@ -100,11 +101,11 @@ func TestMetrics_WorkerServesSDKAndAPIMetrics(t *testing.T) {
 		{"dcrflow_api_request_duration_seconds_count", map[string]string{"system": "okta"}},
 		{"dcrflow_api_request_duration_seconds_count", map[string]string{"system": "konnect"}},
 	} {
-		if v, _ := metricsValue(text, c.name, c.labels); v <= 0 {
+		if v, _ := promtext.Value(text, c.name, c.labels); v <= 0 {
 			t.Errorf("%s%v = %v, want > 0", c.name, c.labels, v)
 		}
 	}
-	if v, _ := metricsValue(text, "dcrflow_portals_total", map[string]string{"outcome": "succeeded"}); v < 1 {
+	if v, _ := promtext.Value(text, "dcrflow_portals_total", map[string]string{"outcome": "succeeded"}); v < 1 {
 		t.Errorf(`dcrflow_portals_total{outcome="succeeded"} = %v, want >= 1`, v)
 	}
 
@@ -133,21 +134,21 @@ func TestMetrics_WorkerServesSDKAndAPIMetrics(t *testing.T) {
 	}
 	text = scrape()
 	for _, sys := range []string{"okta", "konnect"} {
-		if v, _ := metricsValue(text, "dcrflow_rate_limited_total", map[string]string{"system": sys}); v != 1 {
+		if v, _ := promtext.Value(text, "dcrflow_rate_limited_total", map[string]string{"system": sys}); v != 1 {
 			t.Errorf("dcrflow_rate_limited_total{system=%q} = %v, want 1", sys, v)
 		}
-		if v, _ := metricsValue(text, "dcrflow_api_requests_total", map[string]string{"system": sys, "status": "429"}); v != 1 {
+		if v, _ := promtext.Value(text, "dcrflow_api_requests_total", map[string]string{"system": sys, "status": "429"}); v != 1 {
 			t.Errorf("dcrflow_api_requests_total{system=%q,status=\"429\"} = %v, want 1", sys, v)
 		}
-		if v, _ := metricsValue(text, "dcrflow_rate_limit_wait_seconds_count", map[string]string{"system": sys}); v != 1 {
+		if v, _ := promtext.Value(text, "dcrflow_rate_limit_wait_seconds_count", map[string]string{"system": sys}); v != 1 {
 			t.Errorf("dcrflow_rate_limit_wait_seconds_count{system=%q} = %v, want 1", sys, v)
 		}
-		if v, _ := metricsValue(text, "dcrflow_rate_limit_wait_seconds_sum", map[string]string{"system": sys}); v < 1 || v > 3 {
+		if v, _ := promtext.Value(text, "dcrflow_rate_limit_wait_seconds_sum", map[string]string{"system": sys}); v < 1 || v > 3 {
 			t.Errorf("dcrflow_rate_limit_wait_seconds_sum{system=%q} = %v, want the ~1 s the answer named", sys, v)
 		}
 	}
-	if v, _ := metricsValue(text, "dcrflow_api_requests_total", map[string]string{"system": "konnect", "status": "429", "operation": "create-dcr-provider"}); v != 1 {
-		t.Errorf("the Konnect 429 is not counted under its operation create-dcr-provider:\n%s", metricsGrep(text, "dcrflow_api_requests_total"))
+	if v, _ := promtext.Value(text, "dcrflow_api_requests_total", map[string]string{"system": "konnect", "status": "429", "operation": "create-dcr-provider"}); v != 1 {
+		t.Errorf("the Konnect 429 is not counted under its operation create-dcr-provider:\n%s", promtext.Lines(text, "dcrflow_api_requests_total"))
 	}
 	for _, s := range append(secrets, sb.OktaURL, sb.KonnectURL) {
 		if strings.Contains(text, s) {
@@ -164,50 +165,4 @@ func TestMetrics_WorkerServesSDKAndAPIMetrics(t *testing.T) {
 	if logs := workerOut.String(); strings.Contains(logs, `"msg":"metrics"`) {
 		t.Errorf("the metrics endpoint reported errors:\n%s", logs)
 	}
-}
-
-// metricsValue sums the samples of name (Prometheus text format) whose labels include
-// want; ok says whether any matched.
-func metricsValue(text, name string, want map[string]string) (sum float64, ok bool) {
-	for _, line := range strings.Split(text, "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		series, raw := line[:i], line[i+1:]
-		n, labels, _ := strings.Cut(series, "{")
-		if n != name {
-			continue
-		}
-		have := map[string]string{}
-		for _, kv := range strings.Split(strings.TrimSuffix(labels, "}"), ",") {
-			if k, v, found := strings.Cut(kv, "="); found {
-				have[k] = strings.Trim(v, `"`)
-			}
-		}
-		match := true
-		for k, v := range want {
-			match = match && have[k] == v
-		}
-		f, err := strconv.ParseFloat(raw, 64)
-		if !match || err != nil {
-			continue
-		}
-		sum, ok = sum+f, true
-	}
-	return sum, ok
-}
-
-// metricsGrep is the lines of text about name, for failure messages.
-func metricsGrep(text, name string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(text, "\n") {
-		if strings.HasPrefix(line, name) {
-			b.WriteString(line + "\n")
-		}
-	}
-	return b.String()
 }

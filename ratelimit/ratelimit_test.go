@@ -511,45 +511,6 @@ func TestBudget_A429HoldsTheSystemUntilTheReset(t *testing.T) {
 	}
 }
 
-func TestParseHeaders(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	for _, tc := range []struct {
-		name string
-		h    map[string]string
-		want limitHeaders
-		ok   bool
-	}{
-		{"okta", map[string]string{"X-Rate-Limit-Limit": "600", "X-Rate-Limit-Remaining": "599", "X-Rate-Limit-Reset": "1800000042"},
-			limitHeaders{600, 599, now.Add(42 * time.Second)}, true},
-		{"ietf draft, seconds from now", map[string]string{"RateLimit-Limit": "100", "RateLimit-Remaining": "7", "RateLimit-Reset": "13"},
-			limitHeaders{100, 7, now.Add(13 * time.Second)}, true},
-		{"ietf with policy", map[string]string{"RateLimit-Limit": "100, 100;w=60", "RateLimit-Remaining": "50", "RateLimit-Reset": "30"},
-			limitHeaders{100, 50, now.Add(30 * time.Second)}, true},
-		{"x-ratelimit", map[string]string{"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "5"},
-			limitHeaders{10, 1, now.Add(5 * time.Second)}, true},
-		{"incomplete", map[string]string{"X-Rate-Limit-Limit": "600"}, limitHeaders{}, false},
-		{"garbage", map[string]string{"RateLimit-Limit": "lots", "RateLimit-Remaining": "1", "RateLimit-Reset": "1"}, limitHeaders{}, false},
-	} {
-		h := http.Header{}
-		for k, v := range tc.h {
-			h.Set(k, v)
-		}
-		got, ok := parseHeaders(h, now)
-		if ok != tc.ok || got.limit != tc.want.limit || got.remaining != tc.want.remaining || !got.reset.Equal(tc.want.reset) {
-			t.Errorf("%s: %+v %v, want %+v %v", tc.name, got, ok, tc.want, tc.ok)
-		}
-	}
-	h := http.Header{}
-	h.Set("Retry-After", "7")
-	if got := retryAfter(h, now); got != 7*time.Second {
-		t.Errorf("Retry-After 7 = %v", got)
-	}
-	h.Set("Retry-After", now.Add(9*time.Second).UTC().Format(http.TimeFormat))
-	if got := retryAfter(h, now); got != 9*time.Second {
-		t.Errorf("Retry-After date = %v", got)
-	}
-}
-
 // The README's example: okta_dcr_rpm 50 shared by 5 workers gives each a DCR slot
 // every 6.1 s. Verifying a DCR provider takes two of them, so it waits one gap even
 // on an idle budget: beyond MaxWait (5 s), yet within what a step allows (7.5 s), it

@@ -8,7 +8,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dcrflow/dcrflow"
-	"github.com/dcrflow/dcrflow/internal/metrics"
 )
 
 // Step states in the checklist shown as the workflow's current details.
@@ -80,7 +79,7 @@ func (o *onboarding) show(ctx workflow.Context, outcome string) {
 // finish publishes the final outcome and counts it (dcrflow_portals_total).
 func (o *onboarding) finish(ctx workflow.Context, outcome string) {
 	o.show(ctx, outcome)
-	metrics.PortalOutcome(workflow.GetMetricsHandler(ctx), outcome)
+	countOutcome(ctx, outcome)
 }
 
 // with gives one activity call a summary the UI shows beside it.

@@ -1,13 +1,14 @@
 package konnect
 
 import (
+	"github.com/dcrflow/dcrflow/internal/httpwait"
+
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -117,7 +118,7 @@ func CheckResponse(r *http.Response) error {
 	if r.StatusCode >= 200 && r.StatusCode <= 299 {
 		return nil
 	}
-	e := &Error{StatusCode: r.StatusCode, RetryAfter: retryAfter(r.StatusCode, r.Header, time.Now())}
+	e := &Error{StatusCode: r.StatusCode, RetryAfter: httpwait.Wait(r.StatusCode, r.Header, time.Now())}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxErrorBody))
 	var p struct {
 		Title             string             `json:"title"`
@@ -132,30 +133,6 @@ func CheckResponse(r *http.Response) error {
 		e.Title = http.StatusText(r.StatusCode)
 	}
 	return e
-}
-
-// retryAfter reads Retry-After as seconds or an HTTP-date; without it, a 429's
-// RateLimit-Reset (seconds, sent by the sandbox) stands in.
-func retryAfter(status int, h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" && status == http.StatusTooManyRequests {
-		v = strings.TrimSpace(h.Get("RateLimit-Reset"))
-	}
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
-			return 0
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d.Round(time.Second)
-		}
-	}
-	return 0
 }
 
 // redact removes secrets from everything the server said.

@@ -53,35 +53,6 @@ func TestCheckResponse_NonJSONBody(t *testing.T) {
 	}
 }
 
-func TestRetryAfter_Parsing(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name   string
-		status int
-		header http.Header
-		want   time.Duration
-	}{
-		{"seconds", 429, http.Header{"Retry-After": {"7"}}, 7 * time.Second},
-		{"http date", 503, http.Header{"Retry-After": {now.Add(90 * time.Second).Format(http.TimeFormat)}}, 90 * time.Second},
-		{"past date", 429, http.Header{"Retry-After": {now.Add(-time.Minute).Format(http.TimeFormat)}}, 0},
-		{"garbage", 429, http.Header{"Retry-After": {"soon"}}, 0},
-		{"negative", 429, http.Header{"Retry-After": {"-3"}}, 0},
-		{"ratelimit reset fallback on 429", 429, http.Header{"Ratelimit-Reset": {"12"}}, 12 * time.Second},
-		{"no fallback on other statuses", 404, http.Header{"Ratelimit-Reset": {"12"}}, 0},
-		{"retry-after wins", 429, http.Header{"Retry-After": {"3"}, "Ratelimit-Reset": {"12"}}, 3 * time.Second},
-		{"none", 429, http.Header{}, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := retryAfter(tt.status, tt.header, now); got != tt.want {
-				t.Fatalf("got %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestError_MessageAndPredicates(t *testing.T) {
 	t.Parallel()
 	one := 1

@@ -7,6 +7,8 @@
 package konnect
 
 import (
+	"github.com/dcrflow/dcrflow/internal/httpwait"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -54,6 +56,7 @@ type ResponseInfo struct {
 	Op         string // the spec's operationId, e.g. "create-dcr-provider"
 	StatusCode int
 	Header     http.Header
+	Wait       time.Duration // what the answer asked for: Retry-After, or a 429's RateLimit-Reset
 	Duration   time.Duration
 	Err        error
 }
@@ -207,7 +210,8 @@ func (c *Client) do(ctx context.Context, r call) error {
 		return &Error{Op: r.op, Err: redactErr(err, secrets)}
 	}
 	defer resp.Body.Close()
-	c.observe(ResponseInfo{Method: r.method, Op: r.op, StatusCode: resp.StatusCode, Header: resp.Header, Duration: time.Since(start)})
+	c.observe(ResponseInfo{Method: r.method, Op: r.op, StatusCode: resp.StatusCode, Header: resp.Header,
+		Wait: httpwait.Wait(resp.StatusCode, resp.Header, time.Now()), Duration: time.Since(start)})
 
 	if err := CheckResponse(resp); err != nil {
 		var e *Error

@@ -2,6 +2,7 @@ package konnect
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +98,30 @@ func TestClient_ObserverSeesEachCall(t *testing.T) {
 	got := rec.calls[0]
 	if got.Method != http.MethodGet || got.StatusCode != http.StatusUnauthorized || got.Header.Get("RateLimit-Limit") == "" || got.Duration <= 0 {
 		t.Fatalf("observed %+v", got)
+	}
+}
+
+// The observer is handed the wait a 429 asked for, read by the one parser the
+// client's errors use (here RateLimit-Reset, as Kong sends without Retry-After).
+func TestClient_ObserverSeesTheWaitA429AskedFor(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set("RateLimit-Reset", "4")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"status":429,"title":"Rate Limited"}`))
+	}))
+	defer srv.Close()
+	rec := &recorder{}
+	c, err := New(Config{BaseURL: srv.URL, Token: testToken, Observer: rec.observe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Portals.FindByName(ctx(t), "payments")
+	if !IsRateLimited(err) || RetryAfter(err) != 4*time.Second {
+		t.Fatalf("error %v (retry after %v), want a 429 asking for 4s", err, RetryAfter(err))
+	}
+	if len(rec.calls) != 1 || rec.calls[0].Wait != 4*time.Second {
+		t.Fatalf("observed %+v, want one call with Wait 4s", rec.calls)
 	}
 }

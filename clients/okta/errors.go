@@ -1,12 +1,13 @@
 package okta
 
 import (
+	"github.com/dcrflow/dcrflow/internal/httpwait"
+
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -207,7 +208,7 @@ func failure(op string, ex *exchange, resp *oktasdk.Response, err error, secrets
 		e.RequestID = header.Get("X-Okta-Request-Id")
 	}
 	if e.StatusCode == http.StatusTooManyRequests {
-		e.RetryAfter = retryAfter(header, received)
+		e.RetryAfter = httpwait.Wait(e.StatusCode, header, received)
 	}
 	insufficientScope(e, header, ex.lastMethod())
 	if e.StatusCode == 0 && !e.transport && ex != nil && ex.token != nil {
@@ -225,20 +226,6 @@ func failure(op string, ex *exchange, resp *oktasdk.Response, err error, secrets
 	}
 	scrub(e, secrets)
 	return e
-}
-
-// retryAfter is X-Rate-Limit-Reset (epoch seconds) minus the answer's Date (the
-// receive time when Date is missing), at least a second; 0 without a reset.
-func retryAfter(h http.Header, received time.Time) time.Duration {
-	reset, err := strconv.ParseInt(h.Get("X-Rate-Limit-Reset"), 10, 64)
-	if err != nil {
-		return 0
-	}
-	now := received
-	if d, err := http.ParseTime(h.Get("Date")); err == nil {
-		now = d
-	}
-	return max(time.Unix(reset, 0).Sub(now), time.Second)
 }
 
 // scrub removes secrets from the texts of e, and hides an underlying error whose

@@ -64,27 +64,6 @@ func TestError_MessageNamesTheFailure(t *testing.T) {
 	}
 }
 
-func TestRetryAfter_FromResetAndDate(t *testing.T) {
-	t.Parallel()
-	date := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	h := http.Header{}
-	h.Set("Date", date.Format(http.TimeFormat))
-	h.Set("X-Rate-Limit-Reset", fmt.Sprint(date.Add(42*time.Second).Unix()))
-	if got := retryAfter(h, time.Now()); got != 42*time.Second {
-		t.Errorf("with Date: %v", got)
-	}
-	h.Del("Date")
-	if got := retryAfter(h, date.Add(40*time.Second)); got != 2*time.Second {
-		t.Errorf("without Date: %v", got)
-	}
-	if got := retryAfter(h, date.Add(time.Hour)); got != time.Second {
-		t.Errorf("reset passed: %v, want the 1s floor", got)
-	}
-	if got := retryAfter(http.Header{}, date); got != 0 {
-		t.Errorf("no reset header: %v", got)
-	}
-}
-
 // The SDK returns no *okta.Response for a 429 it gave up on, or one without a
 // usable reset header, and for transport failures; the exchange fills the gap.
 func TestFailure_WithoutSDKResponse(t *testing.T) {

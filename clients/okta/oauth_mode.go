@@ -1,6 +1,8 @@
 package okta
 
 import (
+	"github.com/dcrflow/dcrflow/internal/httpwait"
+
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -235,7 +237,7 @@ func tokenFailure(e *Error, status int, header http.Header, body []byte, scopes 
 		e.Causes = []string{hint}
 	}
 	if status == http.StatusTooManyRequests {
-		e.RetryAfter = retryAfter(header, time.Now())
+		e.RetryAfter = httpwait.Wait(status, header, time.Now())
 	}
 }
 

@@ -1,12 +1,13 @@
 package okta
 
 import (
+	"github.com/dcrflow/dcrflow/internal/httpwait"
+
 	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ type ResponseInfo struct {
 	Method     string
 	StatusCode int // 0 when no response arrived
 	RateLimit  RateLimit
+	Wait       time.Duration // what a 429 asked for: until its X-Rate-Limit-Reset, at least 1s
 	Duration   time.Duration
 	Err        error // the transport failure when StatusCode is 0
 }
@@ -29,14 +31,9 @@ type RateLimit struct {
 	Reset            time.Time
 }
 
-func parseRateLimit(h http.Header) RateLimit {
-	var rl RateLimit
-	rl.Limit, _ = strconv.Atoi(h.Get("X-Rate-Limit-Limit"))
-	rl.Remaining, _ = strconv.Atoi(h.Get("X-Rate-Limit-Remaining"))
-	if s, err := strconv.ParseInt(h.Get("X-Rate-Limit-Reset"), 10, 64); err == nil {
-		rl.Reset = time.Unix(s, 0)
-	}
-	return rl
+func parseRateLimit(h http.Header, received time.Time) RateLimit {
+	w, _ := httpwait.ParseWindow(h, received)
+	return RateLimit(w)
 }
 
 // exchange holds what the transport saw of an operation's latest round trip. The
@@ -185,7 +182,8 @@ func (t *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	ex.record(resp.StatusCode, resp.Header.Clone(), body, nil)
 	ex.setMethod(req.Method)
 	info.StatusCode = resp.StatusCode
-	info.RateLimit = parseRateLimit(resp.Header)
+	info.RateLimit = parseRateLimit(resp.Header, time.Now())
+	info.Wait = httpwait.Wait(resp.StatusCode, resp.Header, time.Now())
 	t.notify(info)
 	return resp, nil
 }

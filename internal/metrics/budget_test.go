@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"github.com/dcrflow/dcrflow/internal/metrics/promtext"
+
 	"fmt"
 	"net/http"
 	"net/url"
@@ -41,7 +43,7 @@ func TestBudgetMetrics_RatesWaitsAndDeferralsNotCountedAsCalls(t *testing.T) {
 		{APIRequests, map[string]string{"system": "okta"}, 1},
 		{APIRequests, map[string]string{"system": "konnect"}, 0},
 	} {
-		if got, _ := value(text, tc.name, tc.labels); got != tc.want {
+		if got, _ := promtext.Value(text, tc.name, tc.labels); got != tc.want {
 			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
 		}
 	}

@@ -8,7 +8,7 @@
 //	dcrflow_api_request_duration_seconds{system, operation}    its latency (histogram)
 //	dcrflow_rate_limited_total{system}                         429 answers
 //	dcrflow_rate_limit_wait_seconds{system}                    the wait a 429 named (histogram; _sum is the total)
-//	dcrflow_portals_total{outcome, + the SDK's workflow tags}  portals by outcome (PortalOutcome)
+//	dcrflow_portals_total{outcome, + the SDK's workflow tags}  portals by outcome (counted in workflow code)
 //	dcrflow_budget_rate_per_minute{budget}                     this worker's current rate under the request budget
 //	dcrflow_budget_workers                                     live workers the budgets are shared by
 //	dcrflow_budget_wait_seconds_total{budget}                  time requests waited for a slot in the budget
@@ -39,6 +39,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdktally "go.temporal.io/sdk/contrib/tally"
 
+	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
 	"github.com/dcrflow/dcrflow/ratelimit"
@@ -56,7 +57,7 @@ const (
 	APILatency     = "dcrflow_api_request_duration_seconds"
 	RateLimited    = "dcrflow_rate_limited_total"
 	RateLimitWait  = "dcrflow_rate_limit_wait_seconds"
-	PortalsTotal   = "dcrflow_portals_total"
+	PortalsTotal   = dcrflow.MetricPortalsTotal // counted by the workflows
 	BudgetRate     = "dcrflow_budget_rate_per_minute"
 	BudgetWorkers  = "dcrflow_budget_workers"
 	BudgetWait     = "dcrflow_budget_wait_seconds_total"
@@ -80,7 +81,6 @@ type Metrics struct {
 	scope    tally.Scope
 	closer   io.Closer
 	handler  client.MetricsHandler
-	now      func() time.Time
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -128,7 +128,6 @@ func newMetrics(onError func(error), interval time.Duration) *Metrics {
 		scope:    scope,
 		closer:   closer,
 		handler:  sdktally.NewMetricsHandler(scope),
-		now:      time.Now,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: APIRequests,
 			Help: "HTTP exchanges with Okta and Konnect, by system, operation and status (error: no answer)."},
 			[]string{"system", "operation", "status"}),
@@ -227,13 +226,7 @@ func (m *Metrics) ObserveOkta(info okta.ResponseInfo) {
 	if m == nil || deferred(info.Err) {
 		return
 	}
-	var wait time.Duration
-	if info.StatusCode == http.StatusTooManyRequests && !info.RateLimit.Reset.IsZero() {
-		// What the client hands Temporal as the retry delay: the reset minus now, at
-		// least a second (the answer's Date is not at hand here; the clock is).
-		wait = max(info.RateLimit.Reset.Sub(m.now()), time.Second)
-	}
-	m.observe(SystemOkta, info.Op, info.StatusCode, info.Duration, wait)
+	m.observe(SystemOkta, info.Op, info.StatusCode, info.Duration, info.Wait)
 }
 
 // ObserveKonnect is konnect.Config.Observer.
@@ -241,13 +234,7 @@ func (m *Metrics) ObserveKonnect(info konnect.ResponseInfo) {
 	if m == nil || deferred(info.Err) {
 		return
 	}
-	var wait time.Duration
-	if info.StatusCode == http.StatusTooManyRequests {
-		// The client's own reading of Retry-After (seconds or a date; RateLimit-Reset
-		// without it), the one the activity hands Temporal as the retry delay.
-		wait = konnect.RetryAfter(konnect.CheckResponse(&http.Response{StatusCode: info.StatusCode, Header: info.Header, Body: http.NoBody}))
-	}
-	m.observe(SystemKonnect, info.Op, info.StatusCode, info.Duration, wait)
+	m.observe(SystemKonnect, info.Op, info.StatusCode, info.Duration, info.Wait)
 }
 
 // observe records one exchange; wait is the delay a 429 named (0: none named).
@@ -303,21 +290,4 @@ func (m *Metrics) BudgetDeferred(s ratelimit.System) {
 	if m != nil {
 		m.budgetDeferred.WithLabelValues(string(s)).Inc()
 	}
-}
-
-// PortalOutcome counts one portal's outcome (dcrflow.Outcome*) on h as
-// dcrflow_portals_total{outcome}. Call it from workflow code with
-// workflow.GetMetricsHandler(ctx): that handler records nothing while replaying, so a
-// portal is counted once however often its history is replayed. The handler's own
-// tags (namespace, task_queue, workflow_type) come along; call it from one kind of
-// context only (workflow, not activity), as Prometheus wants one label set per name.
-// A nil h records nothing.
-func PortalOutcome(h client.MetricsHandler, outcome string) {
-	if h == nil {
-		return
-	}
-	if outcome == "" {
-		outcome = unknownOp
-	}
-	h.WithTags(map[string]string{"outcome": outcome}).Counter(PortalsTotal).Inc(1)
 }

@@ -1,19 +1,21 @@
 package metrics
 
 import (
+	"github.com/dcrflow/dcrflow/ratelimit"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+
+	"github.com/dcrflow/dcrflow/internal/metrics/promtext"
+
 	"errors"
 	"io"
 	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
@@ -30,48 +32,11 @@ func scrape(t *testing.T, m *Metrics) string {
 	return rec.Body.String()
 }
 
-// value sums the samples of name whose labels include want; ok says any matched.
-func value(text, name string, want map[string]string) (sum float64, ok bool) {
-	for _, line := range strings.Split(text, "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		series, raw := line[:i], line[i+1:]
-		n, labels, _ := strings.Cut(series, "{")
-		if n != name {
-			continue
-		}
-		have := map[string]string{}
-		for _, kv := range strings.Split(strings.TrimSuffix(labels, "}"), ",") {
-			if k, v, found := strings.Cut(kv, "="); found {
-				have[k] = strings.Trim(v, `"`)
-			}
-		}
-		match := true
-		for k, v := range want {
-			match = match && have[k] == v
-		}
-		if !match {
-			continue
-		}
-		f, err := strconv.ParseFloat(raw, 64)
-		if err != nil {
-			continue
-		}
-		sum, ok = sum+f, true
-	}
-	return sum, ok
-}
-
 func mustValue(t *testing.T, text, name string, want map[string]string, expect float64) {
 	t.Helper()
-	got, ok := value(text, name, want)
+	got, ok := promtext.Value(text, name, want)
 	if !ok || math.Abs(got-expect) > 1e-9 {
-		t.Errorf("%s%v = %v (found %v), want %v", name, want, got, ok, expect)
+		t.Errorf("%v (found %v), want %v: %s", got, ok, expect, promtext.Describe(text, name, want))
 	}
 }
 
@@ -81,10 +46,10 @@ func TestObserveKonnect_CountsCallsAnd429Waits(t *testing.T) {
 	m.ObserveKonnect(konnect.ResponseInfo{Method: "POST", Op: "create-dcr-provider", StatusCode: 201, Duration: 30 * time.Millisecond})
 	m.ObserveKonnect(konnect.ResponseInfo{Method: "POST", Op: "create-dcr-provider", StatusCode: 201, Duration: 20 * time.Millisecond})
 	m.ObserveKonnect(konnect.ResponseInfo{Method: "POST", Op: "create-dcr-provider", StatusCode: 429,
-		Header: http.Header{"Retry-After": {"3"}}, Duration: time.Millisecond})
+		Header: http.Header{"Retry-After": {"3"}}, Wait: 3 * time.Second, Duration: time.Millisecond})
 	// No Retry-After: the sandbox's RateLimit-Reset stands in, as in the client.
 	m.ObserveKonnect(konnect.ResponseInfo{Method: "GET", Op: "list-portals", StatusCode: 429,
-		Header: http.Header{"Ratelimit-Reset": {"2"}}})
+		Header: http.Header{"Ratelimit-Reset": {"2"}}, Wait: 2 * time.Second})
 	m.ObserveKonnect(konnect.ResponseInfo{Method: "GET", Op: "list-portals", Err: errors.New("connection refused")})
 
 	text := scrape(t, m)
@@ -105,14 +70,10 @@ func TestObserveKonnect_CountsCallsAnd429Waits(t *testing.T) {
 func TestObserveOkta_CountsCallsAnd429Waits(t *testing.T) {
 	m := New(nil)
 	defer m.Close()
-	now := time.Unix(1_700_000_000, 0)
-	m.now = func() time.Time { return now }
 	m.ObserveOkta(okta.ResponseInfo{Op: "ListScopes", Method: "GET", StatusCode: 200, Duration: 10 * time.Millisecond})
 	m.ObserveOkta(okta.ResponseInfo{Op: "CreateScope", Method: "POST", StatusCode: 429,
-		RateLimit: okta.RateLimit{Limit: 100, Reset: now.Add(7 * time.Second)}})
-	// A reset already past: at least a second, as the client hands Temporal.
-	m.ObserveOkta(okta.ResponseInfo{Op: "CreateScope", Method: "POST", StatusCode: 429,
-		RateLimit: okta.RateLimit{Reset: now.Add(-time.Second)}})
+		Wait: 7 * time.Second})
+	m.ObserveOkta(okta.ResponseInfo{Op: "CreateScope", Method: "POST", StatusCode: 429, Wait: time.Second})
 	// A 429 that named no reset: counted, no wait recorded.
 	m.ObserveOkta(okta.ResponseInfo{Op: "CreateScope", Method: "POST", StatusCode: 429})
 	// No operation, no answer.
@@ -138,37 +99,6 @@ func TestNilMetrics_RecordsNothing(t *testing.T) {
 	}
 	if m.URL() != "" || m.Close() != nil {
 		t.Error("a nil *Metrics has a URL or fails to close")
-	}
-	PortalOutcome(nil, "succeeded")
-}
-
-func outcomeWorkflow(ctx workflow.Context, outcome string) error {
-	PortalOutcome(workflow.GetMetricsHandler(ctx), outcome)
-	return nil
-}
-
-// PortalOutcome works on the handler a workflow gets from workflow.GetMetricsHandler
-// and counts each outcome under its own label.
-func TestPortalOutcome_FromWorkflowContext(t *testing.T) {
-	m := New(nil)
-	for _, outcome := range []string{"succeeded", "succeeded", "compensated"} {
-		var s testsuite.WorkflowTestSuite
-		s.SetMetricsHandler(m.Handler())
-		env := s.NewTestWorkflowEnvironment()
-		env.RegisterWorkflow(outcomeWorkflow)
-		env.ExecuteWorkflow(outcomeWorkflow, outcome)
-		if err := env.GetWorkflowError(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := m.Close(); err != nil { // reports what tally buffered
-		t.Fatal(err)
-	}
-	text := scrape(t, m)
-	mustValue(t, text, PortalsTotal, map[string]string{"outcome": "succeeded"}, 2)
-	mustValue(t, text, PortalsTotal, map[string]string{"outcome": "compensated"}, 1)
-	if _, ok := value(text, PortalsTotal, map[string]string{"outcome": "failed"}); ok {
-		t.Error("an outcome never counted appears")
 	}
 }
 
@@ -200,7 +130,7 @@ func TestServe_SDKAndOwnMetricsOverHTTP(t *testing.T) {
 	var text string
 	for {
 		text = get()
-		if v, _ := value(text, "temporal_workflow_completed_total", nil); v > 0 || time.Now().After(deadline) {
+		if v, _ := promtext.Value(text, "temporal_workflow_completed_total", nil); v > 0 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -208,7 +138,7 @@ func TestServe_SDKAndOwnMetricsOverHTTP(t *testing.T) {
 	mustValue(t, text, "temporal_workflow_completed_total", map[string]string{"namespace": "default"}, 1)
 	mustValue(t, text, "temporal_activity_execution_latency_seconds_count", nil, 1)
 	mustValue(t, text, APIRequests, map[string]string{"system": "konnect", "operation": "list-apis", "status": "200"}, 1)
-	if _, ok := value(text, "go_goroutines", nil); !ok {
+	if _, ok := promtext.Value(text, "go_goroutines", nil); !ok {
 		t.Error("no Go runtime metrics")
 	}
 
@@ -225,5 +155,40 @@ func TestServe_SDKAndOwnMetricsOverHTTP(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", host, time.Second); err == nil {
 		c.Close()
 		t.Error("still listening after Close")
+	}
+}
+
+// The registry passes Prometheus's own lint (names, units, help, counters ending in
+// _total), with every dcrflow series and the SDK's present.
+func TestRegistry_PassesPromlint(t *testing.T) {
+	m := New(nil)
+	m.ObserveOkta(okta.ResponseInfo{Op: "ListScopes", StatusCode: 429, Wait: 2 * time.Second})
+	m.ObserveKonnect(konnect.ResponseInfo{Op: "list-apis", StatusCode: 200})
+	m.BudgetRate(ratelimit.Konnect, 10)
+	m.BudgetWorkers(1)
+	m.BudgetWaited(ratelimit.Konnect, time.Second)
+	m.BudgetDeferred(ratelimit.Konnect)
+	m.Handler().WithTags(map[string]string{"namespace": "default"}).Counter("temporal_workflow_completed").Inc(1)
+	m.Handler().Timer("temporal_activity_execution_latency").Record(time.Millisecond)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	families, err := m.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := promlint.NewWithMetricFamilies(families).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p.Metric, "dcrflow_") {
+			t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+		} else {
+			t.Logf("promlint (not dcrflow's): %s: %s", p.Metric, p.Text)
+		}
+	}
+	if len(families) < 10 {
+		t.Fatalf("only %d families gathered: the lint saw too little", len(families))
 	}
 }
