@@ -109,14 +109,15 @@ func (c *CodecServer) load(src string) []error {
 		c.CORSOrigin = codec.DefaultUIOrigin
 	}
 	if c.Listen != "" {
-		if err := c.check(); err != nil {
+		if err := c.Check(); err != nil {
 			errs = append(errs, fmt.Errorf("config %s: %v", src, err))
 		}
 	}
 	return errs
 }
 
-func (c CodecServer) check() error {
+// Check says whether the endpoint can be served: a host:port, and the keys it needs.
+func (c CodecServer) Check() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("codec.listen (-codec-addr, %s_CODEC_LISTEN) %s: want host:port (e.g. 127.0.0.1:8081)", EnvPrefix, show(c.Listen))
 	}
@@ -124,22 +125,6 @@ func (c CodecServer) check() error {
 		return fmt.Errorf("codec.listen (-codec-addr, %s_CODEC_LISTEN) serves the codec endpoint, which needs the payload keys: set codec.key_id and codec.keys (or %s_CODEC_KEY_ID and %s<ID>)", EnvPrefix, EnvPrefix, codecKeyEnv)
 	}
 	return nil
-}
-
-// Serve starts the codec endpoint on Listen; nil, nil when Listen is empty.
-func (c CodecServer) Serve() (*codec.Server, error) {
-	if c.Listen == "" {
-		return nil, nil
-	}
-	if err := c.check(); err != nil {
-		return nil, err
-	}
-	h := codec.Handler(c.codec, codec.HandlerOptions{AllowedOrigins: codec.SplitOrigins(c.CORSOrigin), AuthToken: c.AuthToken})
-	s, err := codec.Listen(c.Listen, h)
-	if err != nil {
-		return nil, fmt.Errorf("codec.listen (-codec-addr, %s_CODEC_LISTEN) %s: %s", EnvPrefix, c.Listen, oneLine(err.Error()))
-	}
-	return s, nil
 }
 
 // OpenToAll says the endpoint listens beyond loopback with no token: whoever reaches

@@ -206,7 +206,7 @@ func LoadWorker(path string, opts ...LoadOption) (Worker, error) {
 	errs = append(errs, w.check(src, unreadable)...)
 	errs = append(errs, outOfPlace(src, w.plain()...)...)
 	errs = append(errs, w.Log.check(src)...)
-	if err := w.Metrics.check(); err != nil {
+	if err := w.Metrics.Check(); err != nil {
 		errs = append(errs, fmt.Errorf("config %s: %v", src, err))
 	}
 	if len(errs) > 0 {
@@ -365,18 +365,8 @@ func orEnv(path string) string {
 	return path
 }
 
-// oneLine keeps a message of a library on one line of stderr, hides any secret it
-// quotes and cuts it short.
-func oneLine(s string) string {
-	s = textsafe.Redact(strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " "))
-	if len(s) > maxLibraryMessage {
-		s = strings.ToValidUTF8(s[:maxLibraryMessage], "") + "…"
-	}
-	return s
-}
-
-// maxLibraryMessage bounds what a message quotes of another library's error.
-const maxLibraryMessage = 400
+// oneLine keeps a message of a library on one line, any secret hidden, cut short.
+func oneLine(s string) string { return textsafe.OneLine(s) }
 
 // show quotes a value of a setting for a message: clipped, any secret hidden.
 func show(s string) string { return textsafe.Quote(s) }

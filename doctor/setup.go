@@ -12,6 +12,7 @@ import (
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
 	"github.com/dcrflow/dcrflow/config"
+	"github.com/dcrflow/dcrflow/internal/wiring"
 )
 
 // FromConfig builds doctor's dependencies from the worker's configuration: the
@@ -38,7 +39,7 @@ func FromConfig(cfg config.Worker, logger tlog.Logger) (Deps, error) {
 		Temporal: func(ctx context.Context) (string, error) {
 			ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 			defer cancel()
-			c, err := t.Dial(ctx, logger, cfg.Codec.PayloadCodec())
+			c, err := wiring.DialTemporal(ctx, t, logger, cfg.Codec.PayloadCodec())
 			if err != nil {
 				return "", fmt.Errorf("cannot reach Temporal at %s: %v", t.Address, err)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dcrflow/dcrflow/config"
 	"github.com/dcrflow/dcrflow/internal/devserver"
+	"github.com/dcrflow/dcrflow/internal/wiring"
 )
 
 // badcfgEnv is the test's environment without any DCRFLOW_ setting, so a case sees
@@ -30,7 +31,7 @@ func badcfgEnv() []string {
 
 // Each bad setting makes the worker or the starter exit non-zero at once with one line
 // on stderr naming the setting (and its variable) — no stack trace, no log noise, and a
-// dial to an unreachable Temporal bounded by config.DialTimeout.
+// dial to an unreachable Temporal bounded by wiring.DialTimeout.
 func TestBadConfig_OneClearLineAndANonZeroExit(t *testing.T) {
 	dir := t.TempDir()
 	bins := map[string]string{"worker": build(t, dir, "./worker"), "dcrflow": buildDcrflow(t, dir)}
@@ -134,7 +135,7 @@ func TestBadConfig_OneClearLineAndANonZeroExit(t *testing.T) {
 					env = append(env, k+"="+v)
 				}
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), config.DialTimeout+20*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), wiring.DialTimeout+20*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bins[c.bin], args...)
 			cmd.Dir = ".."
@@ -150,7 +151,7 @@ func TestBadConfig_OneClearLineAndANonZeroExit(t *testing.T) {
 			}
 			limit := 5 * time.Second
 			if c.dial {
-				limit = config.DialTimeout + 5*time.Second
+				limit = wiring.DialTimeout + 5*time.Second
 			}
 			if took > limit {
 				t.Errorf("took %v, want at most %v", took, limit)

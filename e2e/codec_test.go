@@ -27,6 +27,7 @@ import (
 	"github.com/dcrflow/dcrflow/codec"
 	"github.com/dcrflow/dcrflow/config"
 	"github.com/dcrflow/dcrflow/internal/devserver"
+	"github.com/dcrflow/dcrflow/internal/wiring"
 	"github.com/dcrflow/dcrflow/launcher"
 	sbkonnect "github.com/dcrflow/dcrflow/sandbox/konnect"
 	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
@@ -87,7 +88,7 @@ func TestCodec_HistoryIsEncryptedAndTheEndpointDecodesIt(t *testing.T) {
 	}
 	tq := "e2e-codec"
 	tcfg := config.Temporal{Address: srv.FrontendHostPort(), Namespace: "default", TaskQueue: tq}
-	c, err := tcfg.Dial(ctx, quietTemporalLogger(), pc)
+	c, err := wiring.DialTemporal(ctx, tcfg, quietTemporalLogger(), pc)
 	if err != nil {
 		t.Fatal(err)
 	}

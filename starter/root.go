@@ -16,6 +16,7 @@ import (
 
 	"github.com/dcrflow/dcrflow/config"
 	"github.com/dcrflow/dcrflow/internal/logging"
+	"github.com/dcrflow/dcrflow/internal/wiring"
 )
 
 // Exit codes, the same for every command.
@@ -219,7 +220,7 @@ func (a *app) connect(cmd *cobra.Command) (client.Client, config.Starter, error)
 		return nil, cfg, failed(err)
 	}
 	opts, shutdown := tracingClientOptions(cmd.Context(), log)
-	c, err := cfg.Temporal.Dial(cmd.Context(), logging.Temporal(log), cfg.Codec.PayloadCodec(), opts...)
+	c, err := wiring.DialTemporal(cmd.Context(), cfg.Temporal, logging.Temporal(log), cfg.Codec.PayloadCodec(), opts...)
 	if err != nil {
 		shutdown()
 		return nil, cfg, failed(err)

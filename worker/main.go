@@ -22,6 +22,7 @@ import (
 	"github.com/dcrflow/dcrflow/internal/health"
 	"github.com/dcrflow/dcrflow/internal/logging"
 	"github.com/dcrflow/dcrflow/internal/tracing"
+	"github.com/dcrflow/dcrflow/internal/wiring"
 	"github.com/dcrflow/dcrflow/ratelimit"
 	"github.com/dcrflow/dcrflow/ratelimit/peers"
 	"github.com/dcrflow/dcrflow/usage"
@@ -82,7 +83,7 @@ func run() error {
 	}
 
 	// met is nil without metrics.listen: its observers and handler then record nothing.
-	met, err := cfg.Metrics.Serve(func(err error) { log.Sugar().Warnw("metrics", "error", err) })
+	met, err := wiring.ServeMetrics(cfg.Metrics, func(err error) { log.Sugar().Warnw("metrics", "error", err) })
 	if err != nil {
 		return err
 	}
@@ -113,12 +114,12 @@ func run() error {
 		return fmt.Errorf("konnect.region / konnect.base_url / konnect.token: %w", err)
 	}
 	konnectHTTP.Transport = budget.Transport(tr.Transport("konnect", nil), ratelimit.KonnectRoutes(konnectClient.BaseURL())) // the base a region names is known now
-	c, err := cfg.Temporal.Dial(context.Background(), logging.Temporal(log), cfg.Codec.PayloadCodec(), config.WithMetrics(met.Handler()), tr.ClientOption())
+	c, err := wiring.DialTemporal(context.Background(), cfg.Temporal, logging.Temporal(log), cfg.Codec.PayloadCodec(), wiring.WithMetrics(met.Handler()), tr.ClientOption())
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	codecSrv, err := cfg.Codec.Serve()
+	codecSrv, err := wiring.ServeCodec(cfg.Codec)
 	if err != nil {
 		return err
 	}

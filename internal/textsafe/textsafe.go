@@ -260,3 +260,16 @@ func EditDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// OneLine keeps a message of a library on one line of stderr, hides any secret it
+// quotes and cuts it short.
+func OneLine(s string) string {
+	s = Redact(strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " "))
+	if len(s) > maxLibraryMessage {
+		s = strings.ToValidUTF8(s[:maxLibraryMessage], "") + "…"
+	}
+	return s
+}
+
+// maxLibraryMessage bounds what a message quotes of another library's error.
+const maxLibraryMessage = 400
