@@ -1,24 +1,27 @@
 package dcrflow
 
-// Plan actions: what a run would do to one resource (the dry run, `starter plan`).
+// PlanAction is what a run would do to one resource (the dry run, `dcrflow plan`).
+type PlanAction string
+
+// Plan actions.
 const (
-	PlanCreate    = "create"    // missing: the run creates it
-	PlanAdopt     = "adopt"     // exists and matches: the run uses it, never deletes it
-	PlanConflict  = "conflict"  // exists and differs: the run would fail here (Diffs say how)
-	PlanPublish   = "publish"   // the API is not on the portal yet
-	PlanRepublish = "republish" // the API is on the portal with other settings (Diffs)
-	PlanUnchanged = "unchanged" // the publication already is as asked
-	PlanMissing   = "missing"   // something the run needs is absent and it would not create it
+	PlanCreate    PlanAction = "create"    // missing: the run creates it
+	PlanAdopt     PlanAction = "adopt"     // exists and matches: the run uses it, never deletes it
+	PlanConflict  PlanAction = "conflict"  // exists and differs: the run would fail here (Diffs say how)
+	PlanPublish   PlanAction = "publish"   // the API is not on the portal yet
+	PlanRepublish PlanAction = "republish" // the API is on the portal with other settings (Diffs)
+	PlanUnchanged PlanAction = "unchanged" // the publication already is as asked
+	PlanMissing   PlanAction = "missing"   // something the run needs is absent and it would not create it
 )
 
 // PlanItem is what a run would do to one resource. Kind and Name are those of the
 // Resource the run then reports.
 type PlanItem struct {
-	Kind   string   `json:"kind"`
-	Name   string   `json:"name"`
-	ID     string   `json:"id,omitempty"` // of the resource found
-	Action string   `json:"action"`
-	Diffs  []string `json:"diffs,omitempty"`
+	Kind   Kind       `json:"kind"`
+	Name   string     `json:"name"`
+	ID     string     `json:"id,omitempty"` // of the resource found
+	Action PlanAction `json:"action"`
+	Diffs  []string   `json:"diffs,omitempty"`
 	// ByPortal names an earlier portal of the same plan whose run creates (or
 	// publishes) this resource first; Action is what this portal's run does then.
 	ByPortal string `json:"by_portal,omitempty"`
@@ -26,7 +29,7 @@ type PlanItem struct {
 
 // RunActionFor is the Resource.Action a run reports for a plan item's action
 // ("" for conflict and missing: the run fails there).
-func RunActionFor(planAction string) string {
+func RunActionFor(planAction PlanAction) Action {
 	switch planAction {
 	case PlanCreate:
 		return ActionCreated

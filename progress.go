@@ -12,14 +12,18 @@ const (
 // increment through the SDK's metrics handler).
 const MetricPortalsTotal = "dcrflow_portals_total"
 
-// Outcomes, as the DcrflowOutcome search attribute and progress show them.
+// Outcome is where a portal's run stands or how it ended, as the DcrflowOutcome
+// search attribute and progress show it.
+type Outcome string
+
+// Outcomes.
 const (
-	OutcomeRunning     = "running"
-	OutcomeHeld        = "held"
-	OutcomeSucceeded   = "succeeded"
-	OutcomeCompensated = "compensated" // failed, and everything it built was undone
-	OutcomeFailed      = "failed"      // failed, and some undo failed too
-	OutcomeCanceled    = "canceled"
+	OutcomeRunning     Outcome = "running"
+	OutcomeHeld        Outcome = "held"
+	OutcomeSucceeded   Outcome = "succeeded"
+	OutcomeCompensated Outcome = "compensated" // failed, and everything it built was undone
+	OutcomeFailed      Outcome = "failed"      // failed, and some undo failed too
+	OutcomeCanceled    Outcome = "canceled"
 )
 
 // SignalDecision is the signal an operator sends to a held run (from the Temporal UI,
@@ -27,10 +31,13 @@ const (
 // DecisionRetry or DecisionAbandon as its payload.
 const SignalDecision = "decision"
 
+// Decision is an operator's answer to a held run.
+type Decision string
+
 // Operator decisions for a held run.
 const (
-	DecisionRetry   = "retry"   // run the failed step again (e.g. after fixing a permission)
-	DecisionAbandon = "abandon" // undo what the run built and end
+	DecisionRetry   Decision = "retry"   // run the failed step again (e.g. after fixing a permission)
+	DecisionAbandon Decision = "abandon" // undo what the run built and end
 )
 
 // QueryProgress returns a run's Progress.
@@ -39,7 +46,7 @@ const QueryProgress = "progress"
 // Progress is where a run stands.
 type Progress struct {
 	Portal    string     `json:"portal"`
-	Outcome   string     `json:"outcome"`
+	Outcome   Outcome    `json:"outcome"`
 	Step      string     `json:"step"`           // the step running, held or failed
 	Held      *Failure   `json:"held,omitempty"` // set while waiting for a decision
 	Resources []Resource `json:"resources"`

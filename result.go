@@ -1,37 +1,43 @@
 package dcrflow
 
+// Action is what a run did to one resource, as its result records it.
+type Action string
+
 // Resource actions recorded in a result.
 const (
-	ActionCreated   = "created"   // this run created it; compensation deletes it
-	ActionAdopted   = "adopted"   // it existed and matched; never deleted
-	ActionPublished = "published" // the API was not published on the portal before
-	ActionUpdated   = "updated"   // the publication existed and was changed; compensation restores it
-	ActionUnchanged = "unchanged" // the publication already was as asked
+	ActionCreated   Action = "created"   // this run created it; compensation deletes it
+	ActionAdopted   Action = "adopted"   // it existed and matched; never deleted
+	ActionPublished Action = "published" // the API was not published on the portal before
+	ActionUpdated   Action = "updated"   // the publication existed and was changed; compensation restores it
+	ActionUnchanged Action = "unchanged" // the publication already was as asked
 
 	// Offboarding.
-	ActionDeleted     = "deleted"     // dcrflow owned it and nothing else used it
-	ActionUnpublished = "unpublished" // the publication was dcrflow's; it is gone
-	ActionRestored    = "restored"    // the publication is back as it was before onboarding
-	ActionKept        = "kept"        // not dcrflow's, or still used: untouched (see Reason)
-	ActionAbsent      = "absent"      // nothing there (already gone): nothing to do
+	ActionDeleted     Action = "deleted"     // dcrflow owned it and nothing else used it
+	ActionUnpublished Action = "unpublished" // the publication was dcrflow's; it is gone
+	ActionRestored    Action = "restored"    // the publication is back as it was before onboarding
+	ActionKept        Action = "kept"        // not dcrflow's, or still used: untouched (see Reason)
+	ActionAbsent      Action = "absent"      // nothing there (already gone): nothing to do
 )
+
+// Kind is the kind of a resource dcrflow looks after.
+type Kind string
 
 // Resource kinds.
 const (
-	KindScope        = "scope"
-	KindClaim        = "claim"
-	KindDCRProvider  = "dcr_provider"
-	KindAuthStrategy = "auth_strategy"
-	KindPublication  = "publication"
-	KindAccessPolicy = "access_policy"
+	KindScope        Kind = "scope"
+	KindClaim        Kind = "claim"
+	KindDCRProvider  Kind = "dcr_provider"
+	KindAuthStrategy Kind = "auth_strategy"
+	KindPublication  Kind = "publication"
+	KindAccessPolicy Kind = "access_policy"
 )
 
 // Resource is what one step did to one resource.
 type Resource struct {
-	Kind   string `json:"kind"`
+	Kind   Kind   `json:"kind"`
 	Name   string `json:"name"`
 	ID     string `json:"id"`
-	Action string `json:"action"`
+	Action Action `json:"action"`
 	// Reason says why offboarding kept it, or, in a plan, what differs.
 	Reason string `json:"reason,omitempty"`
 	// Previous is, for a publication the run changed (ActionUpdated), its settings

@@ -19,7 +19,7 @@ import (
 type Verdict struct {
 	// Action is dcrflow.PlanCreate, PlanAdopt or PlanConflict; for a publication
 	// PlanPublish, PlanRepublish or PlanUnchanged.
-	Action string
+	Action dcrflow.PlanAction
 	// Own marks an adopted resource as this run's own (a retry finds what an earlier
 	// attempt created): the run reports it created, and undoes it.
 	Own bool
@@ -28,7 +28,7 @@ type Verdict struct {
 }
 
 // RunAction is the Resource.Action the run reports ("" for a conflict: it fails).
-func (v Verdict) RunAction() string {
+func (v Verdict) RunAction() dcrflow.Action {
 	if v.Action == dcrflow.PlanAdopt && v.Own {
 		return dcrflow.ActionCreated
 	}
@@ -36,7 +36,7 @@ func (v Verdict) RunAction() string {
 }
 
 // planItem is the verdict as the plan shows it.
-func (v Verdict) planItem(kind, name, id string) dcrflow.PlanItem {
+func (v Verdict) planItem(kind dcrflow.Kind, name, id string) dcrflow.PlanItem {
 	return dcrflow.PlanItem{Kind: kind, Name: name, ID: id, Action: v.Action, Diffs: v.Diffs}
 }
 

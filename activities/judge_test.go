@@ -15,7 +15,7 @@ import (
 func TestVerdict_RunActionFollowsThePlanMapping(t *testing.T) {
 	for _, c := range []struct {
 		v    Verdict
-		want string
+		want dcrflow.Action
 	}{
 		{Verdict{Action: dcrflow.PlanCreate}, dcrflow.ActionCreated},
 		{Verdict{Action: dcrflow.PlanAdopt}, dcrflow.ActionAdopted},
@@ -36,7 +36,7 @@ func TestJudgeScope(t *testing.T) {
 	for name, c := range map[string]struct {
 		s      *okta.Scope
 		marker string
-		action string
+		action dcrflow.PlanAction
 		own    bool
 	}{
 		"missing":         {nil, marker, dcrflow.PlanCreate, false},

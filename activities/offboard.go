@@ -88,10 +88,10 @@ type OffboardPublicationInput struct {
 // offboardProgress is an offboarding activity's heartbeat: the action an attempt set
 // out to take, so that a retry that finds it done reports it.
 type offboardProgress struct {
-	Doing string `json:"doing"`
+	Doing dcrflow.Action `json:"doing"`
 }
 
-func earlierDoing(ctx context.Context) string {
+func earlierDoing(ctx context.Context) dcrflow.Action {
 	var p offboardProgress
 	if activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &p) == nil {
 		return p.Doing
@@ -100,7 +100,7 @@ func earlierDoing(ctx context.Context) string {
 }
 
 // absent reports a resource that is not there: gone before, or by an earlier attempt.
-func absent(ctx context.Context, res dcrflow.Resource, goal string) dcrflow.Resource {
+func absent(ctx context.Context, res dcrflow.Resource, goal dcrflow.Action) dcrflow.Resource {
 	res.Action = dcrflow.ActionAbsent
 	if earlierDoing(ctx) == goal {
 		res.Action = goal
@@ -390,7 +390,7 @@ func (a *Activities) removeScope(ctx context.Context, in OffboardItemInput) (dcr
 
 // offboardItem leaves the resource for the portal (every run of it) and, when the
 // portal was its last user, removes it as remove decides, then releases it.
-func (a *Activities) offboardItem(ctx context.Context, in OffboardItemInput, kind string, remove func(usage.Left) (dcrflow.Resource, error)) (dcrflow.Resource, error) {
+func (a *Activities) offboardItem(ctx context.Context, in OffboardItemInput, kind dcrflow.Kind, remove func(usage.Left) (dcrflow.Resource, error)) (dcrflow.Resource, error) {
 	return a.offboardShared(ctx, usage.DomainOf(kind, in.AuthServerID), in.PortalKey, dcrflow.Resource{Kind: kind, Name: in.Name}, remove)
 }
 

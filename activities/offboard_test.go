@@ -64,7 +64,7 @@ func (o onboarded) publication(before *dcrflow.PublicationSettings, known bool) 
 }
 
 // offboard runs one offboarding activity and checks the action (and a word of the reason).
-func offboard(h *harness, fn any, in any, action, reason string) dcrflow.Resource {
+func offboard(h *harness, fn any, in any, action dcrflow.Action, reason string) dcrflow.Resource {
 	h.t.Helper()
 	r, err := call[dcrflow.Resource](h, fn, in)
 	if err != nil {
@@ -91,7 +91,7 @@ func TestOffboard_DeletesWhatDcrflowMadeInReverseOrderThenFindsItAbsent(t *testi
 		len(targets.Strategies) != 1 || !targets.Strategies[0].Owned {
 		t.Fatalf("targets = %+v", targets)
 	}
-	for round, want := range []map[string]string{
+	for round, want := range []map[string]dcrflow.Action{
 		{"pub": dcrflow.ActionUnpublished, "other": dcrflow.ActionDeleted},
 		{"pub": dcrflow.ActionAbsent, "other": dcrflow.ActionAbsent}, // again: nothing to do, nothing written
 	} {
@@ -175,7 +175,7 @@ func TestOffboardPublication_RestoresWhatItReplacedOrKeepsWhatIsNotDcrflows(t *t
 	offboard(h, a.OffboardPublication, o.publication(before, true), dcrflow.ActionKept, "not the portal's")
 	// A retry whose earlier attempt's restore landed reports it restored.
 	h.env.SetHeartbeatDetails(struct {
-		Doing string `json:"doing"`
+		Doing dcrflow.Action `json:"doing"`
 	}{dcrflow.ActionRestored})
 	offboard(h, a.OffboardPublication, o.publication(before, true), dcrflow.ActionRestored, "")
 }
@@ -189,7 +189,7 @@ func TestOffboard_ARetryOwnsTheDeleteItsEarlierAttemptMade(t *testing.T) {
 	}
 	offboard(h, a.OffboardScope, o.item("pay:read"), dcrflow.ActionAbsent, "")
 	h.env.SetHeartbeatDetails(struct {
-		Doing string `json:"doing"`
+		Doing dcrflow.Action `json:"doing"`
 	}{dcrflow.ActionDeleted})
 	offboard(h, a.OffboardScope, o.item("pay:read"), dcrflow.ActionDeleted, "")
 }

@@ -76,7 +76,7 @@ func (p *planner) missing(kind, name string, err error) error {
 	}
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) && app.Type() == dcrflow.ErrTypeNotFound {
-		p.add(dcrflow.PlanItem{Kind: kind, Name: name, Action: dcrflow.PlanMissing}, msg)
+		p.add(dcrflow.PlanItem{Kind: dcrflow.Kind(kind), Name: name, Action: dcrflow.PlanMissing}, msg)
 		return nil
 	}
 	p.plan.Problems = append(p.plan.Problems, msg)

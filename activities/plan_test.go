@@ -24,7 +24,7 @@ func planSpec() dcrflow.PortalSpec {
 func actions(p dcrflow.PortalPlan) []string {
 	out := make([]string, len(p.Items))
 	for i, it := range p.Items {
-		out[i] = it.Kind + " " + it.Name + " " + it.Action
+		out[i] = string(it.Kind) + " " + it.Name + " " + string(it.Action)
 	}
 	return out
 }

@@ -23,7 +23,7 @@ import (
 
 // shared is one kind of resource two portals can share.
 type shared struct {
-	kind    string
+	kind    dcrflow.Kind
 	ensure  func(h *harness, portal string) (dcrflow.Resource, error)
 	release activities.ReleaseInput // without the portal
 	exists  func(h *harness) bool
@@ -119,7 +119,7 @@ func releaseFor(h *harness, in activities.ReleaseInput, portal string) activitie
 func TestShared_CreatorUndoesWhileAnAdopterStillUsesIt(t *testing.T) {
 	h := newHarness(t)
 	for _, k := range sharedKinds(h) {
-		t.Run(k.kind, func(t *testing.T) {
+		t.Run(string(k.kind), func(t *testing.T) {
 			ra, err := k.ensure(h, "a")
 			if err != nil || (ra.Action != dcrflow.ActionCreated && ra.Action != dcrflow.ActionPublished) {
 				t.Fatalf("a: %+v %v", ra, err)
@@ -151,8 +151,8 @@ func TestShared_CreatorUndoesWhileAnAdopterStillUsesIt(t *testing.T) {
 // Two portals create the same resource at once: both find none; the second create is
 // refused (Konnect 409, Okta 400 E0000001) and adopts what the first made; one exists.
 func TestShared_BothCreateAtOnceConverge(t *testing.T) {
-	for _, kind := range []string{dcrflow.KindScope, dcrflow.KindClaim, dcrflow.KindDCRProvider, dcrflow.KindAuthStrategy} {
-		t.Run(kind, func(t *testing.T) {
+	for _, kind := range []dcrflow.Kind{dcrflow.KindScope, dcrflow.KindClaim, dcrflow.KindDCRProvider, dcrflow.KindAuthStrategy} {
+		t.Run(string(kind), func(t *testing.T) {
 			h := newHarness(t)
 			var k shared
 			for _, s := range sharedKinds(h) {
@@ -160,7 +160,7 @@ func TestShared_BothCreateAtOnceConverge(t *testing.T) {
 					k = s
 				}
 			}
-			path := map[string]string{dcrflow.KindDCRProvider: "/v2/dcr-providers", dcrflow.KindAuthStrategy: "/v2/application-auth-strategies",
+			path := map[dcrflow.Kind]string{dcrflow.KindDCRProvider: "/v2/dcr-providers", dcrflow.KindAuthStrategy: "/v2/application-auth-strategies",
 				dcrflow.KindScope: "/api/v1/authorizationServers/default/scopes", dcrflow.KindClaim: "/api/v1/authorizationServers/default/claims"}[kind]
 			// b's create waits a second before Konnect sees it; a creates meanwhile.
 			slow, err := h.sb.Sandbox.Faults.Add(faults.Fault{Method: "POST", Path: path, LatencyMS: 1000, Count: 1})
@@ -231,7 +231,7 @@ func TestShared_ALostCreateAnswerThenAPermanentFailureIsUndone(t *testing.T) {
 		if k.kind == dcrflow.KindPublication {
 			continue
 		}
-		t.Run(k.kind, func(t *testing.T) {
+		t.Run(string(k.kind), func(t *testing.T) {
 			// The attempt created it; its answer never reached the workflow, and the
 			// next attempt failed for good (say a 401): only the undo runs.
 			if _, err := k.ensure(h, "a"); err != nil {
@@ -301,14 +301,14 @@ func TestShared_OffboardOneWhileTheOtherHolds(t *testing.T) {
 		if k.kind == dcrflow.KindPublication {
 			continue // offboarding a publication: see the e2e test
 		}
-		t.Run(k.kind, func(t *testing.T) {
+		t.Run(string(k.kind), func(t *testing.T) {
 			if _, err := k.ensure(h, "a"); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := k.ensure(h, "b"); err != nil { // b is held after this step
 				t.Fatal(err)
 			}
-			fn := map[string]any{dcrflow.KindScope: a.OffboardScope, dcrflow.KindClaim: a.OffboardClaim,
+			fn := map[dcrflow.Kind]any{dcrflow.KindScope: a.OffboardScope, dcrflow.KindClaim: a.OffboardClaim,
 				dcrflow.KindDCRProvider: a.OffboardDCRProvider, dcrflow.KindAuthStrategy: a.OffboardAuthStrategy}[k.kind]
 			r, err := call[dcrflow.Resource](h, fn, activities.OffboardItemInput{PortalKey: "a", Name: k.release.Name, AuthServerID: k.release.AuthServerID, Issuer: k.release.Issuer})
 			if err != nil || r.Action != dcrflow.ActionKept || !strings.Contains(r.Reason, "portal(s) b") {

@@ -93,11 +93,11 @@ func (a *Activities) release(ctx context.Context, l usage.Leave, res dcrflow.Res
 
 // ReleaseInput is one resource an onboarding run relied on, for its undo.
 type ReleaseInput struct {
-	Kind         string `json:"kind"`
-	Name         string `json:"name"`
-	PortalKey    string `json:"portal_key"`
-	AuthServerID string `json:"auth_server_id,omitempty"` // Okta resources
-	Issuer       string `json:"issuer,omitempty"`
+	Kind         dcrflow.Kind `json:"kind"`
+	Name         string       `json:"name"`
+	PortalKey    string       `json:"portal_key"`
+	AuthServerID string       `json:"auth_server_id,omitempty"` // Okta resources
+	Issuer       string       `json:"issuer,omitempty"`
 	// Publications: the API, the Konnect portal, and the run's auth strategy (a
 	// publication is only put back while it still uses it).
 	APIID      string `json:"api_id,omitempty"`
@@ -114,7 +114,7 @@ func (a *Activities) ReleaseResource(ctx context.Context, in ReleaseInput) (Undo
 	switch in.Kind { // before leaving: a kind with no undo must not hold a lease
 	case dcrflow.KindScope, dcrflow.KindClaim, dcrflow.KindAccessPolicy, dcrflow.KindDCRProvider, dcrflow.KindAuthStrategy, dcrflow.KindPublication:
 	default:
-		return UndoResult{}, temporal.NewNonRetryableApplicationError("no undo for kind "+in.Kind, dcrflow.ErrTypeInvalid, nil)
+		return UndoResult{}, temporal.NewNonRetryableApplicationError("no undo for kind "+string(in.Kind), dcrflow.ErrTypeInvalid, nil)
 	}
 	l, res := in.leave(runID(ctx))
 	left, keptRes, err := a.leaveFirst(ctx, l, res)

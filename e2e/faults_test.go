@@ -376,7 +376,7 @@ func assertOwnedByRun(t *testing.T, res *dcrflow.OnboardResult, adopted []string
 	for _, x := range res.Resources {
 		want := dcrflow.ActionCreated
 		switch {
-		case slices.Contains(adopted, x.Kind+"/"+x.Name):
+		case slices.Contains(adopted, string(x.Kind)+"/"+x.Name):
 			want = dcrflow.ActionAdopted
 		case x.Kind == dcrflow.KindAccessPolicy && x.Name == "Default Policy":
 			want = dcrflow.ActionAdopted // step 4 in check mode: the policy found

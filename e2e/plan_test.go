@@ -208,7 +208,7 @@ func examplePortals(t *testing.T, keys ...string) []dcrflow.PortalSpec {
 	return out
 }
 
-func wantItem(t *testing.T, p dcrflow.PortalPlan, kind, name, action string) dcrflow.PlanItem {
+func wantItem(t *testing.T, p dcrflow.PortalPlan, kind dcrflow.Kind, name string, action dcrflow.PlanAction) dcrflow.PlanItem {
 	t.Helper()
 	i := slices.IndexFunc(p.Items, func(it dcrflow.PlanItem) bool { return it.Kind == kind && it.Name == name })
 	if i < 0 {

@@ -381,7 +381,7 @@ func terminateUsageRecords(t *testing.T, r *rig, spec dcrflow.PortalSpec) int {
 	rec := usage.Temporal{TaskQueue: r.taskQueue, OktaOrg: usage.OrgOf(r.sb.OktaURL), KonnectOrg: usage.OrgOf(r.sb.KonnectURL)}
 	okta, konnect := usage.OktaDomain(server(st, spec.AuthServer).ID), usage.KonnectDomain
 	ids := map[string]bool{}
-	add := func(domain, kind, name string) {
+	add := func(domain string, kind dcrflow.Kind, name string) {
 		ids[rec.WorkflowID(domain, usage.ShardOf(usage.Key{Kind: kind, Name: name}))] = true
 	}
 	for _, sc := range spec.Scopes {

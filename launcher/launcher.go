@@ -96,7 +96,7 @@ func Failed(outcomes []Outcome) int {
 
 // Decide sends an operator's decision (dcrflow.DecisionRetry or DecisionAbandon) to a
 // portal's held run. A portal that is not running is an error naming it.
-func Decide(ctx context.Context, c client.Client, portalKey, decision string) error {
+func Decide(ctx context.Context, c client.Client, portalKey string, decision dcrflow.Decision) error {
 	if decision != dcrflow.DecisionRetry && decision != dcrflow.DecisionAbandon {
 		return fmt.Errorf("decision %q: use %s or %s", decision, dcrflow.DecisionRetry, dcrflow.DecisionAbandon)
 	}

@@ -25,7 +25,7 @@ func TestMerge_ALaterRunsRemovalReplacesWhatTheFirstKeptInUse(t *testing.T) {
 	if !merge(first, later) {
 		t.Fatal("merge changed nothing")
 	}
-	got := []string{first.Resources[0].Action, first.Resources[1].Action, first.Resources[2].Action}
+	got := []string{string(first.Resources[0].Action), string(first.Resources[1].Action), string(first.Resources[2].Action)}
 	if strings.Join(got, ",") != "deleted,kept,deleted" {
 		t.Errorf("merged = %v", got)
 	}

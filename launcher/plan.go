@@ -106,7 +106,7 @@ func PrintPlanJSON(w io.Writer, plans []dcrflow.PortalPlan) error {
 // PrintPlan writes a table per portal — each resource, what the run would do to it
 // and why — then the problems that would fail the run, and a summary line.
 func PrintPlan(w io.Writer, plans []dcrflow.PortalPlan) {
-	counts := map[string]int{}
+	counts := map[dcrflow.PlanAction]int{}
 	for i, p := range plans {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -132,7 +132,7 @@ func PrintPlan(w io.Writer, plans []dcrflow.PortalPlan) {
 		}
 	}
 	var parts []string
-	for _, a := range []string{dcrflow.PlanCreate, dcrflow.PlanAdopt, dcrflow.PlanPublish, dcrflow.PlanRepublish,
+	for _, a := range []dcrflow.PlanAction{dcrflow.PlanCreate, dcrflow.PlanAdopt, dcrflow.PlanPublish, dcrflow.PlanRepublish,
 		dcrflow.PlanUnchanged, dcrflow.PlanConflict, dcrflow.PlanMissing} {
 		if counts[a] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[a], a))

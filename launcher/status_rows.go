@@ -10,10 +10,10 @@ import (
 
 // StatusRow is where one portal's run stands, as Status prints it, for machines.
 type StatusRow struct {
-	Portal  string `json:"portal"`
-	Started bool   `json:"started"`
-	Outcome string `json:"outcome,omitempty"`
-	Step    string `json:"step,omitempty"`
+	Portal  string          `json:"portal"`
+	Started bool            `json:"started"`
+	Outcome dcrflow.Outcome `json:"outcome,omitempty"`
+	Step    string          `json:"step,omitempty"`
 	// Held is set while the run waits for an operator's decision.
 	Held *dcrflow.Failure `json:"held,omitempty"`
 	// Retrying describes a step being retried: its attempt and last error.

@@ -13,7 +13,7 @@ import (
 func (a *app) decideCommand() *cobra.Command {
 	var portals []string
 	var wait bool
-	decisions := []string{dcrflow.DecisionRetry, dcrflow.DecisionAbandon}
+	decisions := []string{string(dcrflow.DecisionRetry), string(dcrflow.DecisionAbandon)}
 	cmd := &cobra.Command{
 		Use:   "decide retry|abandon --portal NAME,...",
 		Short: "Decide on held portals: retry the failed step, or abandon (undo, then end)",
@@ -30,7 +30,7 @@ signal "decision" (the same as temporal workflow signal --name decision).
 			if len(args) != 1 {
 				return usageErr("%s needs exactly one decision, retry or abandon; got %d word(s)", cmd.CommandPath(), len(args))
 			}
-			if args[0] != dcrflow.DecisionRetry && args[0] != dcrflow.DecisionAbandon {
+			if d := dcrflow.Decision(args[0]); d != dcrflow.DecisionRetry && d != dcrflow.DecisionAbandon {
 				msg := fmt.Sprintf("decision %q: want retry or abandon", args[0])
 				for _, d := range decisions {
 					if levenshtein(args[0], d) <= 2 {
@@ -61,7 +61,7 @@ func (a *app) decide(cmd *cobra.Command, decision string, portals []string, wait
 	var sent []string
 	for _, k := range portals {
 		k = strings.TrimSpace(k)
-		if err := launcher.Decide(ctx, c, k, decision); err != nil {
+		if err := launcher.Decide(ctx, c, k, dcrflow.Decision(decision)); err != nil {
 			return failed(err)
 		}
 		if a.jsonOut {

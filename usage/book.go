@@ -27,11 +27,11 @@ const LeaseTTL = time.Hour
 // Key names one resource within a domain: its kind and its name (a publication's
 // name is "<api id>/<portal id>").
 type Key struct {
-	Kind string `json:"kind"`
-	Name string `json:"name"`
+	Kind dcrflow.Kind `json:"kind"`
+	Name string       `json:"name"`
 }
 
-func (k Key) String() string { return k.Kind + " " + k.Name }
+func (k Key) String() string { return string(k.Kind) + " " + k.Name }
 
 // Entry is one resource's users and what the record knows about where it came from.
 type Entry struct {

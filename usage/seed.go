@@ -4,7 +4,7 @@ import "github.com/dcrflow/dcrflow"
 
 // DomainOf is the domain a resource of a kind belongs to: Okta's live on the portal's
 // authorization server, the rest in the Konnect org.
-func DomainOf(kind, authServerID string) string {
+func DomainOf(kind dcrflow.Kind, authServerID string) string {
 	switch kind {
 	case dcrflow.KindScope, dcrflow.KindClaim, dcrflow.KindAccessPolicy:
 		return OktaDomain(authServerID)

@@ -11,6 +11,6 @@ const Shards = 8
 // ShardOf is the record of a domain that holds the resource.
 func ShardOf(k Key) int {
 	h := fnv.New32a()
-	_, _ = h.Write([]byte(k.Kind + "\x00" + k.Name))
+	_, _ = h.Write([]byte(string(k.Kind) + "\x00" + k.Name))
 	return int(h.Sum32() % Shards)
 }

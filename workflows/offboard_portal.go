@@ -68,7 +68,7 @@ type offboarding struct {
 	step      string
 	stepStart int // index in res.Resources where the current step's resources begin
 	checks    *checklist
-	outcome   string
+	outcome   dcrflow.Outcome
 
 	targets activities.OffboardTargets
 }
@@ -79,19 +79,19 @@ func (o *offboarding) progress() (dcrflow.Progress, error) {
 
 // show publishes the checklist as the UI's current details. Offboarding sets no
 // search attributes: DcrflowOutcome is the onboarding's.
-func (o *offboarding) show(ctx workflow.Context, outcome string) {
+func (o *offboarding) show(ctx workflow.Context, outcome dcrflow.Outcome) {
 	o.outcome = outcome
 	workflow.SetCurrentDetails(ctx, o.checks.markdown("Offboard "+o.spec.Key, outcome))
 }
 
 // note sums up what the step did to its resources, for the checklist.
 func (o *offboarding) note() string {
-	counts := map[string]int{}
+	counts := map[dcrflow.Action]int{}
 	for _, r := range o.res.Resources[o.stepStart:] {
 		counts[r.Action]++
 	}
 	var parts []string
-	for _, a := range []string{dcrflow.ActionDeleted, dcrflow.ActionUnpublished, dcrflow.ActionRestored, dcrflow.ActionKept, dcrflow.ActionAbsent} {
+	for _, a := range []dcrflow.Action{dcrflow.ActionDeleted, dcrflow.ActionUnpublished, dcrflow.ActionRestored, dcrflow.ActionKept, dcrflow.ActionAbsent} {
 		if counts[a] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[a], a))
 		}
@@ -115,7 +115,7 @@ func (o *offboarding) records() []dcrflow.OnboardResult {
 
 // names are the spec's names of a kind, then those only the records know (a name
 // the onboarding file no longer lists), each once.
-func (o *offboarding) names(kind string, fromSpec ...string) []string {
+func (o *offboarding) names(kind dcrflow.Kind, fromSpec ...string) []string {
 	out := slices.Clone(fromSpec)
 	for _, rec := range o.records() {
 		for _, r := range rec.Resources {
@@ -129,7 +129,7 @@ func (o *offboarding) names(kind string, fromSpec ...string) []string {
 
 // known is what the records say about resources of a kind: created (by this portal's
 // runs, or by another portal offboarded with it) or adopted.
-func (o *offboarding) known(kind string) activities.Known {
+func (o *offboarding) known(kind dcrflow.Kind) activities.Known {
 	var k activities.Known
 	add := func(r dcrflow.Resource) {
 		switch {
@@ -222,7 +222,7 @@ func (o *offboarding) scopes(ctx workflow.Context) error {
 }
 
 // each offboards the named resources of one kind, one activity each.
-func (o *offboarding) each(ctx workflow.Context, kind string, names []string, fn any, what string) error {
+func (o *offboarding) each(ctx workflow.Context, kind dcrflow.Kind, names []string, fn any, what string) error {
 	inOkta := kind == dcrflow.KindClaim || kind == dcrflow.KindScope || kind == dcrflow.KindAccessPolicy
 	for _, name := range names {
 		if inOkta && o.targets.AuthServerID == "" {

@@ -39,7 +39,7 @@ func newWorld(names ...string) *world {
 	return w
 }
 
-func (w *world) act(call, kind, name, goal string, in any) (dcrflow.Resource, error) {
+func (w *world) act(call string, kind dcrflow.Kind, name string, goal dcrflow.Action, in any) (dcrflow.Resource, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.calls = append(w.calls, call+":"+name)
@@ -48,7 +48,7 @@ func (w *world) act(call, kind, name, goal string, in any) (dcrflow.Resource, er
 	if w.failAt == call+":"+name {
 		return r, temporal.NewNonRetryableApplicationError(name+": 403 forbidden", dcrflow.ErrTypeUnauthorized, nil)
 	}
-	key := kind + "/" + name
+	key := string(kind) + "/" + name
 	switch {
 	case !w.exists[key]:
 		r.Action = dcrflow.ActionAbsent
@@ -75,7 +75,7 @@ func (w *world) env(t *testing.T) *testsuite.TestWorkflowEnvironment {
 		for _, api := range in.APIs {
 			t.APIs = append(t.APIs, activities.NamedID{Name: api, ID: "api-" + api})
 		}
-		if w.exists[dcrflow.KindAuthStrategy+"/dcrflow-payments"] {
+		if w.exists[string(dcrflow.KindAuthStrategy)+"/dcrflow-payments"] {
 			t.Strategies = []activities.OwnedResource{{ID: "strat1", Name: "dcrflow-payments", Owned: true}}
 		}
 		return t, nil
@@ -89,7 +89,7 @@ func (w *world) env(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	})
 	for name, fn := range map[string]any{"OffboardAuthStrategy": a.OffboardAuthStrategy, "OffboardDCRProvider": a.OffboardDCRProvider,
 		"OffboardClaim": a.OffboardClaim, "OffboardScope": a.OffboardScope, "OffboardAccessPolicy": a.OffboardAccessPolicy} {
-		kind := map[string]string{"OffboardAuthStrategy": dcrflow.KindAuthStrategy, "OffboardDCRProvider": dcrflow.KindDCRProvider,
+		kind := map[string]dcrflow.Kind{"OffboardAuthStrategy": dcrflow.KindAuthStrategy, "OffboardDCRProvider": dcrflow.KindDCRProvider,
 			"OffboardClaim": dcrflow.KindClaim, "OffboardScope": dcrflow.KindScope, "OffboardAccessPolicy": dcrflow.KindAccessPolicy}[name]
 		env.OnActivity(fn, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.OffboardItemInput) (dcrflow.Resource, error) {
 			return w.act(name, kind, in.Name, dcrflow.ActionDeleted, in)
@@ -163,7 +163,7 @@ func TestOffboardPortal_ReversesTheSagaWithWhatTheRecordsSay(t *testing.T) {
 	}
 	var got []string
 	for _, r := range res.Resources {
-		got = append(got, r.Kind+" "+r.Name+" "+r.Action)
+		got = append(got, string(r.Kind)+" "+r.Name+" "+string(r.Action))
 	}
 	want := []string{"publication pay-api unpublished", "publication refunds restored", "auth_strategy dcrflow-payments deleted",
 		"dcr_provider dcrflow-payments kept", "access_policy dcrflow-payments deleted", "claim client_id deleted", "scope pay:read deleted", "scope pay:write deleted", "scope pay:old deleted"}

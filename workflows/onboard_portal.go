@@ -73,7 +73,7 @@ type onboarding struct {
 	held *dcrflow.Failure
 
 	checks  *checklist
-	outcome string
+	outcome dcrflow.Outcome
 
 	// shared: the run keeps the usage record (runs started before it existed do not).
 	shared bool
@@ -148,7 +148,7 @@ func (o *onboarding) markCompensated(clean bool) {
 }
 
 // hold shows the failure and waits for an operator's decision (or cancellation).
-func (o *onboarding) hold(ctx workflow.Context, cause error) (string, error) {
+func (o *onboarding) hold(ctx workflow.Context, cause error) (dcrflow.Decision, error) {
 	o.held = &dcrflow.Failure{Step: o.step, Message: message(cause)}
 	defer func() { o.held = nil }()
 	o.checks.set(o.step, stateHeld, fmt.Sprintf("%s. Send the signal `%s` with \"%s\" (run the step again) or \"%s\" (undo and end).",
@@ -157,7 +157,7 @@ func (o *onboarding) hold(ctx workflow.Context, cause error) (string, error) {
 	workflow.GetLogger(ctx).Warn("onboarding held", "portal", o.spec.Key, "step", o.step, "error", o.held.Message)
 	ch := workflow.GetSignalChannel(ctx, dcrflow.SignalDecision)
 	for {
-		var decision string
+		var decision dcrflow.Decision
 		canceled := false
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &decision) })
@@ -166,7 +166,7 @@ func (o *onboarding) hold(ctx workflow.Context, cause error) (string, error) {
 		if canceled {
 			return "", temporal.NewCanceledError("canceled while held at step " + o.step)
 		}
-		switch decision = strings.ToLower(strings.TrimSpace(decision)); decision {
+		switch decision = dcrflow.Decision(strings.ToLower(strings.TrimSpace(string(decision)))); decision {
 		case dcrflow.DecisionRetry, dcrflow.DecisionAbandon:
 			workflow.GetLogger(ctx).Info("decision received", "portal", o.spec.Key, "decision", decision)
 			o.checks.set(o.step, stateRunning, fmt.Sprintf("decision %q", decision))
@@ -361,7 +361,7 @@ func (o *onboarding) record(r dcrflow.Resource, undo func(ctx workflow.Context) 
 	}
 	o.res.Resources = append(o.res.Resources, r)
 	if r.Action == dcrflow.ActionCreated && undo != nil {
-		o.undo.add("delete "+r.Kind+" "+r.Name, undo)
+		o.undo.add("delete "+string(r.Kind)+" "+r.Name, undo)
 	}
 }
 
@@ -381,11 +381,11 @@ const changeUsageRecord = "usage-record"
 // is about to rely on: leave it, and when the last user, remove it if dcrflow made it
 // (also when the step's create landed but its answer was lost) — see
 // activities.ReleaseResource. Recorded once per resource.
-func (o *onboarding) relies(kind, name string, in activities.ReleaseInput) {
+func (o *onboarding) relies(kind dcrflow.Kind, name string, in activities.ReleaseInput) {
 	if !o.shared {
 		return
 	}
-	what := "release " + kind + " " + name
+	what := "release " + string(kind) + " " + name
 	if o.undo.has(what) {
 		return
 	}

@@ -135,7 +135,7 @@ func newFixture(t *testing.T) *fixture {
 		if in.Kind == dcrflow.KindClaim && f.claimInUse {
 			return activities.UndoResult{Kept: true, Reason: "still used by portal(s) other"}, nil
 		}
-		return activities.UndoResult{}, fail("Release:" + in.Kind)
+		return activities.UndoResult{}, fail("Release:" + string(in.Kind))
 	})
 	return f
 }
@@ -150,7 +150,7 @@ func detail(name string, args converter.EncodedValues) string {
 	case "ReleaseResource":
 		var in activities.ReleaseInput
 		_ = args.Get(&in)
-		return ":" + in.Kind + ":" + in.Name
+		return ":" + string(in.Kind) + ":" + in.Name
 	case "PublishAPI":
 		var in activities.PublishInput
 		_ = args.Get(&in)
@@ -210,11 +210,11 @@ func TestOnboardPortal_HappyPathRunsEveryStepInOrder(t *testing.T) {
 	if res.AuthServerID != "aus1" || res.PortalID != "p1" || res.Validation == nil || !res.Validation.Passed || res.Failure != nil {
 		t.Fatalf("result = %+v", res)
 	}
-	actions := map[string]string{}
+	actions := map[string]dcrflow.Action{}
 	for _, r := range res.Resources {
-		actions[r.Kind+"/"+r.Name] = r.Action
+		actions[string(r.Kind)+"/"+r.Name] = r.Action
 	}
-	want := map[string]string{"scope/pay:read": "created", "scope/pay:write": "adopted", "claim/client_id": "created",
+	want := map[string]dcrflow.Action{"scope/pay:read": "created", "scope/pay:write": "adopted", "claim/client_id": "created",
 		"access_policy/dcrflow-payments": "created",
 		"dcr_provider/dcrflow-payments":  "created", "auth_strategy/dcrflow-payments": "created",
 		"publication/pay-api": "published", "publication/refunds": "updated"}
@@ -339,7 +339,7 @@ func TestOnboardPortal_ReportsASharedClaimKeptByItsUndo(t *testing.T) {
 
 // holdAndDecide makes the portal hold on failure and, once held, checks the progress
 // query, optionally clears the fault, and sends the decisions.
-func holdAndDecide(t *testing.T, f *fixture, wantStep string, clear bool, decisions ...string) {
+func holdAndDecide(t *testing.T, f *fixture, wantStep string, clear bool, decisions ...dcrflow.Decision) {
 	f.env.RegisterDelayedCallback(func() {
 		v, err := f.env.QueryWorkflow(dcrflow.QueryProgress)
 		if err != nil {

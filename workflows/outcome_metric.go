@@ -11,9 +11,9 @@ import (
 // is counted once however often its history is replayed; its own tags (namespace,
 // task_queue, workflow_type) come along. Only workflow code counts it, as Prometheus
 // wants one label set per name.
-func countOutcome(ctx workflow.Context, outcome string) {
+func countOutcome(ctx workflow.Context, outcome dcrflow.Outcome) {
 	if outcome == "" {
 		outcome = "unknown"
 	}
-	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"outcome": outcome}).Counter(dcrflow.MetricPortalsTotal).Inc(1)
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"outcome": string(outcome)}).Counter(dcrflow.MetricPortalsTotal).Inc(1)
 }

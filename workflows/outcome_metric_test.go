@@ -21,7 +21,7 @@ import (
 	"github.com/dcrflow/dcrflow/internal/metrics/promtext"
 )
 
-func outcomeWorkflow(ctx workflow.Context, outcome string) error {
+func outcomeWorkflow(ctx workflow.Context, outcome dcrflow.Outcome) error {
 	countOutcome(ctx, outcome)
 	return nil
 }
@@ -30,7 +30,7 @@ func outcomeWorkflow(ctx workflow.Context, outcome string) error {
 // outcome under its own label.
 func TestCountOutcome_OneSeriesPerOutcome(t *testing.T) {
 	m := metrics.New(nil)
-	for _, outcome := range []string{"succeeded", "succeeded", "compensated"} {
+	for _, outcome := range []dcrflow.Outcome{dcrflow.OutcomeSucceeded, dcrflow.OutcomeSucceeded, dcrflow.OutcomeCompensated} {
 		var s testsuite.WorkflowTestSuite
 		s.SetMetricsHandler(m.Handler())
 		env := s.NewTestWorkflowEnvironment()

@@ -119,13 +119,13 @@ func sharedKey(p dcrflow.PortalPlan, it dcrflow.PlanItem) string {
 	switch it.Kind {
 	case dcrflow.KindScope, dcrflow.KindClaim, dcrflow.KindAccessPolicy:
 		if p.AuthServerID != "" {
-			return it.Kind + "\x00" + p.AuthServerID + "\x00" + it.Name
+			return string(it.Kind) + "\x00" + p.AuthServerID + "\x00" + it.Name
 		}
 	case dcrflow.KindDCRProvider, dcrflow.KindAuthStrategy:
-		return it.Kind + "\x00" + it.Name
+		return string(it.Kind) + "\x00" + it.Name
 	case dcrflow.KindPublication:
 		if p.PortalID != "" {
-			return it.Kind + "\x00" + p.PortalID + "\x00" + it.Name
+			return string(it.Kind) + "\x00" + p.PortalID + "\x00" + it.Name
 		}
 	}
 	return ""

@@ -83,7 +83,7 @@ func TestPlanPortals_BoundedInOrderAndAFailedPortalIsItsProblem(t *testing.T) {
 }
 
 func TestMarkShared_LaterPortalsFindWhatEarlierOnesMake(t *testing.T) {
-	item := func(kind, name, action string) dcrflow.PlanItem {
+	item := func(kind dcrflow.Kind, name string, action dcrflow.PlanAction) dcrflow.PlanItem {
 		return dcrflow.PlanItem{Kind: kind, Name: name, Action: action, Diffs: []string{"d"}}
 	}
 	plans := []dcrflow.PortalPlan{
@@ -107,7 +107,7 @@ func TestMarkShared_LaterPortalsFindWhatEarlierOnesMake(t *testing.T) {
 	}
 	for i, p := range got {
 		for j, it := range p.Items {
-			if s := it.Action + ":" + it.ByPortal; s != want[i][j] {
+			if s := string(it.Action) + ":" + it.ByPortal; s != want[i][j] {
 				t.Errorf("%s item %d (%s %s): %s, want %s", p.Portal, j, it.Kind, it.Name, s, want[i][j])
 			}
 		}

@@ -48,7 +48,7 @@ func (c *checklist) set(step, state, note string) {
 // markdown renders the checklist for the UI's Current Details. Retries of a running
 // step and their last error show in the UI's pending-activity panel and in
 // `starter -status`: workflow code does not see attempts.
-func (c *checklist) markdown(portal, outcome string) string {
+func (c *checklist) markdown(portal string, outcome dcrflow.Outcome) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s**: %s\n\n", portal, outcome)
 	for i, n := range c.names {
@@ -64,20 +64,20 @@ func (c *checklist) markdown(portal, outcome string) string {
 }
 
 // show publishes the progress: current details, and search attributes when asked.
-func (o *onboarding) show(ctx workflow.Context, outcome string) {
+func (o *onboarding) show(ctx workflow.Context, outcome dcrflow.Outcome) {
 	o.outcome = outcome
 	workflow.SetCurrentDetails(ctx, o.checks.markdown(o.spec.Key, outcome))
 	if !o.spec.UpsertSearchAttributes {
 		return
 	}
-	err := workflow.UpsertTypedSearchAttributes(ctx, saPortal.ValueSet(o.spec.Key), saStep.ValueSet(o.step), saOutcome.ValueSet(outcome))
+	err := workflow.UpsertTypedSearchAttributes(ctx, saPortal.ValueSet(o.spec.Key), saStep.ValueSet(o.step), saOutcome.ValueSet(string(outcome)))
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
 	}
 }
 
 // finish publishes the final outcome and counts it (dcrflow_portals_total).
-func (o *onboarding) finish(ctx workflow.Context, outcome string) {
+func (o *onboarding) finish(ctx workflow.Context, outcome dcrflow.Outcome) {
 	o.show(ctx, outcome)
 	countOutcome(ctx, outcome)
 }
