@@ -31,7 +31,7 @@ func apiError(op string, err error) error {
 	}
 	status, temporary, wait := classify(err)
 	msg := fmt.Sprintf("%s: %v", op, err)
-	deferred, isDeferred := ratelimit.AsErrBudget(err)
+	deferred, isDeferred := ratelimit.AsBudgetError(err)
 	_, tooSmall := ratelimit.AsErrTooSmall(err)
 	switch {
 	case tooSmall: // no wait lets it through while the budget and the workers stay as they are

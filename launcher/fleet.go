@@ -171,13 +171,6 @@ func (f Fleet) AwaitPreflight(ctx context.Context, file string, specs []dcrflow.
 	}
 }
 
-// AttachFleet returns the latest run of a fleet.
-func AttachFleet(c client.Client, name string) Fleet {
-	id := dcrflow.FleetWorkflowID(name)
-	h := c.GetWorkflow(context.Background(), id, "")
-	return Fleet{Name: name, WorkflowID: id, RunID: h.GetRunID(), handle: h, c: c}
-}
-
 // Wait blocks until the fleet ends (across continue-as-new) and returns its summary.
 func (f Fleet) Wait(ctx context.Context) (dcrflow.FleetSummary, error) {
 	var s dcrflow.FleetSummary

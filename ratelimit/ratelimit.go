@@ -10,7 +10,7 @@
 // lasts until the server's window resets, and recovers over the next windows.
 //
 // A request never waits longer than its context allows: when its slot lies beyond
-// that, it is not sent and fails with *ErrBudget, which carries the wait, so that
+// that, it is not sent and fails with *BudgetError, which carries the wait, so that
 // whoever owns retries (Temporal, in dcrflow) retries it then. The package knows
 // nothing of Temporal.
 package ratelimit
@@ -37,20 +37,20 @@ const (
 // Systems lists every System.
 var Systems = []System{OktaManagement, OktaDCR, Konnect}
 
-// ErrBudget is a request that was not sent because its slot in the budget lies
+// BudgetError is a request that was not sent because its slot in the budget lies
 // further ahead than its context allows waiting. Retry it after Wait.
-type ErrBudget struct {
+type BudgetError struct {
 	System System
 	Wait   time.Duration
 }
 
-func (e *ErrBudget) Error() string {
+func (e *BudgetError) Error() string {
 	return fmt.Sprintf("ratelimit: %s request budget in use; next free slot in %s", e.System, e.Wait.Round(time.Millisecond))
 }
 
-// AsErrBudget finds an *ErrBudget in err's chain.
-func AsErrBudget(err error) (*ErrBudget, bool) {
-	var e *ErrBudget
+// AsBudgetError finds an *BudgetError in err's chain.
+func AsBudgetError(err error) (*BudgetError, bool) {
+	var e *BudgetError
 	ok := errors.As(err, &e)
 	return e, ok
 }
@@ -63,7 +63,7 @@ type Observer interface {
 	BudgetWorkers(n int)
 	// BudgetWaited: a request waited d for its slot.
 	BudgetWaited(system System, d time.Duration)
-	// BudgetDeferred: a request failed with *ErrBudget.
+	// BudgetDeferred: a request failed with *BudgetError.
 	BudgetDeferred(system System)
 }
 
@@ -115,7 +115,7 @@ type Config struct {
 	// never goes below. Optional: DefaultFloor.
 	Floor float64
 	// MaxWait bounds the wait for a slot (also bounded by 3/4 of what the request's
-	// context has left); a longer one fails with *ErrBudget. Keep it below whatever
+	// context has left); a longer one fails with *BudgetError. Keep it below whatever
 	// watches the caller's progress (an activity's heartbeat timeout). Optional:
 	// DefaultMaxWait.
 	MaxWait time.Duration
@@ -288,7 +288,7 @@ type slot struct {
 
 // reserve takes a slot in each system's bucket (a system may be named twice) and
 // returns them with the longest wait. Beyond maxWait it takes nothing and returns
-// *ErrBudget.
+// *BudgetError.
 func (b *Budget) reserve(now time.Time, systems []System, maxWait time.Duration) ([]slot, time.Duration, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -326,7 +326,7 @@ func (b *Budget) reserve(now time.Time, systems []System, maxWait time.Duration)
 		for i := len(taken) - 1; i >= 0; i-- {
 			taken[i].bk.next = taken[i].prev
 		}
-		return nil, 0, &ErrBudget{System: worst, Wait: wait}
+		return nil, 0, &BudgetError{System: worst, Wait: wait}
 	}
 	return taken, wait, nil
 }
@@ -358,11 +358,11 @@ func (b *Budget) wait(ctx context.Context, systems []System) error {
 				worst = sl
 			}
 		}
-		err = &ErrBudget{System: worst.bk.system, Wait: wait}
+		err = &BudgetError{System: worst.bk.system, Wait: wait}
 	}
 	o := b.cfg.Observer
 	if err != nil {
-		if eb, ok := AsErrBudget(err); ok && o != nil {
+		if eb, ok := AsBudgetError(err); ok && o != nil {
 			o.BudgetDeferred(eb.System)
 		}
 		return err

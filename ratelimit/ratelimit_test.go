@@ -280,9 +280,9 @@ func TestBudget_ErrBudgetWhenTheWaitExceedsWhatTheContextAllows(t *testing.T) {
 		}
 	}
 	err := r.get(ctx, "/api/v1/authorizationServers")
-	eb, ok := AsErrBudget(err)
+	eb, ok := AsBudgetError(err)
 	if !ok || eb.System != OktaManagement || eb.Wait != 8*time.Second {
-		t.Fatalf("fifth request: %v, want *ErrBudget{okta_management, 8s}", err)
+		t.Fatalf("fifth request: %v, want *BudgetError{okta_management, 8s}", err)
 	}
 	if !strings.Contains(err.Error(), "okta_management request budget") {
 		t.Errorf("message: %v", err)
@@ -304,7 +304,7 @@ func TestBudget_ErrBudgetWhenTheWaitExceedsWhatTheContextAllows(t *testing.T) {
 	r2 := newRig(t, Config{Budgets: map[System]int{OktaManagement: 60}, Headroom: 0.5, MaxWait: 3 * time.Second})
 	for i, want := range []bool{true, true, false} {
 		err := r2.get(context.Background(), "/api/v1/x")
-		if _, deferred := AsErrBudget(err); deferred == want {
+		if _, deferred := AsBudgetError(err); deferred == want {
 			t.Errorf("MaxWait: request %d deferred = %v (%v)", i, deferred, err)
 		}
 	}
@@ -458,8 +458,8 @@ func TestBudget_AdaptsDownWhenOthersUseTheOrgAndRecoversOverTheNextWindows(t *te
 		t.Errorf("rate %v with nothing remaining, want the floor %v", got, budget*DefaultFloor)
 	}
 	err := r.get(context.Background(), "/api/v1/authorizationServers")
-	if eb, ok := AsErrBudget(err); !ok || eb.Wait != reset.Sub(r.clock.Now()) {
-		t.Fatalf("request in a spent window: %v, want *ErrBudget waiting until the reset (%v)", err, reset.Sub(r.clock.Now()))
+	if eb, ok := AsBudgetError(err); !ok || eb.Wait != reset.Sub(r.clock.Now()) {
+		t.Fatalf("request in a spent window: %v, want *BudgetError waiting until the reset (%v)", err, reset.Sub(r.clock.Now()))
 	}
 
 	// The next windows show no others: the rate climbs back, not all at once.
@@ -493,8 +493,8 @@ func TestBudget_A429HoldsTheSystemUntilTheReset(t *testing.T) {
 	}
 	r.srv.status, r.srv.header = http.StatusOK, http.Header{}
 	err := r.get(context.Background(), "/api/v1/authorizationServers")
-	if eb, ok := AsErrBudget(err); !ok || eb.Wait != 20*time.Second {
-		t.Errorf("after a 429: %v, want *ErrBudget until the reset in 20s", err)
+	if eb, ok := AsBudgetError(err); !ok || eb.Wait != 20*time.Second {
+		t.Errorf("after a 429: %v, want *BudgetError until the reset in 20s", err)
 	}
 	if err := r.get(context.Background(), "/oauth2/v1/clients"); err != nil {
 		t.Errorf("another system is held too: %v", err)
@@ -548,7 +548,7 @@ func TestBudget_ARequestNoShareCanRunIsTooSmallWithItsArithmetic(t *testing.T) {
 	if !ok {
 		t.Fatalf("err = %v, want *ErrTooSmall", err)
 	}
-	if _, deferred := AsErrBudget(err); deferred {
+	if _, deferred := AsBudgetError(err); deferred {
 		t.Error("an impossible request reads as deferred: it would be retried")
 	}
 	if small.MinBudget != 66 || small.MaxWorkers != 6 {

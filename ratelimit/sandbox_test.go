@@ -139,7 +139,7 @@ func TestTransport_NoRefusalsFromASandboxLimitEqualToTheBudget(t *testing.T) {
 	})
 }
 
-// A deferred request reaches the caller through either client as *ErrBudget, and
+// A deferred request reaches the caller through either client as *BudgetError, and
 // no request was sent.
 func TestTransport_ErrBudgetThroughTheClients(t *testing.T) {
 	env := sandboxtest.Start(t)
@@ -165,9 +165,9 @@ func TestTransport_ErrBudgetThroughTheClients(t *testing.T) {
 		err  error
 		want ratelimit.System
 	}{{oerr, ratelimit.OktaManagement}, {kerr, ratelimit.Konnect}, {derr2, ratelimit.OktaDCR}} {
-		eb, ok := ratelimit.AsErrBudget(tc.err)
+		eb, ok := ratelimit.AsBudgetError(tc.err)
 		if !ok || eb.System != tc.want || eb.Wait < 50*time.Second {
-			t.Errorf("%v: want *ErrBudget for %s waiting about a minute", tc.err, tc.want)
+			t.Errorf("%v: want *BudgetError for %s waiting about a minute", tc.err, tc.want)
 		}
 	}
 	if calls, _ := count429(env, "okta", since); calls != 1 {

@@ -11,7 +11,7 @@ import (
 type Router func(*http.Request) []System
 
 // Transport returns base (http.DefaultTransport when nil) with the budgets in
-// front: each request waits for its slots, or fails with *ErrBudget, and its answer
+// front: each request waits for its slots, or fails with *BudgetError, and its answer
 // adapts the rate. Without any budget it returns base itself.
 func (b *Budget) Transport(base http.RoundTripper, route Router) http.RoundTripper {
 	if base == nil {

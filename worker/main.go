@@ -89,7 +89,7 @@ func run() error {
 	}
 	defer func() { _ = met.Close() }()
 	// The request budgets sit under both clients. A wait for a slot stays well below
-	// validation's heartbeat timeout; a longer one defers the step (ErrBudget).
+	// validation's heartbeat timeout; a longer one defers the step (BudgetError).
 	// A request needing several slots of one budget at once (verify) may wait their
 	// gaps too, up to ¾ of a step's attempt; a share too small for that fails the step
 	// with the arithmetic (ratelimit.ErrTooSmall) instead of deferring it forever.

@@ -174,7 +174,7 @@ func (o *offboarding) resolve(ctx workflow.Context) error {
 	in := activities.OffboardLookupInput{AuthServer: o.spec.AuthServer, Portal: o.spec.Portal,
 		APIs: o.names(dcrflow.KindPublication, apiNames(o.spec)...), Strategies: o.names(dcrflow.KindAuthStrategy, o.spec.Strategy.Name)}
 	summary := fmt.Sprintf("Find Okta server %s, portal %s, %d API(s) and the auth strategy (read-only)", o.spec.AuthServer, o.spec.Portal, len(in.APIs))
-	return workflow.ExecuteActivity(with(ctx, summary), a.FindOffboardTargets, in).Get(ctx, &o.targets)
+	return workflow.ExecuteActivity(withSummary(ctx, summary), a.FindOffboardTargets, in).Get(ctx, &o.targets)
 }
 
 func (o *offboarding) publications(ctx workflow.Context) error {
@@ -187,7 +187,7 @@ func (o *offboarding) publications(ctx workflow.Context) error {
 		in := activities.OffboardPublicationInput{PortalKey: o.spec.Key, APIID: api.ID, APIName: api.Name, PortalID: o.targets.PortalID,
 			Strategies: o.targets.Strategies, Before: before, BeforeKnown: known}
 		var r dcrflow.Resource
-		if err := workflow.ExecuteActivity(with(ctx, "Offboard: unpublish "+api.Name+" from portal "+o.spec.Portal+", or restore it as it was"), a.OffboardPublication, in).Get(ctx, &r); err != nil {
+		if err := workflow.ExecuteActivity(withSummary(ctx, "Offboard: unpublish "+api.Name+" from portal "+o.spec.Portal+", or restore it as it was"), a.OffboardPublication, in).Get(ctx, &r); err != nil {
 			return err
 		}
 		o.report(r)
@@ -234,7 +234,7 @@ func (o *offboarding) each(ctx workflow.Context, kind dcrflow.Kind, names []stri
 			in.AuthServerID, in.Issuer = o.targets.AuthServerID, o.targets.Issuer
 		}
 		var r dcrflow.Resource
-		if err := workflow.ExecuteActivity(with(ctx, "Offboard: delete "+what+" "+name+" unless it is not dcrflow's or still used"), fn, in).Get(ctx, &r); err != nil {
+		if err := workflow.ExecuteActivity(withSummary(ctx, "Offboard: delete "+what+" "+name+" unless it is not dcrflow's or still used"), fn, in).Get(ctx, &r); err != nil {
 			return err
 		}
 		o.report(r)

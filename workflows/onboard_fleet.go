@@ -183,7 +183,7 @@ func (f *fleet) next(ctx workflow.Context) (dcrflow.PortalSpec, bool, error) {
 			f.taken++
 		} else {
 			actx := workflow.WithActivityOptions(ctx, chunkOptions)
-			actx = with(actx, fmt.Sprintf("Read chunk %d of %d of fleet %s's portals", f.nextChunk+1, f.in.Chunks, f.in.Name))
+			actx = withSummary(actx, fmt.Sprintf("Read chunk %d of %d of fleet %s's portals", f.nextChunk+1, f.in.Chunks, f.in.Name))
 			err := workflow.ExecuteActivity(actx, fl.FleetChunk, activities.ChunkInput{
 				WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, RunID: f.chunkRun, Index: f.nextChunk}).Get(ctx, &packed)
 			if err != nil {
@@ -210,7 +210,7 @@ func (f *fleet) next(ctx workflow.Context) (dcrflow.PortalSpec, bool, error) {
 // once, having started nothing.
 func (f *fleet) preflight(ctx workflow.Context) error {
 	actx := workflow.WithActivityOptions(ctx, preflightOptions)
-	actx = with(actx, "Preflight: ask a worker for its DCR token names")
+	actx = withSummary(actx, "Preflight: ask a worker for its DCR token names")
 	var info dcrflow.WorkerInfo
 	if err := workflow.ExecuteActivity(actx, a.WorkerInfo).Get(ctx, &info); err != nil {
 		return err
@@ -282,7 +282,7 @@ func (f *fleet) start(ctx workflow.Context, sel workflow.Selector, spec dcrflow.
 // starting a running portal attaches to it) and counts its outcome.
 func (f *fleet) attach(ctx workflow.Context, sel workflow.Selector, key string) {
 	actx := workflow.WithActivityOptions(ctx, awaitOptions)
-	actx = with(actx, "Wait for portal "+key+", already running")
+	actx = withSummary(actx, "Wait for portal "+key+", already running")
 	future := workflow.ExecuteActivity(actx, fl.AwaitPortal, key)
 	sel.AddFuture(future, func(fu workflow.Future) {
 		var out activities.AttachedOutcome

@@ -184,7 +184,7 @@ func (o *onboarding) progress() (dcrflow.Progress, error) {
 
 func (o *onboarding) resolve(ctx workflow.Context) error {
 	rctx := workflow.WithActivityOptions(ctx, resolveOptions(len(o.spec.APIs)))
-	if err := workflow.ExecuteActivity(with(rctx, fmt.Sprintf("Resolve Okta server %s, portal %s and %d API(s)", o.spec.AuthServer, o.spec.Portal, len(o.spec.APIs))), a.ResolveTargets, o.spec).Get(ctx, &o.targets); err != nil {
+	if err := workflow.ExecuteActivity(withSummary(rctx, fmt.Sprintf("Resolve Okta server %s, portal %s and %d API(s)", o.spec.AuthServer, o.spec.Portal, len(o.spec.APIs))), a.ResolveTargets, o.spec).Get(ctx, &o.targets); err != nil {
 		return err
 	}
 	o.res.AuthServerID, o.res.Issuer, o.res.PortalID = o.targets.AuthServerID, o.targets.Issuer, o.targets.PortalID
@@ -197,11 +197,11 @@ func (o *onboarding) scopes(ctx workflow.Context) error {
 	for _, sc := range o.spec.Scopes {
 		o.relies(dcrflow.KindScope, sc.Name, activities.ReleaseInput{})
 		var r dcrflow.Resource
-		if err := workflow.ExecuteActivity(with(ctx, "Ensure scope "+sc.Name+" on "+t.AuthServerID), a.EnsureScope, activities.ScopeInput{AuthServerID: t.AuthServerID, Scope: sc, PortalKey: o.spec.Key}).Get(ctx, &r); err != nil {
+		if err := workflow.ExecuteActivity(withSummary(ctx, "Ensure scope "+sc.Name+" on "+t.AuthServerID), a.EnsureScope, activities.ScopeInput{AuthServerID: t.AuthServerID, Scope: sc, PortalKey: o.spec.Key}).Get(ctx, &r); err != nil {
 			return err
 		}
 		o.record(r, o.legacy(func(ctx workflow.Context) error {
-			return workflow.ExecuteActivity(with(ctx, "Undo: delete scope "+r.Name), a.DeleteScope, activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: r.ID, Name: r.Name}).Get(ctx, nil)
+			return workflow.ExecuteActivity(withSummary(ctx, "Undo: delete scope "+r.Name), a.DeleteScope, activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: r.ID, Name: r.Name}).Get(ctx, nil)
 		}))
 		o.scopeNames = append(o.scopeNames, sc.Name)
 	}
@@ -216,7 +216,7 @@ func (o *onboarding) claim(ctx workflow.Context) error {
 		o.relies(dcrflow.KindClaim, o.spec.ClaimName, activities.ReleaseInput{})
 		in.PortalKey = o.spec.Key
 	}
-	if err := workflow.ExecuteActivity(with(ctx, "Ensure claim "+o.spec.ClaimName+" = app.clientId on "+t.AuthServerID), a.EnsureClaim, in).Get(ctx, &claim); err != nil {
+	if err := workflow.ExecuteActivity(withSummary(ctx, "Ensure claim "+o.spec.ClaimName+" = app.clientId on "+t.AuthServerID), a.EnsureClaim, in).Get(ctx, &claim); err != nil {
 		return err
 	}
 	if o.shared {
@@ -226,7 +226,7 @@ func (o *onboarding) claim(ctx workflow.Context) error {
 	o.record(claim, func(ctx workflow.Context) (string, error) {
 		in := activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: claim.ID, Name: claim.Name, Issuer: t.Issuer}
 		var r activities.UndoResult
-		err := workflow.ExecuteActivity(with(ctx, "Undo: delete claim "+claim.Name+" unless in use"), a.DeleteClaim, in).Get(ctx, &r)
+		err := workflow.ExecuteActivity(withSummary(ctx, "Undo: delete claim "+claim.Name+" unless in use"), a.DeleteClaim, in).Get(ctx, &r)
 		return r.Reason, err
 	})
 	return nil
@@ -245,17 +245,17 @@ func (o *onboarding) accessPolicy(ctx workflow.Context) error {
 		o.relies(dcrflow.KindAccessPolicy, activities.PolicyName(o.spec.Key), activities.ReleaseInput{})
 	}
 	var pr activities.PolicyResult
-	if err := workflow.ExecuteActivity(with(ctx, summary), a.EnsureAccessPolicy, in).Get(ctx, &pr); err != nil {
+	if err := workflow.ExecuteActivity(withSummary(ctx, summary), a.EnsureAccessPolicy, in).Get(ctx, &pr); err != nil {
 		return err
 	}
 	p := pr.Resource
 	o.record(p, o.legacy(func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(with(ctx, "Undo: delete access policy "+p.Name), a.DeleteAccessPolicy, activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: p.ID, Name: p.Name}).Get(ctx, nil)
+		return workflow.ExecuteActivity(withSummary(ctx, "Undo: delete access policy "+p.Name), a.DeleteAccessPolicy, activities.OktaResourceInput{AuthServerID: t.AuthServerID, ID: p.ID, Name: p.Name}).Get(ctx, nil)
 	}))
 	if !pr.NeedsRule {
 		return nil
 	}
-	return workflow.ExecuteActivity(with(ctx, "Grant client_credentials the scopes in access policy "+p.Name), a.EnsureAccessPolicyRule,
+	return workflow.ExecuteActivity(withSummary(ctx, "Grant client_credentials the scopes in access policy "+p.Name), a.EnsureAccessPolicyRule,
 		activities.PolicyRuleInput{AuthServerID: t.AuthServerID, PolicyID: p.ID, PolicyName: p.Name, Scopes: o.scopeNames, PortalKey: o.spec.Key}).Get(ctx, nil)
 }
 
@@ -264,14 +264,14 @@ func (o *onboarding) provider(ctx workflow.Context) error {
 	in := activities.ProviderInput{Name: o.spec.DCRProvider, Issuer: o.targets.Issuer, TokenName: o.spec.DCRTokenName, PortalKey: o.spec.Key,
 		Labels: o.spec.Labels}
 	o.relies(dcrflow.KindDCRProvider, in.Name, activities.ReleaseInput{})
-	if err := workflow.ExecuteActivity(with(ctx, "Ensure Konnect DCR provider "+in.Name), a.EnsureDCRProvider, in).Get(ctx, &p); err != nil {
+	if err := workflow.ExecuteActivity(withSummary(ctx, "Ensure Konnect DCR provider "+in.Name), a.EnsureDCRProvider, in).Get(ctx, &p); err != nil {
 		return err
 	}
 	o.providerID = p.ID
 	o.record(p, o.legacy(func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(with(ctx, "Undo: delete DCR provider "+p.Name), a.DeleteDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
+		return workflow.ExecuteActivity(withSummary(ctx, "Undo: delete DCR provider "+p.Name), a.DeleteDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
 	}))
-	return workflow.ExecuteActivity(with(ctx, "Verify DCR provider "+p.Name+" against Okta"), a.VerifyDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
+	return workflow.ExecuteActivity(withSummary(ctx, "Verify DCR provider "+p.Name+" against Okta"), a.VerifyDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
 }
 
 func (o *onboarding) strategy(ctx workflow.Context) error {
@@ -279,12 +279,12 @@ func (o *onboarding) strategy(ctx workflow.Context) error {
 	in := activities.StrategyInput{Strategy: o.spec.Strategy, Issuer: o.targets.Issuer, Scopes: o.scopeNames,
 		ClaimName: o.spec.ClaimName, ProviderID: o.providerID, PortalKey: o.spec.Key, Labels: o.spec.Labels}
 	o.relies(dcrflow.KindAuthStrategy, in.Strategy.Name, activities.ReleaseInput{})
-	if err := workflow.ExecuteActivity(with(ctx, "Ensure auth strategy "+in.Strategy.Name), a.EnsureAuthStrategy, in).Get(ctx, &s); err != nil {
+	if err := workflow.ExecuteActivity(withSummary(ctx, "Ensure auth strategy "+in.Strategy.Name), a.EnsureAuthStrategy, in).Get(ctx, &s); err != nil {
 		return err
 	}
 	o.strategyID = s.ID
 	o.record(s, o.legacy(func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(with(ctx, "Undo: delete auth strategy "+s.Name), a.DeleteAuthStrategy, activities.KonnectResourceInput{ID: s.ID, Name: s.Name}).Get(ctx, nil)
+		return workflow.ExecuteActivity(withSummary(ctx, "Undo: delete auth strategy "+s.Name), a.DeleteAuthStrategy, activities.KonnectResourceInput{ID: s.ID, Name: s.Name}).Get(ctx, nil)
 	}))
 	return nil
 }
@@ -299,7 +299,7 @@ func (o *onboarding) publish(ctx workflow.Context) error {
 			o.relies(dcrflow.KindPublication, api.Spec.API, activities.ReleaseInput{APIID: api.ID, PortalID: t.PortalID, StrategyID: o.strategyID})
 		}
 		var pub activities.PublishResult
-		if err := workflow.ExecuteActivity(with(ctx, "Publish "+api.Spec.API+" on portal "+o.spec.Portal), a.PublishAPI, in).Get(ctx, &pub); err != nil {
+		if err := workflow.ExecuteActivity(withSummary(ctx, "Publish "+api.Spec.API+" on portal "+o.spec.Portal), a.PublishAPI, in).Get(ctx, &pub); err != nil {
 			return err
 		}
 		if pub.Resource.Action == dcrflow.ActionUnchanged && o.has(pub.Resource) {
@@ -310,8 +310,8 @@ func (o *onboarding) publish(ctx workflow.Context) error {
 		if pub.Resource.Action == dcrflow.ActionUnchanged || o.shared {
 			continue
 		}
-		o.undo.add("restore publication "+api.Spec.API, plain(func(ctx workflow.Context) error {
-			return workflow.ExecuteActivity(with(ctx, "Undo: restore publication of "+api.Spec.API), a.RestorePublication, restore).Get(ctx, nil)
+		o.undo.add("restore publication "+api.Spec.API, undoWithoutNote(func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(withSummary(ctx, "Undo: restore publication of "+api.Spec.API), a.RestorePublication, restore).Get(ctx, nil)
 		}))
 	}
 	return nil
@@ -328,7 +328,7 @@ func (o *onboarding) validate(ctx workflow.Context) error {
 	vctx := workflow.WithActivityOptions(ctx, validateOptions)
 	in := activities.ValidateInput{PortalKey: o.spec.Key, Issuer: o.targets.Issuer, Scopes: o.scopeNames, ClaimName: o.spec.ClaimName, TokenName: o.spec.DCRTokenName}
 	var v dcrflow.Validation
-	if err := workflow.ExecuteActivity(with(vctx, "Validate: DCR client, token, JWKS signature, claim and scopes"), a.ValidateDCR, in).Get(ctx, &v); err != nil {
+	if err := workflow.ExecuteActivity(withSummary(vctx, "Validate: DCR client, token, JWKS signature, claim and scopes"), a.ValidateDCR, in).Get(ctx, &v); err != nil {
 		return err
 	}
 	o.res.Validation = &v
@@ -341,7 +341,7 @@ func (o *onboarding) validate(ctx workflow.Context) error {
 	kin := activities.KonnectValidateInput{PortalKey: o.spec.Key, PortalID: o.targets.PortalID, StrategyID: o.strategyID,
 		Owner: *o.spec.ValidationOwner, TokenName: o.spec.DCRTokenName, Labels: o.spec.Labels}
 	var kv dcrflow.Validation
-	if err := workflow.ExecuteActivity(with(vctx, "Validate through Konnect: a throw-away application registers its client in Okta"), a.ValidateThroughKonnect, kin).Get(ctx, &kv); err != nil {
+	if err := workflow.ExecuteActivity(withSummary(vctx, "Validate through Konnect: a throw-away application registers its client in Okta"), a.ValidateThroughKonnect, kin).Get(ctx, &kv); err != nil {
 		return err
 	}
 	v.Konnect = &kv
@@ -370,7 +370,7 @@ func (o *onboarding) legacy(f func(ctx workflow.Context) error) func(ctx workflo
 	if o.shared {
 		return nil
 	}
-	return plain(f)
+	return undoWithoutNote(f)
 }
 
 // changeUsageRecord versions the usage record (workflow.GetVersion): the run joins
@@ -393,7 +393,7 @@ func (o *onboarding) relies(kind dcrflow.Kind, name string, in activities.Releas
 	in.AuthServerID, in.Issuer = o.targets.AuthServerID, o.targets.Issuer
 	o.undo.add(what, func(ctx workflow.Context) (string, error) {
 		var r activities.UndoResult
-		err := workflow.ExecuteActivity(with(ctx, "Undo: "+what+" (removed only when no other portal uses it)"), a.ReleaseResource, in).Get(ctx, &r)
+		err := workflow.ExecuteActivity(withSummary(ctx, "Undo: "+what+" (removed only when no other portal uses it)"), a.ReleaseResource, in).Get(ctx, &r)
 		return r.Reason, err
 	})
 }

@@ -49,7 +49,7 @@ func PlanPortals(ctx workflow.Context, in dcrflow.PlanInput) ([]dcrflow.PortalPl
 	for done < len(specs) {
 		for running < limit && next < len(specs) && ctx.Err() == nil {
 			i, spec := next, specs[next]
-			f := workflow.ExecuteActivity(with(ctx, "Plan portal "+spec.Key+" (read-only)"), a.PlanPortal, spec)
+			f := workflow.ExecuteActivity(withSummary(ctx, "Plan portal "+spec.Key+" (read-only)"), a.PlanPortal, spec)
 			sel.AddFuture(f, func(f workflow.Future) {
 				running--
 				done++

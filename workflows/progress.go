@@ -82,8 +82,8 @@ func (o *onboarding) finish(ctx workflow.Context, outcome dcrflow.Outcome) {
 	countOutcome(ctx, outcome)
 }
 
-// with gives one activity call a summary the UI shows beside it.
-func with(ctx workflow.Context, summary string) workflow.Context {
+// withSummary gives one activity call a summary the UI shows beside it.
+func withSummary(ctx workflow.Context, summary string) workflow.Context {
 	o := workflow.GetActivityOptions(ctx)
 	o.Summary = summary
 	return workflow.WithActivityOptions(ctx, o)

@@ -35,8 +35,8 @@ func (s *saga) has(name string) bool {
 	return false
 }
 
-// plain adapts an undo that has nothing to note.
-func plain(f func(ctx workflow.Context) error) func(ctx workflow.Context) (string, error) {
+// undoWithoutNote adapts an undo that has nothing to note.
+func undoWithoutNote(f func(ctx workflow.Context) error) func(ctx workflow.Context) (string, error) {
 	return func(ctx workflow.Context) (string, error) { return "", f(ctx) }
 }
 

@@ -24,7 +24,7 @@ func TestBudgetMetrics_RatesWaitsAndDeferralsNotCountedAsCalls(t *testing.T) {
 	m.BudgetDeferred(ratelimit.OktaDCR)
 
 	// A deferral reaches the clients' observers as a failed exchange: not a call.
-	budgetErr := &url.Error{Op: "Get", URL: "http://x", Err: &ratelimit.ErrBudget{System: ratelimit.OktaManagement, Wait: time.Second}}
+	budgetErr := &url.Error{Op: "Get", URL: "http://x", Err: &ratelimit.BudgetError{System: ratelimit.OktaManagement, Wait: time.Second}}
 	m.ObserveOkta(okta.ResponseInfo{Op: "ListScopes", Method: http.MethodGet, Err: budgetErr})
 	m.ObserveKonnect(konnect.ResponseInfo{Op: "list-portals", Method: http.MethodGet, Err: fmt.Errorf("konnect: %w", budgetErr)})
 	m.ObserveOkta(okta.ResponseInfo{Op: "ListScopes", Method: http.MethodGet, StatusCode: 200})

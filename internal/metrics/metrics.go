@@ -258,7 +258,7 @@ func (m *Metrics) observe(system, op string, status int, d time.Duration, wait t
 
 // deferred tells a request the budget never sent from a failed exchange.
 func deferred(err error) bool {
-	_, ok := ratelimit.AsErrBudget(err)
+	_, ok := ratelimit.AsBudgetError(err)
 	return ok
 }
 
