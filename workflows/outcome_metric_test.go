@@ -69,7 +69,7 @@ func replayedOutcome(ctx workflow.Context) error {
 // for Prometheus, as the SDK's own metrics are).
 func TestCountOutcome_CountedOnceAcrossReplays(t *testing.T) {
 	srv := devserver.Start(t)
-	worker.SetStickyWorkflowCacheSize(0) // every workflow task replays the history
+	worker.SetStickyWorkflowCacheSize(0)           // every workflow task replays the history
 	defer worker.SetStickyWorkflowCacheSize(10000) // the SDK's default, for the tests after this one
 	m := metrics.New(func(err error) { t.Errorf("metrics: %v", err) })
 	c, err := client.Dial(client.Options{HostPort: srv.FrontendHostPort(), Namespace: "default", MetricsHandler: m.Handler(), Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
