@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dcrflow/dcrflow/internal/flagscan"
 )
 
 // docCommand is one command line of a shell block in the docs.
@@ -90,7 +92,7 @@ func TestDocs_EveryCommandShownRuns(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, ".config", "temporalio", "temporal.toml"), []byte(strings.ReplaceAll(toml[0], "127.0.0.1:7233", addr)), 0o600)
 	// Only these may exit 1 here: a decision needs a held portal.
 	mayFail := []string{"decide retry", "decide abandon"}
-	workerFlags := deployFlags(t, workerBin)
+	workerFlags := flagscan.Flags(t, workerBin)
 	ran := map[string]int{}
 	for _, c := range docCommands(t) {
 		where := c.file + ":" + itoa(c.line)
@@ -100,7 +102,7 @@ func TestDocs_EveryCommandShownRuns(t *testing.T) {
 		}
 		switch filepath.Base(args[0]) {
 		case "worker":
-			deployCheckFlags(t, where+" "+strings.Join(args, " "), args[1:], workerFlags)
+			flagscan.Check(t, where+" "+strings.Join(args, " "), args[1:], workerFlags)
 			continue
 		case "dcrflow":
 		default:

@@ -1,4 +1,4 @@
-package e2e
+package deploy_test
 
 import (
 	"bufio"
@@ -27,6 +27,7 @@ import (
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/config"
 	"github.com/dcrflow/dcrflow/internal/devserver"
+	"github.com/dcrflow/dcrflow/internal/flagscan"
 	sbkonnect "github.com/dcrflow/dcrflow/sandbox/konnect"
 	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
 	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
@@ -866,51 +867,6 @@ func deployExecForm(t *testing.T, what, args string) []string {
 	return out
 }
 
-// deployFlags runs bin -h and returns the flags it lists: a Go flag set's (-name) or,
-// for a command with subcommands (dcrflow), those of the root and of every subcommand
-// (-f, --file).
-func deployFlags(t *testing.T, bin string, sub ...string) map[string]bool {
-	t.Helper()
-	out, _ := exec.Command(bin, append(sub, "-h")...).CombinedOutput() // -h exits 0 or 2 depending on the flag set
-	flags := map[string]bool{}
-	for _, line := range strings.Split(string(out), "\n") {
-		if l := strings.TrimSpace(line); strings.HasPrefix(l, "-") {
-			l, _, _ = strings.Cut(strings.ReplaceAll(l, "\t", "  "), "  ")
-			for _, m := range regexp.MustCompile(`--?([A-Za-z0-9][A-Za-z0-9_.-]*)`).FindAllStringSubmatch(l, -1) {
-				flags[m[1]] = true
-			}
-		}
-	}
-	if len(sub) == 0 {
-		if _, cmds, ok := strings.Cut(string(out), "Available Commands:\n"); ok {
-			cmds, _, _ = strings.Cut(cmds, "\n\n")
-			for _, line := range strings.Split(cmds, "\n") {
-				if f := strings.Fields(line); len(f) > 0 && f[0] != "help" && f[0] != "completion" {
-					maps.Copy(flags, deployFlags(t, bin, f[0]))
-				}
-			}
-		}
-	}
-	if len(flags) == 0 {
-		t.Fatalf("%s -h lists no flags:\n%s", bin, out)
-	}
-	return flags
-}
-
-// deployCheckFlags: every -flag in args exists on the binary.
-func deployCheckFlags(t *testing.T, where string, args []string, flags map[string]bool) {
-	t.Helper()
-	for _, a := range args {
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !flags[name] {
-			t.Errorf("%s passes %s, which the binary does not have (it has %v)", where, a, slices.Sorted(maps.Keys(flags)))
-		}
-	}
-}
-
 func TestDeploy_DockerfileTargetsFlagsUserAndNoSecrets(t *testing.T) {
 	t.Parallel()
 	global, stages := deployParseDockerfile(t)
@@ -968,13 +924,13 @@ func TestDeploy_DockerfileTargetsFlagsUserAndNoSecrets(t *testing.T) {
 
 	// The built binaries, to check every flag the Dockerfile and compose pass.
 	dir := t.TempDir()
-	bins := map[string]string{"healthcheck": build(t, dir, "./deploy/healthcheck")}
+	bins := map[string]string{"healthcheck": buildBinary(t, dir, "./deploy/healthcheck")}
 	for target, pkg := range deployTargets {
-		bins[target] = build(t, dir, pkg)
+		bins[target] = buildBinary(t, dir, pkg)
 	}
 	flags := map[string]map[string]bool{}
 	for target, bin := range bins {
-		flags[target] = deployFlags(t, bin)
+		flags[target] = flagscan.Flags(t, bin)
 	}
 
 	last := &stages[len(stages)-1]
@@ -1021,15 +977,15 @@ func TestDeploy_DockerfileTargetsFlagsUserAndNoSecrets(t *testing.T) {
 		if !strings.Contains(copied, "/out/"+target+" ") && !strings.HasSuffix(copied, "/out/"+target) {
 			t.Errorf("target %s does not copy /out/%s from the build stage: %q", target, target, copied)
 		}
-		deployCheckFlags(t, "Dockerfile target "+target+" ENTRYPOINT", entry[min(1, len(entry)):], flags[target])
-		deployCheckFlags(t, "Dockerfile target "+target+" CMD", deployExecForm(t, target+" CMD", deployLast(stages, st, "CMD")), flags[target])
+		flagscan.Check(t, "Dockerfile target "+target+" ENTRYPOINT", entry[min(1, len(entry)):], flags[target])
+		flagscan.Check(t, "Dockerfile target "+target+" CMD", deployExecForm(t, target+" CMD", deployLast(stages, st, "CMD")), flags[target])
 		if hc := deployLast(stages, st, "HEALTHCHECK"); hc != "" {
 			_, cmd, _ := strings.Cut(hc, "CMD ")
 			probe := deployExecForm(t, target+" HEALTHCHECK", cmd)
 			if len(probe) == 0 || probe[0] != deployBinDir+"healthcheck" || !strings.Contains(copied, "/out/healthcheck") {
 				t.Errorf("target %s: HEALTHCHECK %v does not run the healthcheck it copies", target, probe)
 			} else {
-				deployCheckFlags(t, "Dockerfile target "+target+" HEALTHCHECK", probe[1:], flags["healthcheck"])
+				flagscan.Check(t, "Dockerfile target "+target+" HEALTHCHECK", probe[1:], flags["healthcheck"])
 			}
 		}
 	}
@@ -1040,9 +996,9 @@ func TestDeploy_DockerfileTargetsFlagsUserAndNoSecrets(t *testing.T) {
 		if s.target() == "" {
 			continue
 		}
-		deployCheckFlags(t, "compose service "+name, s.args(t, name), flags[s.target()])
+		flagscan.Check(t, "compose service "+name, s.args(t, name), flags[s.target()])
 		if s.Healthcheck != nil && len(s.Healthcheck.Test) > 1 && s.Healthcheck.Test[1] == deployBinDir+"healthcheck" {
-			deployCheckFlags(t, "compose service "+name+" healthcheck", s.Healthcheck.Test[2:], flags["healthcheck"])
+			flagscan.Check(t, "compose service "+name+" healthcheck", s.Healthcheck.Test[2:], flags["healthcheck"])
 		}
 	}
 	t.Run("sandbox_health_probe_answers", func(t *testing.T) {
@@ -1199,4 +1155,16 @@ func TestDeploy_DockerComposeConfig(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("docker compose config -q: %v\n%s", err, out)
 	}
+}
+
+// buildBinary builds pkg (a path from the repository's root) into dir.
+func buildBinary(t *testing.T, dir, pkg string) string {
+	t.Helper()
+	out := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = ".."
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
 }
