@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dcrflow/dcrflow/internal/testenv"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -221,7 +222,7 @@ func Transport(r Reporter, base http.RoundTripper) http.RoundTripper {
 	}
 	dir, ok := SpecsDir()
 	if !ok {
-		r.Logf("contract checks skipped: specs folder ../shared/specs not found (set DCRFLOW_SPECS_DIR)")
+		testenv.MissingMessage(r.Errorf, r.Logf, "contract checks skipped: specs folder ../shared/specs not found (set DCRFLOW_SPECS_DIR)")
 		return base
 	}
 	v, err := Load(dir)

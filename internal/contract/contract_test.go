@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/dcrflow/dcrflow/internal/testenv"
 )
 
 type recorder struct {
@@ -26,7 +28,7 @@ func (r *recorder) Logf(string, ...any) {}
 func requireSpecs(t *testing.T) {
 	t.Helper()
 	if _, ok := SpecsDir(); !ok {
-		t.Skip("contract checks skipped: specs folder ../shared/specs not found")
+		testenv.Missing(t, "contract checks skipped: specs folder ../shared/specs not found")
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/internal/testenv"
 )
 
 // EnvBinary names the temporal CLI to use; `make test` sets it.
@@ -35,12 +36,12 @@ func binary(t testing.TB) string {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
 			p := filepath.Join(d, "bin", "temporal")
 			if _, err := os.Stat(p); err != nil {
-				t.Skipf("no Temporal CLI at %s: run `make test` (it builds bin/temporal) or set %s", p, EnvBinary)
+				testenv.Missing(t, "no Temporal CLI at %s: run `make test` (it builds bin/temporal) or set %s", p, EnvBinary)
 			}
 			return p
 		}
 		if filepath.Dir(d) == d {
-			t.Skipf("no module root above %s", wd)
+			testenv.Missing(t, "no module root above %s", wd)
 		}
 	}
 }

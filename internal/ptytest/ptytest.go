@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dcrflow/dcrflow/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,21 +27,21 @@ func Open(t testing.TB) *PTY {
 	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminal here: %v", err)
+		testenv.Missing(t, "no pseudo-terminal here: %v", err)
 	}
 	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
 		m.Close()
-		t.Skipf("unlock pseudo-terminal: %v", err)
+		testenv.Missing(t, "unlock pseudo-terminal: %v", err)
 	}
 	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
 	if err != nil {
 		m.Close()
-		t.Skipf("pseudo-terminal number: %v", err)
+		testenv.Missing(t, "pseudo-terminal number: %v", err)
 	}
 	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
 		m.Close()
-		t.Skipf("open pseudo-terminal: %v", err)
+		testenv.Missing(t, "open pseudo-terminal: %v", err)
 	}
 	p := &PTY{Master: m, Slave: s, read: make(chan string, 64)}
 	p.Resize(t, 80)
