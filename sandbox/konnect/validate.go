@@ -49,7 +49,6 @@ type checker struct{ params []InvalidParameter }
 
 func (c *checker) add(p InvalidParameter) { c.params = append(c.params, p) }
 
-
 func join(prefix, key string) string {
 	if prefix == "" {
 		return key
