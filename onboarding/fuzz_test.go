@@ -11,7 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/internal/textsafe"
