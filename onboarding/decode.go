@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dcrflow/dcrflow"
 )
 
 // The onboarding file is read as a yaml.Node tree and walked by hand rather than
@@ -134,6 +136,11 @@ type parser struct {
 	fname   string
 	probs   []problem
 	dropped int // problems beyond maxProblems
+
+	// A file read in pieces (split.go): its portals' items, read one by one.
+	items *layout
+	raw   []byte
+	whole bool // an item did not read alone: read the file whole
 }
 
 func (p *parser) add(line int, portal, field, format string, args ...any) {
@@ -169,13 +176,25 @@ func (p *parser) messages() []string {
 	return out
 }
 
+// affordable checks what the file may cost (limits.go) before it is parsed.
+func (p *parser) affordable(raw []byte) bool {
+	return !p.tooLarge(raw) && !p.invisibles(raw) && !p.tooManyValues(raw)
+}
+
+// parseWhole reads the file as one tree and checks it.
+func (p *parser) parseWhole(raw []byte) []dcrflow.PortalSpec {
+	if root, ok := p.readDoc(raw); ok {
+		if f, ok := p.file(root); ok {
+			return p.check(f)
+		}
+	}
+	return nil
+}
+
 // readDoc parses raw into its first YAML document; false when it could not (a
 // problem says why). What the file may cost is checked first (limits.go); a later
 // document that holds anything is refused, however many come before it.
 func (p *parser) readDoc(raw []byte) (root *yaml.Node, ok bool) {
-	if p.tooLarge(raw) || p.invisibles(raw) || p.tooManyValues(raw) {
-		return nil, false
-	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	for n := 1; ; n++ {
 		var doc yaml.Node

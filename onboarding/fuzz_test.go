@@ -3,8 +3,10 @@ package onboarding
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +46,9 @@ func FuzzParse(f *testing.F) {
 	const name = "fuzz.yaml"
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		specs, err := Parse(name, raw)
+		if wSpecs, wErr := parse(name, raw, false); fmt.Sprint(err) != fmt.Sprint(wErr) || !reflect.DeepEqual(specs, wSpecs) {
+			t.Fatalf("read in pieces and whole, the file gives\n%.3000v\n%+.1000v\nand\n%.3000v\n%+.1000v", err, specs, wErr, wSpecs)
+		}
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) {

@@ -32,6 +32,9 @@ func (p *parser) file(root *yaml.Node) (rawFile, bool) {
 		p.add(root.Line, "", "portals", "missing; list the portals to onboard under `portals:` (see examples/portals.yaml)")
 		return f, false
 	}
+	if p.items != nil {
+		return p.splitPortals(f)
+	}
 	items, ok := p.seq(portals, "", "portals", "a list of portals; write each as `- name: ...` under `portals:`")
 	if !ok {
 		return f, false
@@ -277,4 +280,28 @@ func (p *parser) api(n *yaml.Node, who string) (rawAPI, bool) {
 	}
 	p.add(m.Line, who, "apis", "an entry is %s, expected an API name or {api, visibility, auto_approve}", describe(m))
 	return a, false
+}
+
+// splitPortals reads the portals of a file read in pieces, a batch of items at a time.
+func (p *parser) splitPortals(f rawFile) (rawFile, bool) {
+	all := p.items.items
+	f.portals = make([]rawPortal, 0, len(all))
+	for len(all) > 0 {
+		n := 1
+		for n < len(all) && all[n-1].end-all[0].start < batchBytes {
+			n++
+		}
+		items, err := p.batch(all[:n])
+		if err != nil {
+			p.whole = true
+			return f, false
+		}
+		for _, it := range items {
+			if pt, ok := p.portal(it); ok {
+				f.portals = append(f.portals, pt)
+			}
+		}
+		all = all[n:]
+	}
+	return f, true
 }
