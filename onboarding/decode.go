@@ -137,18 +137,40 @@ type parser struct {
 	probs   []problem
 	dropped int // problems beyond maxProblems
 
-	// A file read in pieces (split.go): its portals' items, read one by one.
-	items *layout
-	raw   []byte
-	whole bool // an item did not read alone: read the file whole
+	// A file read in pieces (split.go): its portals' items, read a batch at a time,
+	// each portal checked once read. The checks' problems go to later, as if every
+	// portal had been read before any was checked.
+	items    *layout
+	raw      []byte
+	whole    bool // the items did not read alone: read the file whole
+	checking bool // problems go to later
+	later    []problem
+	dropLate int
+	specs    []dcrflow.PortalSpec // the portals, checked
 }
 
 func (p *parser) add(line int, portal, field, format string, args ...any) {
-	if len(p.probs) >= maxProblems {
-		p.dropped++
+	list, dropped := &p.probs, &p.dropped
+	if p.checking {
+		list, dropped = &p.later, &p.dropLate
+	}
+	if len(*list) >= maxProblems {
+		*dropped++
 		return
 	}
-	p.probs = append(p.probs, problem{line: line, portal: portal, field: field, msg: fmt.Sprintf(format, args...)})
+	*list = append(*list, problem{line: line, portal: portal, field: field, msg: fmt.Sprintf(format, args...)})
+}
+
+// settle puts the checks' problems after the others, keeping the first maxProblems
+// of all, as add does.
+func (p *parser) settle() {
+	p.dropped += p.dropLate
+	if n := len(p.probs) + len(p.later) - maxProblems; n > 0 {
+		p.dropped += n
+		p.later = p.later[:len(p.later)-n]
+	}
+	p.probs = append(p.probs, p.later...)
+	p.later, p.dropLate = nil, 0
 }
 
 // messages renders the problems, sorted by line (stable: walk order within a line).

@@ -117,10 +117,12 @@ func (p *parser) check(f rawFile) []dcrflow.PortalSpec {
 	d := f.defaults
 	p.checkDefaults(d)
 	out := make([]dcrflow.PortalSpec, 0, len(f.portals))
+	at := make([]lines, 0, len(f.portals))
 	for _, r := range f.portals {
 		out = append(out, p.portalSpec(r, d))
+		at = append(at, linesOf(r))
 	}
-	p.across(f.portals, out)
+	p.across(at, out)
 	return out
 }
 

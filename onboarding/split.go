@@ -136,14 +136,12 @@ func (p *parser) parseSplit(raw []byte) ([]dcrflow.PortalSpec, bool) {
 	if !ok || !q.portalsAt(root, l.portalsLine) {
 		return nil, false
 	}
-	var specs []dcrflow.PortalSpec
-	if f, ok := q.file(root); q.whole {
+	if _, ok := q.file(root); q.whole || !ok {
 		return nil, false
-	} else if ok {
-		specs = q.check(f)
 	}
+	q.settle()
 	p.probs, p.dropped = q.probs, q.dropped
-	return specs, true
+	return q.specs, true
 }
 
 // portalsAt says whether the head's `portals:` is the one found at line and has no

@@ -38,6 +38,14 @@ func TestParse_PiecesReadAsWhole(t *testing.T) {
 		t.Error("a fleet is not read in pieces")
 	}
 	sameAsWhole(t, fleetFile(300))
+	// More than maxProblems problems, found both as portals are read and as they are
+	// checked: the same first ones are shown, and the same number left out.
+	var b strings.Builder
+	b.WriteString("defaults: {claim: sub}\nportals:\n")
+	for i := range 1200 {
+		fmt.Fprintf(&b, "  - name: P_%d\n    nme: x\n    scopes: [openid]\n", i)
+	}
+	sameAsWhole(t, []byte(b.String()))
 	sameAsWhole(t, []byte(strings.ReplaceAll(string(fleetFile(300)), "\n", "\r\n")))
 }
 

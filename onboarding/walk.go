@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dcrflow/dcrflow"
 )
 
 // file walks the whole document.
@@ -282,10 +284,17 @@ func (p *parser) api(n *yaml.Node, who string) (rawAPI, bool) {
 	return a, false
 }
 
-// splitPortals reads the portals of a file read in pieces, a batch of items at a time.
+// splitPortals reads the portals of a file read in pieces, a batch of items at a
+// time, and checks each once read (as check does), keeping of it only its spec and
+// its lines.
 func (p *parser) splitPortals(f rawFile) (rawFile, bool) {
 	all := p.items.items
-	f.portals = make([]rawPortal, 0, len(all))
+	d := f.defaults
+	p.checking = true
+	p.checkDefaults(d)
+	p.checking = false
+	p.specs = make([]dcrflow.PortalSpec, 0, len(all))
+	where := make([]lines, 0, len(all))
 	for len(all) > 0 {
 		n := 1
 		for n < len(all) && all[n-1].end-all[0].start < batchBytes {
@@ -298,10 +307,16 @@ func (p *parser) splitPortals(f rawFile) (rawFile, bool) {
 		}
 		for _, it := range items {
 			if pt, ok := p.portal(it); ok {
-				f.portals = append(f.portals, pt)
+				p.checking = true
+				p.specs = append(p.specs, p.portalSpec(pt, d))
+				where = append(where, linesOf(pt))
+				p.checking = false
 			}
 		}
 		all = all[n:]
 	}
+	p.checking = true
+	p.across(where, p.specs)
+	p.checking = false
 	return f, true
 }
