@@ -24,11 +24,13 @@ type layout struct {
 	head        []byte // the file with the portals' lines left empty (lines keep their numbers)
 	portalsLine int    // the line of `portals:`
 	items       []span
+	maps        int // items that look like mappings on their first line: the portals to expect
 }
 
-// span is one item of the portals' list: its bytes and its first line.
+// span is one item of the portals' list: its bytes and its first line (a file has at
+// most 32 MiB; 12 bytes an item, as hostile items may be of 4 bytes).
 type span struct {
-	start, end, line int
+	start, end, line int32
 }
 
 // findPortals finds the items of the file's `portals:` list, written as a block list
@@ -83,11 +85,13 @@ func findPortals(raw []byte) (layout, bool) {
 			regionEnd = off // the next top-level key
 		case indent < 0 && item:
 			indent, regionStart = n, off
-			l.items = append(l.items, span{start: off, line: line})
+			l.items = append(l.items, span{start: int32(off), line: int32(line)})
+			l.maps += one(looksLikeMapping(rest))
 		case indent < 0:
 			return l, false // not a block list
 		case n == indent && item:
-			l.items = append(l.items, span{start: off, line: line})
+			l.items = append(l.items, span{start: int32(off), line: int32(line)})
+			l.maps += one(looksLikeMapping(rest))
 		case n <= indent:
 			return l, false
 		}
@@ -100,7 +104,7 @@ func findPortals(raw []byte) (layout, bool) {
 		if i+1 < len(l.items) {
 			l.items[i].end = l.items[i+1].start
 		} else {
-			l.items[i].end = regionEnd
+			l.items[i].end = int32(regionEnd)
 		}
 	}
 	lines := bytes.Count(raw[regionStart:regionEnd], []byte("\n"))
@@ -119,6 +123,12 @@ func isPortalsKey(text []byte) bool {
 	}
 	rest = bytes.TrimLeft(rest, " ")
 	return len(rest) == 0 || rest[0] == '#' && len(rest) < len(text)-len("portals:")
+}
+
+// looksLikeMapping says whether an item's first line (from its '-') may start a
+// mapping, a portal: `- name: a`, `- {name: a}`.
+func looksLikeMapping(item []byte) bool {
+	return bytes.Contains(item, []byte(": ")) || bytes.HasSuffix(item, []byte(":")) || bytes.HasPrefix(bytes.TrimLeft(item[1:], " "), []byte("{"))
 }
 
 // errWhole says the file must be read whole after all.
@@ -176,10 +186,10 @@ func (p *parser) batch(items []span) ([]*yaml.Node, error) {
 	}
 	seq := doc.Content[0].Content
 	for i, n := range seq {
-		if n.Line != items[i].line-items[0].line+1 {
+		if n.Line != int(items[i].line-items[0].line+1) {
 			return nil, errWhole
 		}
-		shiftLines(n, items[0].line-1)
+		shiftLines(n, int(items[0].line-1))
 	}
 	return seq, nil
 }

@@ -293,8 +293,9 @@ func (p *parser) splitPortals(f rawFile) (rawFile, bool) {
 	p.checking = true
 	p.checkDefaults(d)
 	p.checking = false
-	p.specs = make([]dcrflow.PortalSpec, 0, len(all))
-	where := make([]lines, 0, len(all))
+	// For the items that look like portals: an item may be 4 bytes, a spec is 300.
+	p.specs = make([]dcrflow.PortalSpec, 0, p.items.maps)
+	where := make([]lines, 0, p.items.maps)
 	for len(all) > 0 {
 		n := 1
 		for n < len(all) && all[n-1].end-all[0].start < batchBytes {
