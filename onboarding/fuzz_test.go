@@ -37,6 +37,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("portals:\n  - &p {name: a, scopes: [x], labels: {a: b}}\n  - <<: *p\n    name: b\n"))
 	f.Add([]byte("x: 1\n---\n- a\n"))
+	// Read in pieces: a fleet, with the defaults after it.
+	f.Add(append(fleetFile(3), "defaults: {claim: cid}\n"...))
 	for _, c := range hostileFiles {
 		if raw := c.gen(); len(raw) < 2000 {
 			f.Add([]byte(raw))

@@ -39,7 +39,7 @@ type span struct {
 // those are read whole.
 func findPortals(raw []byte) (layout, bool) {
 	var l layout
-	if bytes.ContainsAny(raw, "&*") {
+	if bytes.ContainsAny(raw, "&*") || bareCR(raw) {
 		return l, false
 	}
 	regionStart, regionEnd := -1, len(raw) // the items' bytes
@@ -113,6 +113,23 @@ func findPortals(raw []byte) (layout, bool) {
 	l.head = append(l.head, bytes.Repeat([]byte("\n"), lines)...)
 	l.head = append(l.head, raw[regionEnd:]...)
 	return l, true
+}
+
+// bareCR says whether raw holds a carriage return without a line feed after it,
+// which YAML takes for a line break (the other breaks YAML knows, NEL and the Unicode
+// separators, are refused before: invisibles).
+func bareCR(raw []byte) bool {
+	for i := bytes.IndexByte(raw, '\r'); i >= 0; {
+		if i+1 == len(raw) || raw[i+1] != '\n' {
+			return true
+		}
+		next := bytes.IndexByte(raw[i+1:], '\r')
+		if next < 0 {
+			return false
+		}
+		i += 1 + next
+	}
+	return false
 }
 
 // isPortalsKey says whether a line is `portals:` alone (a comment may follow).

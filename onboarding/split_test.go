@@ -73,6 +73,7 @@ func TestFindPortals(t *testing.T) {
 		{"an item less indented", "portals:\n    - name: a\n  - name: b\n", 0, false},
 		{"a key beside the items", "portals:\n  - name: a\n  scopes: [x]\n", 0, false},
 		{"a tab", "portals:\n\t- name: a\n", 0, false},
+		{"a carriage return alone, a line break to YAML", "portals:\n - \r0", 0, false},
 		{"a byte-order mark", "\ufeffportals:\n" + two, 0, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
