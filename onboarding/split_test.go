@@ -43,9 +43,21 @@ func TestParse_PiecesReadAsWhole(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("defaults: {claim: sub}\nportals:\n")
 	for i := range 1200 {
-		fmt.Fprintf(&b, "  - name: P_%d\n    nme: x\n    scopes: [openid]\n", i)
+		fmt.Fprintf(&b, "  - name: P_%d\n    nme: x\n    scopes: [openid]\n    portal: the portal of team %d, in a few words\n", i, i)
+	}
+	if b.Len() < batchBytes*3/2 {
+		t.Fatalf("%d bytes: not several batches", b.Len())
 	}
 	sameAsWhole(t, []byte(b.String()))
+	// Several batches: a portal named twice, and a Konnect portal spelt two ways, far
+	// apart; a value over several lines where a batch may end (read whole).
+	fleet := fleetFile(1000)
+	sameAsWhole(t, append(fleet, "  - name: portal-3\n    scopes: [x]\n  - name: z\n    portal: PORTAL-5\n    scopes: [x]\n"...))
+	for _, at := range []int{100, 450, 900} {
+		split := strings.Index(string(fleet), fmt.Sprintf("  - name: portal-%d\n", at))
+		raw := string(fleet[:split]) + "  - name: q\n    scopes: [x,\n  - y]\n    portal: \"a\n  - name: b\"\n" + string(fleet[split:])
+		sameAsWhole(t, []byte(raw))
+	}
 	sameAsWhole(t, []byte(strings.ReplaceAll(string(fleetFile(300)), "\n", "\r\n")))
 }
 
