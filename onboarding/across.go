@@ -15,40 +15,40 @@ import (
 // one portal names, which must then be asked for with the same settings, or two
 // runs would fight over one resource. Names are compared as Konnect may compare them
 // (textsafe.Fold): one written two ways is refused.
-func (p *parser) across(raws []rawPortal, specs []dcrflow.PortalSpec) {
-	keys := make(map[string]int, len(specs))
+func (p *parser) across(where []lines, specs []dcrflow.PortalSpec) {
+	keys := make(map[string]int32, len(specs))
 	portals := map[string]use{}
 	providers := make(map[string]use, len(specs))
 	strategies := make(map[string]use, len(specs))
 	pubs := map[[2]string]use{}
 	for i, s := range specs {
-		r := raws[i]
+		r := where[i]
 		if s.Key == "" {
 			continue
 		}
-		if at, dup := keys[s.Key]; dup {
-			p.add(first(r.name.line, r.portal.line, r.line), s.Key, "name", "duplicate portal (first at line %d); give each portal its own name", at)
+		if was, dup := keys[s.Key]; dup {
+			p.add(first(r.name, r.portal, r.at), s.Key, "name", "duplicate portal (first at line %d); give each portal its own name", was)
 			continue
 		}
-		keys[s.Key] = r.line
+		keys[s.Key] = int32(r.at)
 
-		if u, ok := claim(portals, s.Portal, use{i, first(r.portal.line, r.line), s.Portal}); ok {
-			p.spelledTwice(first(r.portal.line, r.line), s.Key, "portal", s.Portal, "the Konnect portal", u, specs)
+		if u, ok := claim(portals, s.Portal, at(i, first(r.portal, r.at))); ok {
+			p.spelledTwice(first(r.portal, r.at), s.Key, "portal", s.Portal, "the Konnect portal", u, specs[u.idx].Portal, specs)
 		}
 
-		if u, ok := claim(providers, s.DCRProvider, use{i, r.line, s.DCRProvider}); !ok {
-		} else if u.name != s.DCRProvider {
-			p.spelledTwice(providerLine(r), s.Key, "dcr_provider.name", s.DCRProvider, "the DCR provider", u, specs)
+		if u, ok := claim(providers, s.DCRProvider, at(i, r.at)); !ok {
+		} else if had := specs[u.idx].DCRProvider; had != s.DCRProvider {
+			p.spelledTwice(r.provider, s.Key, "dcr_provider.name", s.DCRProvider, "the DCR provider", u, had, specs)
 		} else if diff := providerDiffs(s, specs[u.idx]); len(diff) > 0 {
-			p.add(providerLine(r), s.Key, "dcr_provider.name", "%s is also the DCR provider of portal %q (line %d), with a different %s; a Konnect DCR provider has one issuer, one DCR token and one set of labels, so give this portal its own dcr_provider name or make those settings the same",
+			p.add(r.provider, s.Key, "dcr_provider.name", "%s is also the DCR provider of portal %q (line %d), with a different %s; a Konnect DCR provider has one issuer, one DCR token and one set of labels, so give this portal its own dcr_provider name or make those settings the same",
 				quote(s.DCRProvider), specs[u.idx].Key, u.line, strings.Join(diff, ", "))
 		}
 
-		if u, ok := claim(strategies, s.Strategy.Name, use{i, r.line, s.Strategy.Name}); !ok {
-		} else if u.name != s.Strategy.Name {
-			p.spelledTwice(strategyLine(r), s.Key, "auth_strategy.name", s.Strategy.Name, "the auth strategy", u, specs)
+		if u, ok := claim(strategies, s.Strategy.Name, at(i, r.at)); !ok {
+		} else if had := specs[u.idx].Strategy.Name; had != s.Strategy.Name {
+			p.spelledTwice(r.strategy, s.Key, "auth_strategy.name", s.Strategy.Name, "the auth strategy", u, had, specs)
 		} else if diff := strategyDiffs(s, specs[u.idx]); len(diff) > 0 {
-			p.add(strategyLine(r), s.Key, "auth_strategy.name", "%s is also the auth strategy of portal %q (line %d), with a different %s; a Konnect auth strategy has one issuer, one set of scopes, one claim, one DCR provider and one set of labels, so give this portal its own auth_strategy name or make those settings the same",
+			p.add(r.strategy, s.Key, "auth_strategy.name", "%s is also the auth strategy of portal %q (line %d), with a different %s; a Konnect auth strategy has one issuer, one set of scopes, one claim, one DCR provider and one set of labels, so give this portal its own auth_strategy name or make those settings the same",
 				quote(s.Strategy.Name), specs[u.idx].Key, u.line, strings.Join(diff, ", "))
 		}
 
@@ -59,16 +59,19 @@ func (p *parser) across(raws []rawPortal, specs []dcrflow.PortalSpec) {
 			k := [2]string{textsafe.Fold(s.Portal), textsafe.Fold(a.API)}
 			u, ok := pubs[k]
 			if !ok {
-				pubs[k] = use{i, r.apis[j].line, a.API}
+				u = at(i, r.apis[j])
+				u.api = int32(j)
+				pubs[k] = u
 				continue
 			}
+			had := specs[u.idx].APIs[u.api].API
 			switch {
-			case u.idx == i: // listed twice in one portal: reported already
-			case u.name != a.API:
-				p.spelledTwice(r.apis[j].line, s.Key, "apis", a.API, "the API", u, specs)
+			case int(u.idx) == i: // listed twice in one portal: reported already
+			case had != a.API:
+				p.spelledTwice(r.apis[j], s.Key, "apis", a.API, "the API", u, had, specs)
 			default:
-				if diff := publicationDiffs(s, a, specs[u.idx], u.name); len(diff) > 0 {
-					p.add(r.apis[j].line, s.Key, "apis", "%s is also published on Konnect portal %s by portal %q (line %d), with a different %s; an API has one publication per Konnect portal, so publish it from one of the two or make those settings the same",
+				if diff := publicationDiffs(s, a, specs[u.idx], had); len(diff) > 0 {
+					p.add(r.apis[j], s.Key, "apis", "%s is also published on Konnect portal %s by portal %q (line %d), with a different %s; an API has one publication per Konnect portal, so publish it from one of the two or make those settings the same",
 						quote(a.API), quote(s.Portal), specs[u.idx].Key, u.line, strings.Join(diff, ", "))
 				}
 			}
@@ -76,12 +79,14 @@ func (p *parser) across(raws []rawPortal, specs []dcrflow.PortalSpec) {
 	}
 }
 
-// use is where a portal first named a shared resource, and how it spelt it.
+// use is where a portal first named a shared resource (how it spelt it is in its
+// spec): the portal's index and the line, and for a publication the API's index.
+// Small, for there are as many as portals.
 type use struct {
-	idx  int
-	line int
-	name string
+	idx, line, api int32
 }
+
+func at(idx, line int) use { return use{idx: int32(idx), line: int32(line)} }
 
 // claim records u under name's folded form unless a portal came first; then it
 // returns that portal's use.
@@ -96,30 +101,38 @@ func claim(m map[string]use, name string, u use) (use, bool) {
 
 // spelledTwice refuses a name that another portal wrote with other letters (case,
 // Unicode form) when Konnect may take both for one; the same spelling is fine.
-func (p *parser) spelledTwice(line int, who, field, name, what string, had use, specs []dcrflow.PortalSpec) {
-	if had.name == name {
+func (p *parser) spelledTwice(line int, who, field, name, what string, had use, hadName string, specs []dcrflow.PortalSpec) {
+	if hadName == name {
 		return
 	}
-	here, there := quote(name), quote(had.name)
-	if textsafe.LookAlike(name, had.name) {
-		here, there = strconv.QuoteToASCII(clip(name)), strconv.QuoteToASCII(clip(had.name))
+	here, there := quote(name), quote(hadName)
+	if textsafe.LookAlike(name, hadName) {
+		here, there = strconv.QuoteToASCII(clip(name)), strconv.QuoteToASCII(clip(hadName))
 	}
 	p.add(line, who, field, "%s is %s %s of portal %q (line %d) written differently; Konnect may take them for one: write the name the same way in both",
 		here, what, there, specs[had.idx].Key, had.line)
 }
 
-func providerLine(r rawPortal) int {
-	if r.provider == nil {
-		return r.line
-	}
-	return first(r.provider.name.line, r.provider.line)
+// lines is where a portal and its names are in the file, all the checks across
+// portals keep of it.
+type lines struct {
+	at, name, portal, provider, strategy int
+	apis                                 []int
 }
 
-func strategyLine(r rawPortal) int {
-	if r.strategy == nil {
-		return r.line
+func linesOf(r rawPortal) lines {
+	l := lines{at: r.line, name: r.name.line, portal: r.portal.line, provider: r.line, strategy: r.line}
+	if r.provider != nil {
+		l.provider = first(r.provider.name.line, r.provider.line)
 	}
-	return first(r.strategy.name.line, r.strategy.line)
+	if r.strategy != nil {
+		l.strategy = first(r.strategy.name.line, r.strategy.line)
+	}
+	l.apis = make([]int, len(r.apis))
+	for i, a := range r.apis {
+		l.apis[i] = a.line
+	}
+	return l
 }
 
 func providerDiffs(a, b dcrflow.PortalSpec) []string {

@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dcrflow/dcrflow"
 )
 
 // The onboarding file is read as a yaml.Node tree and walked by hand rather than
@@ -134,14 +136,41 @@ type parser struct {
 	fname   string
 	probs   []problem
 	dropped int // problems beyond maxProblems
+
+	// A file read in pieces (split.go): its portals' items, read a batch at a time,
+	// each portal checked once read. The checks' problems go to later, as if every
+	// portal had been read before any was checked.
+	items    *layout
+	raw      []byte
+	whole    bool // the items did not read alone: read the file whole
+	checking bool // problems go to later
+	later    []problem
+	dropLate int
+	specs    []dcrflow.PortalSpec // the portals, checked
 }
 
 func (p *parser) add(line int, portal, field, format string, args ...any) {
-	if len(p.probs) >= maxProblems {
-		p.dropped++
+	list, dropped := &p.probs, &p.dropped
+	if p.checking {
+		list, dropped = &p.later, &p.dropLate
+	}
+	if len(*list) >= maxProblems {
+		*dropped++
 		return
 	}
-	p.probs = append(p.probs, problem{line: line, portal: portal, field: field, msg: fmt.Sprintf(format, args...)})
+	*list = append(*list, problem{line: line, portal: portal, field: field, msg: fmt.Sprintf(format, args...)})
+}
+
+// settle puts the checks' problems after the others, keeping the first maxProblems
+// of all, as add does.
+func (p *parser) settle() {
+	p.dropped += p.dropLate
+	if n := len(p.probs) + len(p.later) - maxProblems; n > 0 {
+		p.dropped += n
+		p.later = p.later[:len(p.later)-n]
+	}
+	p.probs = append(p.probs, p.later...)
+	p.later, p.dropLate = nil, 0
 }
 
 // messages renders the problems, sorted by line (stable: walk order within a line).
@@ -169,13 +198,25 @@ func (p *parser) messages() []string {
 	return out
 }
 
+// affordable checks what the file may cost (limits.go) before it is parsed.
+func (p *parser) affordable(raw []byte) bool {
+	return !p.tooLarge(raw) && !p.invisibles(raw) && !p.tooManyValues(raw)
+}
+
+// parseWhole reads the file as one tree and checks it.
+func (p *parser) parseWhole(raw []byte) []dcrflow.PortalSpec {
+	if root, ok := p.readDoc(raw); ok {
+		if f, ok := p.file(root); ok {
+			return p.check(f)
+		}
+	}
+	return nil
+}
+
 // readDoc parses raw into its first YAML document; false when it could not (a
 // problem says why). What the file may cost is checked first (limits.go); a later
 // document that holds anything is refused, however many come before it.
 func (p *parser) readDoc(raw []byte) (root *yaml.Node, ok bool) {
-	if p.tooLarge(raw) || p.invisibles(raw) || p.tooManyValues(raw) {
-		return nil, false
-	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	for n := 1; ; n++ {
 		var doc yaml.Node

@@ -3,15 +3,17 @@ package onboarding
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/internal/textsafe"
@@ -35,6 +37,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("portals:\n  - &p {name: a, scopes: [x], labels: {a: b}}\n  - <<: *p\n    name: b\n"))
 	f.Add([]byte("x: 1\n---\n- a\n"))
+	// Read in pieces: a fleet, with the defaults after it.
+	f.Add(append(fleetFile(3), "defaults: {claim: cid}\n"...))
 	for _, c := range hostileFiles {
 		if raw := c.gen(); len(raw) < 2000 {
 			f.Add([]byte(raw))
@@ -44,6 +48,9 @@ func FuzzParse(f *testing.F) {
 	const name = "fuzz.yaml"
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		specs, err := Parse(name, raw)
+		if wSpecs, wErr := parse(name, raw, false); fmt.Sprint(err) != fmt.Sprint(wErr) || !reflect.DeepEqual(specs, wSpecs) {
+			t.Fatalf("read in pieces and whole, the file gives\n%.3000v\n%+.1000v\nand\n%.3000v\n%+.1000v", err, specs, wErr, wSpecs)
+		}
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/dcrflow/dcrflow/internal/readfile"
 	"github.com/dcrflow/dcrflow/internal/textsafe"

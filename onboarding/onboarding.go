@@ -75,11 +75,21 @@ func Load(path string) ([]dcrflow.PortalSpec, error) {
 // Parse is Load on bytes already read; name is used in messages. Its error is an
 // *Error.
 func Parse(name string, raw []byte) ([]dcrflow.PortalSpec, error) {
+	return parse(name, raw, true)
+}
+
+// parse is Parse, reading a file of the usual shape in pieces when split is set (see
+// split.go), else whole.
+func parse(name string, raw []byte, split bool) ([]dcrflow.PortalSpec, error) {
 	p := &parser{fname: name}
 	var specs []dcrflow.PortalSpec
-	if root, ok := p.readDoc(raw); ok {
-		if f, ok := p.file(root); ok {
-			specs = p.check(f)
+	if p.affordable(raw) {
+		var done bool
+		if split {
+			specs, done = p.parseSplit(raw)
+		}
+		if !done {
+			specs = p.parseWhole(raw)
 		}
 	}
 	if len(p.probs) > 0 {
@@ -107,10 +117,12 @@ func (p *parser) check(f rawFile) []dcrflow.PortalSpec {
 	d := f.defaults
 	p.checkDefaults(d)
 	out := make([]dcrflow.PortalSpec, 0, len(f.portals))
+	at := make([]lines, 0, len(f.portals))
 	for _, r := range f.portals {
 		out = append(out, p.portalSpec(r, d))
+		at = append(at, linesOf(r))
 	}
-	p.across(f.portals, out)
+	p.across(at, out)
 	return out
 }
 

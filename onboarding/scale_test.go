@@ -24,7 +24,7 @@ func fleetFile(n int) []byte {
 }
 
 func TestParse_AcceptsA20000PortalFile(t *testing.T) {
-	acceptWithin(t, fleetFile(20_000), 20_000, 10*time.Second, 256<<20)
+	acceptWithin(t, fleetFile(20_000), 20_000, 10*time.Second, 64<<20)
 }
 
 // acceptWithin parses raw, which must hold n valid portals, within maxTime and a heap
@@ -60,7 +60,7 @@ func TestParse_AcceptsTheLargestFileTheBoundAllows(t *testing.T) {
 	if bound := valueBound(raw); bound > maxValues || bound < maxValues-100 {
 		t.Fatalf("valueBound = %d: not just under %d", bound, maxValues)
 	}
-	acceptWithin(t, raw, 99_990, 20*time.Second, 256<<20)
+	acceptWithin(t, raw, 99_990, 20*time.Second, 128<<20)
 }
 
 // Files just under the value bound, of the shapes yaml.v3 makes most values of, stay
@@ -90,7 +90,7 @@ func TestParse_MemoryAtTheValueBound(t *testing.T) {
 				t.Fatalf("valueBound = %d: not just under %d", b, maxValues)
 			}
 			cost := costtest.Within(t, 5*time.Second, 512<<20, func() { _, _ = Parse("f.yaml", raw) })
-			t.Logf("%.1f MB: %v, heap peak %.0f MiB", float64(len(raw))/1e6, cost.Time, cost.MB())
+			t.Logf("%s, %.1f MB: %v, heap peak %.0f MiB", name, float64(len(raw))/1e6, cost.Time, cost.MB())
 		})
 	}
 }

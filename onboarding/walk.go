@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dcrflow/dcrflow"
 )
 
 // file walks the whole document.
@@ -31,6 +33,9 @@ func (p *parser) file(root *yaml.Node) (rawFile, bool) {
 	if portals == nil {
 		p.add(root.Line, "", "portals", "missing; list the portals to onboard under `portals:` (see examples/portals.yaml)")
 		return f, false
+	}
+	if p.items != nil {
+		return p.splitPortals(f)
 	}
 	items, ok := p.seq(portals, "", "portals", "a list of portals; write each as `- name: ...` under `portals:`")
 	if !ok {
@@ -277,4 +282,42 @@ func (p *parser) api(n *yaml.Node, who string) (rawAPI, bool) {
 	}
 	p.add(m.Line, who, "apis", "an entry is %s, expected an API name or {api, visibility, auto_approve}", describe(m))
 	return a, false
+}
+
+// splitPortals reads the portals of a file read in pieces, a batch of items at a
+// time, and checks each once read (as check does), keeping of it only its spec and
+// its lines.
+func (p *parser) splitPortals(f rawFile) (rawFile, bool) {
+	all := p.items.items
+	d := f.defaults
+	p.checking = true
+	p.checkDefaults(d)
+	p.checking = false
+	// For the items that look like portals: an item may be 4 bytes, a spec is 300.
+	p.specs = make([]dcrflow.PortalSpec, 0, p.items.maps)
+	where := make([]lines, 0, p.items.maps)
+	for len(all) > 0 {
+		n := 1
+		for n < len(all) && all[n-1].end-all[0].start < batchBytes {
+			n++
+		}
+		items, err := p.batch(all[:n])
+		if err != nil {
+			p.whole = true
+			return f, false
+		}
+		for _, it := range items {
+			if pt, ok := p.portal(it); ok {
+				p.checking = true
+				p.specs = append(p.specs, p.portalSpec(pt, d))
+				where = append(where, linesOf(pt))
+				p.checking = false
+			}
+		}
+		all = all[n:]
+	}
+	p.checking = true
+	p.across(where, p.specs)
+	p.checking = false
+	return f, true
 }

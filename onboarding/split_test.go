@@ -1,0 +1,103 @@
+package onboarding
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// sameAsWhole fails t unless reading raw in pieces gives what reading it whole gives:
+// the same portals, or the same problems in the same order.
+func sameAsWhole(t *testing.T, raw []byte) {
+	t.Helper()
+	specs, err := parse("f.yaml", raw, true)
+	wSpecs, wErr := parse("f.yaml", raw, false)
+	if fmt.Sprint(err) != fmt.Sprint(wErr) || !reflect.DeepEqual(specs, wSpecs) {
+		t.Fatalf("read in pieces and whole, %.300q gives\n%.3000v\n%+.1000v\nand\n%.3000v\n%+.1000v", raw, err, specs, wErr, wSpecs)
+	}
+}
+
+// Every broken, hostile and example file reads the same in pieces as whole.
+func TestParse_PiecesReadAsWhole(t *testing.T) {
+	example, err := os.ReadFile("../examples/portals.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameAsWhole(t, example)
+	for _, c := range brokenFiles {
+		sameAsWhole(t, []byte(c.doc))
+	}
+	for _, c := range hostileFiles {
+		if raw := c.gen(); len(raw) < 1<<20 {
+			sameAsWhole(t, []byte(raw))
+		}
+	}
+	if _, ok := (&parser{}).parseSplit(fleetFile(300)); !ok {
+		t.Error("a fleet is not read in pieces")
+	}
+	sameAsWhole(t, fleetFile(300))
+	// More than maxProblems problems, found both as portals are read and as they are
+	// checked: the same first ones are shown, and the same number left out.
+	var b strings.Builder
+	b.WriteString("defaults: {claim: sub}\nportals:\n")
+	for i := range 1200 {
+		fmt.Fprintf(&b, "  - name: P_%d\n    nme: x\n    scopes: [openid]\n    portal: the portal of team %d, in a few words\n", i, i)
+	}
+	if b.Len() < batchBytes*3/2 {
+		t.Fatalf("%d bytes: not several batches", b.Len())
+	}
+	sameAsWhole(t, []byte(b.String()))
+	// Several batches: a portal named twice, and a Konnect portal spelt two ways, far
+	// apart; a value over several lines where a batch may end (read whole).
+	fleet := fleetFile(1000)
+	sameAsWhole(t, append(fleet, "  - name: portal-3\n    scopes: [x]\n  - name: z\n    portal: PORTAL-5\n    scopes: [x]\n"...))
+	for _, at := range []int{100, 450, 900} {
+		split := strings.Index(string(fleet), fmt.Sprintf("  - name: portal-%d\n", at))
+		raw := string(fleet[:split]) + "  - name: q\n    scopes: [x,\n  - y]\n    portal: \"a\n  - name: b\"\n" + string(fleet[split:])
+		sameAsWhole(t, []byte(raw))
+	}
+	sameAsWhole(t, []byte(strings.ReplaceAll(string(fleetFile(300)), "\n", "\r\n")))
+}
+
+// The shapes read in pieces, and those read whole (anything whose meaning could
+// depend on what surrounds a portal), each reading as they would whole.
+func TestFindPortals(t *testing.T) {
+	const two = "  - name: a\n    scopes: [x]\n  - name: b\n    scopes: [y]\n"
+	for _, c := range []struct {
+		name, doc string
+		items     int  // what findPortals finds (0: read whole at once)
+		whole     bool // the items found do not read alone: read whole after all
+	}{
+		{"block list", "portals:\n" + two, 2, false},
+		{"defaults after", "portals:\n" + two + "defaults:\n  claim: cid\n", 2, false},
+		{"defaults before, comments between", "defaults: {claim: cid}\n# the fleet\nportals:  # all of them\n\n  # first\n" + two + "# end\n", 2, false},
+		{"unindented list", "portals:\n- name: a\n  scopes: [x]\n- name: b\n  scopes: [y]\nx: 1\n", 2, false},
+		{"a multi-line quoted value", "portals:\n  - name: a\n    portal: \"a\n  - b\"\n    scopes: [x]\n", 2, true},
+		{"a multi-line flow list", "portals:\n  - name: a\n    scopes: [x,\n  - y]\n", 2, true},
+		{"a block scalar", "portals:\n  - name: a\n    portal: |\n      x\n  - name: b\n", 2, false},
+		{"an alias", "portals:\n  - &p {name: a, scopes: [x]}\n  - *p\n", 0, false},
+		{"a second document", "portals:\n" + two + "---\nportals: []\n", 0, false},
+		{"portals twice", "portals:\n" + two + "portals:\n" + two, 0, false},
+		{"quoted portals first", "\"portals\": [x]\nportals:\n" + two, 2, true},
+		{"a flow list", "portals: [{name: a, scopes: [x]}]\n", 0, false},
+		{"an item less indented", "portals:\n    - name: a\n  - name: b\n", 0, false},
+		{"a key beside the items", "portals:\n  - name: a\n  scopes: [x]\n", 0, false},
+		{"a tab", "portals:\n\t- name: a\n", 0, false},
+		{"a carriage return alone, a line break to YAML", "portals:\n - \r0", 0, false},
+		{"a byte-order mark", "\ufeffportals:\n" + two, 0, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l, ok := findPortals([]byte(c.doc))
+			if got := len(l.items); ok != (c.items > 0) || ok && got != c.items {
+				t.Errorf("findPortals: %d items, %v; want %d", got, ok, c.items)
+			}
+			p := &parser{fname: "f.yaml"}
+			if _, pieces := p.parseSplit([]byte(c.doc)); pieces != (ok && !c.whole) {
+				t.Errorf("read in pieces: %v", pieces)
+			}
+			sameAsWhole(t, []byte(c.doc))
+		})
+	}
+}
