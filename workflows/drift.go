@@ -17,7 +17,7 @@ import (
 // creates). What the last onboarding created or published and the file no longer
 // declares is extra. Pure: the workflows and `dcrflow check` judge alike.
 func CompareDrift(spec dcrflow.PortalSpec, plan dcrflow.PortalPlan, last *dcrflow.OnboardResult) dcrflow.PortalDrift {
-	d := dcrflow.PortalDrift{Portal: spec.Key, Items: []dcrflow.DriftItem{}, Onboarded: last != nil, Problems: plan.Problems}
+	d := dcrflow.PortalDrift{Portal: spec.Key, Items: []dcrflow.DriftItem{}, Onboarded: last != nil}
 	for _, it := range plan.Items {
 		item := dcrflow.DriftItem{Kind: it.Kind, Name: it.Name, ID: it.ID}
 		switch it.Action {
@@ -32,6 +32,15 @@ func CompareDrift(spec dcrflow.PortalSpec, plan dcrflow.PortalPlan, last *dcrflo
 			}
 		}
 		d.Items = append(d.Items, item)
+	}
+	// The plan's problems that an item already says (a conflict, something missing)
+	// are not repeated; the others (a refused lookup, an ambiguous name) are kept.
+	for _, pr := range plan.Problems {
+		if !slices.ContainsFunc(d.Items, func(it dcrflow.DriftItem) bool {
+			return it.State != dcrflow.DriftOK && it.Name != "" && strings.Contains(pr, it.Name)
+		}) {
+			d.Problems = append(d.Problems, pr)
+		}
 	}
 	if last != nil {
 		d.Items = append(d.Items, extras(spec, *last)...)

@@ -45,7 +45,7 @@ func TestCompareDrift_OkDriftedMissingExtra(t *testing.T) {
 		{Kind: dcrflow.KindDCRProvider, Name: "okta-pay", ID: "p1", Action: dcrflow.PlanAdopt},
 		{Kind: dcrflow.KindAuthStrategy, Name: "dcr-pay", Action: dcrflow.PlanCreate},
 		{Kind: dcrflow.KindPublication, Name: "pay-api", Action: dcrflow.PlanRepublish, Diffs: []string{"visibility is private, want public"}},
-	}}
+	}, Problems: []string{`scope "pay:read" exists and differs: consent is REQUIRED`, `several Konnect APIs are named "x"`}}
 	last := &dcrflow.OnboardResult{Portal: "pay", Resources: []dcrflow.Resource{
 		{Kind: dcrflow.KindScope, Name: "pay:read", ID: "scp1", Action: dcrflow.ActionCreated},
 		{Kind: dcrflow.KindScope, Name: "pay:old", ID: "scp0", Action: dcrflow.ActionCreated},        // no longer declared: extra
@@ -56,6 +56,9 @@ func TestCompareDrift_OkDriftedMissingExtra(t *testing.T) {
 	d := CompareDrift(spec, plan, last)
 	if d.State != dcrflow.DriftDrifted || !d.Onboarded {
 		t.Fatalf("state %s onboarded %v", d.State, d.Onboarded)
+	}
+	if len(d.Problems) != 1 || !strings.Contains(d.Problems[0], "several") {
+		t.Errorf("problems %q: want only the one no item says", d.Problems)
 	}
 	if it := itemOf(t, d, dcrflow.KindScope, "pay:read"); it.State != dcrflow.DriftDrifted || len(it.Fields) != 1 || !strings.Contains(it.Fields[0], "REQUIRED") {
 		t.Errorf("scope: %+v", it)
