@@ -59,6 +59,7 @@ func TestPrune_OffboardsExactlyTheDroppedPortals(t *testing.T) {
 	if err != nil || len(all) != 6 {
 		t.Fatalf("six.yaml: %d portals, %v", len(all), err)
 	}
+	initial := r.state(t) // what the org had before dcrflow: a pruned portal's adopted scope stays
 	if res := dcrflow_("onboard", "-f", six, "--fleet", "team", "--wait"); res.code != 0 {
 		t.Fatalf("onboard six: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
@@ -106,27 +107,45 @@ func TestPrune_OffboardsExactlyTheDroppedPortals(t *testing.T) {
 		}
 		return out
 	}
-	beforeScopes, afterScopes := scopes(before), scopes(after)
+	initialScopes, beforeScopes, afterScopes := scopes(initial), scopes(before), scopes(after)
+	published := func(st state, api, portal string) bool {
+		aid, pid := apiID(st, api), portalID(st, portal)
+		return slices.ContainsFunc(st.Konnect.Publications, func(p sbkonnect.Publication) bool { return p.APIID == aid && p.PortalID == pid })
+	}
+	removed := 0
 	for _, spec := range all {
-		gone := spec.Key == "partners" || spec.Key == "europe"
+		// A pruned portal's resources go back to what the org had before dcrflow; the
+		// others' stay as onboarding left them.
+		pruned := spec.Key == "partners" || spec.Key == "europe"
+		want := func(initially, onboarded bool) bool {
+			if pruned {
+				return initially
+			}
+			return onboarded
+		}
 		for _, sc := range spec.Scopes {
 			if !beforeScopes[sc.Name] {
 				t.Fatalf("scope %s was not there after onboarding", sc.Name)
 			}
-			if afterScopes[sc.Name] == gone {
-				t.Errorf("scope %s of %s: present %v after prune", sc.Name, spec.Key, afterScopes[sc.Name])
+			if w := want(initialScopes[sc.Name], true); afterScopes[sc.Name] != w {
+				t.Errorf("scope %s of %s: present %v after prune, want %v", sc.Name, spec.Key, afterScopes[sc.Name], w)
+			} else if pruned && !w {
+				removed++
 			}
 		}
-		if n := len(strategies(after, spec.Strategy.Name)); (n == 0) != gone {
+		if n := len(strategies(after, spec.Strategy.Name)); (n == 1) != want(len(strategies(initial, spec.Strategy.Name)) == 1, true) {
 			t.Errorf("strategy %s of %s: %d after prune", spec.Strategy.Name, spec.Key, n)
+		} else if pruned && n == 0 {
+			removed++
 		}
 		for _, api := range spec.APIs {
-			aid, pid := apiID(after, api.API), portalID(after, spec.Portal)
-			published := slices.ContainsFunc(after.Konnect.Publications, func(p sbkonnect.Publication) bool { return p.APIID == aid && p.PortalID == pid })
-			if published == gone {
-				t.Errorf("publication of %s (%s): published %v after prune", api.API, spec.Key, published)
+			if got, w := published(after, api.API, spec.Portal), want(published(initial, api.API, spec.Portal), true); got != w {
+				t.Errorf("publication of %s (%s): published %v after prune, want %v", api.API, spec.Key, got, w)
 			}
 		}
+	}
+	if removed < 3 {
+		t.Errorf("prune removed %d scopes and strategies of partners and europe, want at least 3 (europe:read, both strategies)", removed)
 	}
 	for _, spec := range kept { // what the others use stays: providers, the claim
 		if !slices.ContainsFunc(after.Konnect.DCRProviders, func(p sbkonnect.DCRProvider) bool { return p.Name == spec.DCRProvider }) {

@@ -58,6 +58,11 @@ func (a *app) scheduleWrite(verb string) *cobra.Command {
 				return err
 			}
 			defer s.c.Close()
+			// The configuration's schedule.every / schedule.heal, which the flags override.
+			if s.cfg.Schedule.Every > 0 {
+				sf.every = s.cfg.Schedule.Every
+			}
+			sf.heal = s.cfg.Schedule.Heal
 			sa, err := launcher.DriftAttributeRegistered(s.ctx, s.c, s.cfg.Temporal.Namespace)
 			if err != nil {
 				return failed(err)
@@ -87,8 +92,8 @@ func (a *app) scheduleWrite(verb string) *cobra.Command {
 	}
 	sf.f.add(cmd, "onboarding file (YAML), required", "reconcile only these portals", "fleet name (default: the file's base name)")
 	sf.f.addConcurrency(cmd, "portals checked at once")
-	cmd.Flags().DurationVar(&sf.every, "every", time.Hour, "how often the reconcile runs")
-	cmd.Flags().BoolVar(&sf.heal, "heal", false, "onboard drifted and missing portals again (never deletes)")
+	cmd.Flags().DurationVar(&sf.every, "every", time.Hour, "how often the reconcile runs (configuration: schedule.every)")
+	cmd.Flags().BoolVar(&sf.heal, "heal", false, "onboard drifted and missing portals again, never deleting (configuration: schedule.heal)")
 	return cmd
 }
 
