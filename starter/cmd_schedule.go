@@ -67,7 +67,12 @@ func (a *app) scheduleWrite(verb string) *cobra.Command {
 			if err != nil {
 				return failed(err)
 			}
-			spec := launcher.ScheduleSpec{Name: s.name, TaskQueue: s.cfg.Temporal.TaskQueue, Specs: s.specs, Every: sf.every,
+			// The portals a heal onboards set their search attributes as onboard's do.
+			portalSA, err := launcher.SearchAttributesRegistered(s.ctx, s.c, s.cfg.Temporal.Namespace)
+			if err != nil {
+				return failed(err)
+			}
+			spec := launcher.ScheduleSpec{Name: s.name, TaskQueue: s.cfg.Temporal.TaskQueue, Specs: launcher.WithSearchAttributes(s.specs, portalSA), Every: sf.every,
 				Heal: sf.heal, MaxConcurrent: sf.f.maxConcurrent, SearchAttr: sa}
 			id := ""
 			if verb == "create" {
