@@ -21,10 +21,8 @@ import (
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
-	"github.com/dcrflow/dcrflow/internal/devserver"
 	sbkonnect "github.com/dcrflow/dcrflow/sandbox/konnect"
 	sbokta "github.com/dcrflow/dcrflow/sandbox/okta"
-	"github.com/dcrflow/dcrflow/sandbox/sandboxtest"
 )
 
 // driftFile: payments publishes nothing (its strategy can be deleted in Konnect,
@@ -56,13 +54,8 @@ type driftRig struct {
 
 func startDriftRig(t *testing.T, tq string) *driftRig {
 	t.Helper()
-	r := &cliRig{dir: t.TempDir()}
-	r.workerBin, r.bin = build(t, r.dir, "./worker"), buildDcrflow(t, r.dir)
-	r.srv = devserver.Start(t)
-	r.sb = sandboxtest.Start(t)
 	addr := freeAddr(t)
-	startWorkerProc(t, r.workerBin, r.srv, r.sb, tq, "-metrics-addr", addr)
-	r.addr = r.srv.FrontendHostPort()
+	r := startCLIRig(t, tq, "-metrics-addr", addr)
 	oc, err := okta.New(okta.Config{OrgURL: r.sb.OktaURL, Token: sbokta.DefaultManagementToken, HTTPClient: r.sb.HTTPClient})
 	if err != nil {
 		t.Fatal(err)

@@ -19,28 +19,40 @@ import (
 // workflow, PlanChunk portals per run) and returns one report per portal, in the
 // order given.
 func Check(ctx context.Context, c client.Client, taskQueue, name string, specs []dcrflow.PortalSpec, maxConcurrent int) ([]dcrflow.PortalDrift, error) {
+	return inChunks[dcrflow.PortalDrift](ctx, c, taskQueue, "check", name, specs, dcrflow.CheckWorkflowID, workflows.CheckPortals,
+		func(packed []byte) any {
+			return dcrflow.CheckInput{Name: name, Packed: packed, MaxConcurrent: maxConcurrent}
+		},
+		func(n int) string { return fmt.Sprintf("Check %s: drift of %d portal(s), read-only", name, n) })
+}
+
+// inChunks runs a read-only workflow over specs, PlanChunk portals per run, one run
+// after the other (its result stays far below Temporal's payload limit), and joins
+// their results in order. what names it in errors; id makes a run's workflow id.
+func inChunks[T any](ctx context.Context, c client.Client, taskQueue, what, name string, specs []dcrflow.PortalSpec,
+	id func(string) string, wf any, input func(packed []byte) any, summary func(n int) string) ([]T, error) {
 	stamp := strings.ReplaceAll(time.Now().UTC().Format("20060102T150405.000"), ".", "")
-	var out []dcrflow.PortalDrift
+	var out []T
 	for start, part := 0, 1; start < len(specs); start, part = start+PlanChunk, part+1 {
 		chunk := specs[start:min(start+PlanChunk, len(specs))]
 		packed, err := dcrflow.PackPortals(chunk)
 		if err != nil {
-			return nil, fmt.Errorf("check %s: pack portals: %w", name, err)
+			return nil, fmt.Errorf("%s %s: pack portals: %w", what, name, err)
 		}
-		id := dcrflow.CheckWorkflowID(name + "-" + stamp)
+		wid := id(name + "-" + stamp)
 		if len(specs) > PlanChunk {
-			id += fmt.Sprintf("-%d", part)
+			wid += fmt.Sprintf("-%d", part)
 		}
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: id, TaskQueue: taskQueue, WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-			StaticSummary: fmt.Sprintf("Check %s: drift of %d portal(s), read-only", name, len(chunk)),
-		}, workflows.CheckPortals, dcrflow.CheckInput{Name: name, Packed: packed, MaxConcurrent: maxConcurrent})
+			ID: wid, TaskQueue: taskQueue, WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+			StaticSummary: summary(len(chunk)),
+		}, wf, input(packed))
 		if err != nil {
-			return nil, fmt.Errorf("start check %s: %w", name, err)
+			return nil, fmt.Errorf("start %s %s: %w", what, name, err)
 		}
-		var got []dcrflow.PortalDrift
+		var got []T
 		if err := run.Get(ctx, &got); err != nil {
-			return nil, fmt.Errorf("check %s (workflow %s): %w", name, id, err)
+			return nil, fmt.Errorf("%s %s (workflow %s): %w", what, name, wid, err)
 		}
 		out = append(out, got...)
 	}

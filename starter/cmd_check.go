@@ -55,16 +55,12 @@ could not be made, 2 for a bad file or flags.
 }
 
 func (a *app) check(cmd *cobra.Command, f fileFlags) error {
-	s, err := a.open(cmd, f)
+	s, err := a.openWithWorker(cmd, f)
 	if err != nil {
 		return err
 	}
 	defer s.c.Close()
-	tq := s.cfg.Temporal.TaskQueue
-	if err := launcher.Preflight(s.ctx, s.c, tq, s.file, nil); err != nil {
-		return failed(err)
-	}
-	ds, err := launcher.Check(s.ctx, s.c, tq, s.name, s.specs, f.maxConcurrent)
+	ds, err := launcher.Check(s.ctx, s.c, s.cfg.Temporal.TaskQueue, s.name, s.specs, f.maxConcurrent)
 	if err != nil {
 		return failed(err)
 	}

@@ -49,18 +49,12 @@ a run, 0 means every portal is fully onboarded: an audit).
 }
 
 func (a *app) plan(cmd *cobra.Command, f fileFlags, detailed, prune bool) error {
-	s, err := a.open(cmd, f)
+	s, err := a.openWithWorker(cmd, f)
 	if err != nil {
 		return err
 	}
 	defer s.c.Close()
-	tq := s.cfg.Temporal.TaskQueue
-	// A worker must answer (it alone can read Okta and Konnect); the DCR tokens it
-	// lacks are problems of the plan, not a refusal.
-	if err := launcher.Preflight(s.ctx, s.c, tq, s.file, nil); err != nil {
-		return failed(err)
-	}
-	plans, err := launcher.Plan(s.ctx, s.c, tq, s.name, s.specs, f.maxConcurrent)
+	plans, err := launcher.Plan(s.ctx, s.c, s.cfg.Temporal.TaskQueue, s.name, s.specs, f.maxConcurrent)
 	if err != nil {
 		return failed(err)
 	}

@@ -73,18 +73,7 @@ func (a *app) prune(s *session, f fileFlags, p pruneFlags) error {
 		return failed(err)
 	}
 	outcomes := launcher.Offboard(s.ctx, s.c, s.cfg.Temporal.TaskQueue, inputs, max(f.maxConcurrent, 1))
-	if a.jsonOut {
-		for _, o := range outcomes {
-			line := map[string]any{"type": "offboard_result", "portal": o.Portal, "workflow_id": o.WorkflowID, "succeeded": o.Err == nil, "result": o.Result}
-			if o.Err != nil {
-				line["error"] = o.Err.Error()
-			}
-			_ = a.emit(line)
-		}
-	} else {
-		launcher.PrintOffboard(a.stdout, outcomes, a.uiBase(s.cfg.Temporal.Namespace))
-	}
-	if n := launcher.OffboardFailed(outcomes); n > 0 {
+	if n := a.printOffboard(s, outcomes); n > 0 {
 		return failed(fmt.Errorf("prune: %d of %d offboarding(s) failed; nothing was onboarded", n, len(outcomes)))
 	}
 	return nil
