@@ -162,7 +162,9 @@ func Reconcile(ctx workflow.Context, in dcrflow.ReconcileInput) (dcrflow.Reconci
 		rest.Next, rest.Summary = end, sum
 		return sum, workflow.NewContinueAsNewError(ctx, Reconcile, rest)
 	}
-	if workflow.GetVersion(ctx, reconcileTokens, workflow.DefaultVersion, 1) == 1 {
+	// integrator: token liveness — raise reconcileTokens' max version to 1 and prove
+	// the tokens (proveTokens) when v is 1: runs recorded before replay as they were.
+	if v := workflow.GetVersion(ctx, reconcileTokens, workflow.DefaultVersion, workflow.DefaultVersion); v >= 1 {
 		sum.Tokens = proveTokens(ctx, specs)
 		for range sum.Tokens {
 			sum.Resources[dcrflow.KindDCRTokenDrift]++
@@ -188,7 +190,7 @@ func proveTokens(ctx workflow.Context, specs []dcrflow.PortalSpec) []dcrflow.Dri
 	// integrator: token liveness — call the ProveDCRTokens activity here (the token
 	// names of specs, their providers and portals) and return its dead tokens as
 	// dcrflow.DriftItem{Kind: dcrflow.KindDCRTokenDrift, Name, State: dcrflow.DriftDrifted,
-	// Providers, Portals}. Versioned by reconcileTokens.
+	// Fields: [why], Providers, Portals}. Versioned by reconcileTokens (see Reconcile).
 	_, _ = ctx, specs
 	return nil
 }
