@@ -256,6 +256,20 @@ func TestDrift_CheckThenScheduleReportsHealsAndFindsNothing(t *testing.T) {
 	if res := dcrflow_("check", "-f", file); res.code != 0 {
 		t.Errorf("check after heal: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
+	// A file that no longer publishes customers-api on public: dcrflow published it, so
+	// it is extra (and only that).
+	dropped := filepath.Join(r.dir, "dropped.yaml")
+	if err := os.WriteFile(dropped, []byte(strings.Replace(driftFile, "    apis: [customers-api]\n", "", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res = dcrflow_("check", "-f", dropped, "-o", "json")
+	doc.Reports = nil
+	if res.code != 4 || json.Unmarshal([]byte(res.stdout), &doc) != nil {
+		t.Fatalf("check of a file without the API: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if got := notOK(doc.Reports); !slices.Equal(got, []string{"public publication customers-api extra"}) {
+		t.Errorf("check reports %q, want only the publication as extra", got)
+	}
 	if res := dcrflow_("schedule", "describe", "-f", file); res.code != 0 || !strings.Contains(res.stdout, "every 1h0m0s") ||
 		!strings.Contains(res.stdout, "heal") || !strings.Contains(res.stdout, "2 ok, 0 drifted") {
 		t.Errorf("schedule describe: exit %d\n%s%s", res.code, res.stdout, res.stderr)
