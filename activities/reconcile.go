@@ -40,7 +40,7 @@ func (f *Fleet) LastOnboarding(ctx context.Context, portal string) (LastOnboardi
 	}
 	var res dcrflow.OnboardResult
 	if err := f.Temporal.GetWorkflow(ctx, id, runID).Get(ctx, &res); err != nil {
-		return LastOnboarding{}, apiError("read the result of "+id, err)
+		return LastOnboarding{}, fmt.Errorf("read the result of %s: %w", id, err) // Temporal's own: retried
 	}
 	return LastOnboarding{Found: true, Result: res}, nil
 }
@@ -60,7 +60,7 @@ func (f *Fleet) newestCompleted(ctx context.Context, id string) (string, time.Ti
 	for {
 		resp, err := f.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, PageSize: 100, NextPageToken: token})
 		if err != nil {
-			return "", time.Time{}, apiError("list runs of "+id, err)
+			return "", time.Time{}, fmt.Errorf("list runs of %s: %w", id, err) // Temporal's own: retried
 		}
 		for _, e := range resp.GetExecutions() {
 			if t := e.GetCloseTime().AsTime(); runID == "" || t.After(closed) {
