@@ -69,6 +69,7 @@ type Starter struct {
 	Temporal Temporal `mapstructure:"temporal"`
 	Codec    Codec    `mapstructure:"codec"`
 	Log      Log      `mapstructure:"log"`
+	Schedule Schedule `mapstructure:"schedule"` // dcrflow schedule's defaults
 }
 
 // EnvPrefix prefixes every environment variable, e.g. DCRFLOW_OKTA_TOKEN.
@@ -134,7 +135,8 @@ func configType(path string) string {
 var (
 	starterKeys = []string{"temporal.address", "temporal.namespace", "temporal.task_queue", "temporal.api_key",
 		"temporal.tls.enabled", "temporal.tls.ca_file", "temporal.tls.cert_file", "temporal.tls.key_file",
-		"temporal.tls.server_name", "temporal.tls.insecure_skip_verify", "codec.key_id", "log.level", "log.format"}
+		"temporal.tls.server_name", "temporal.tls.insecure_skip_verify", "codec.key_id", "log.level", "log.format",
+		"schedule.every", "schedule.heal"}
 	workerKeys = append(append(slices.Clone(starterKeys), oktaAuthKeys...), "okta.org_url", "okta.token", "konnect.region", "konnect.base_url",
 		"konnect.token", "codec.listen", "codec.auth_token", "codec.cors_origin", "metrics.listen",
 		"rate_limits.okta_management_rpm", "rate_limits.okta_dcr_rpm", "rate_limits.konnect_rpm")
@@ -159,6 +161,7 @@ func LoadStarter(path string, opts ...LoadOption) (Starter, error) {
 	errs = append(errs, s.Codec.load(src)...)
 	errs = append(errs, outOfPlace(src, append(s.Temporal.plain(), s.Codec.plain()...)...)...)
 	errs = append(errs, s.Log.check(src)...)
+	errs = append(errs, s.Schedule.check(src)...)
 	if len(errs) > 0 {
 		return Starter{}, errors.Join(errs...)
 	}

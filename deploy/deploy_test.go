@@ -480,7 +480,7 @@ func TestDeploy_ComposeWorkersScaleAndSearchAttributesMatch(t *testing.T) {
 	}
 
 	setup := cf.Services["temporal-setup"]
-	want := map[string]string{dcrflow.SearchAttrPortal: "Keyword", dcrflow.SearchAttrStep: "Keyword", dcrflow.SearchAttrOutcome: "Keyword"}
+	want := map[string]string{dcrflow.SearchAttrPortal: "Keyword", dcrflow.SearchAttrStep: "Keyword", dcrflow.SearchAttrOutcome: "Keyword", dcrflow.SearchAttrDrift: "Keyword"}
 	got := deploySearchAttributes(t, setup)
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("temporal-setup registers %v, want %v", got, want)

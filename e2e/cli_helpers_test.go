@@ -30,13 +30,13 @@ type cliRig struct {
 	sb                        *sandboxtest.Env
 }
 
-func startCLIRig(t *testing.T, taskQueue string) *cliRig {
+func startCLIRig(t *testing.T, taskQueue string, workerArgs ...string) *cliRig {
 	t.Helper()
 	r := &cliRig{dir: t.TempDir()}
 	r.workerBin, r.bin = build(t, r.dir, "./worker"), buildDcrflow(t, r.dir)
 	r.srv = devserver.Start(t)
 	r.sb = sandboxtest.Start(t)
-	startWorkerProc(t, r.workerBin, r.srv, r.sb, taskQueue)
+	startWorkerProc(t, r.workerBin, r.srv, r.sb, taskQueue, workerArgs...)
 	r.addr = r.srv.FrontendHostPort()
 	return r
 }

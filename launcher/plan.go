@@ -7,9 +7,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/dcrflow/dcrflow"
@@ -26,33 +24,13 @@ const PlanChunk = 500
 // PlanChunk portals is planned in chunks, one after the other; MarkShared runs over
 // the whole.
 func Plan(ctx context.Context, c client.Client, taskQueue, name string, specs []dcrflow.PortalSpec, maxConcurrent int) ([]dcrflow.PortalPlan, error) {
-	stamp := time.Now().UTC().Format("20060102T150405.000")
-	stamp = strings.ReplaceAll(stamp, ".", "")
-	var plans []dcrflow.PortalPlan
-	for start, part := 0, 1; start < len(specs); start, part = start+PlanChunk, part+1 {
-		chunk := specs[start:min(start+PlanChunk, len(specs))]
-		packed, err := dcrflow.PackPortals(chunk)
-		if err != nil {
-			return nil, fmt.Errorf("plan %s: pack portals: %w", name, err)
-		}
-		id := dcrflow.PlanWorkflowID(name + "-" + stamp)
-		if len(specs) > PlanChunk {
-			id += fmt.Sprintf("-%d", part)
-		}
-		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID:                    id,
-			TaskQueue:             taskQueue,
-			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-			StaticSummary:         fmt.Sprintf("Plan %s: dry run of %d portal(s), read-only", name, len(chunk)),
-		}, workflows.PlanPortals, dcrflow.PlanInput{Name: name, Packed: packed, MaxConcurrent: maxConcurrent})
-		if err != nil {
-			return nil, fmt.Errorf("start plan %s: %w", name, err)
-		}
-		var got []dcrflow.PortalPlan
-		if err := run.Get(ctx, &got); err != nil {
-			return nil, fmt.Errorf("plan %s (workflow %s): %w", name, id, err)
-		}
-		plans = append(plans, got...)
+	plans, err := inChunks[dcrflow.PortalPlan](ctx, c, taskQueue, "plan", name, specs, dcrflow.PlanWorkflowID, workflows.PlanPortals,
+		func(packed []byte) any {
+			return dcrflow.PlanInput{Name: name, Packed: packed, MaxConcurrent: maxConcurrent}
+		},
+		func(n int) string { return fmt.Sprintf("Plan %s: dry run of %d portal(s), read-only", name, n) })
+	if err != nil {
+		return nil, err
 	}
 	return workflows.MarkShared(plans), nil
 }

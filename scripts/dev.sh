@@ -38,7 +38,7 @@ start() { # start NAME CMD...: run in the background unless already running
 # kept from an older run may lack them); "already exists" is fine.
 register_search_attributes() {
   local name out
-  for name in DcrflowPortal DcrflowStep DcrflowOutcome; do
+  for name in DcrflowPortal DcrflowStep DcrflowOutcome DcrflowDrift; do
     for _ in $(seq 1 50); do
       if out=$(bin/temporal operator search-attribute create --address "127.0.0.1:$TEMPORAL_PORT" --name "$name" --type Keyword 2>&1) \
         || grep -qi "already" <<<"$out"; then continue 2; fi
@@ -57,7 +57,7 @@ up() {
   done
   start temporal bin/temporal server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
     --db-filename "$RUN/temporal.db" --log-level warn \
-    --search-attribute DcrflowPortal=Keyword --search-attribute DcrflowStep=Keyword --search-attribute DcrflowOutcome=Keyword
+    --search-attribute DcrflowPortal=Keyword --search-attribute DcrflowStep=Keyword --search-attribute DcrflowOutcome=Keyword --search-attribute DcrflowDrift=Keyword
   start sandbox "$RUN/sandbox" -okta-addr "$SANDBOX_OKTA_ADDR" -konnect-addr "$SANDBOX_KONNECT_ADDR"
   wait_for temporal "port_open 127.0.0.1:$TEMPORAL_PORT"
   wait_for sandbox "port_open $SANDBOX_KONNECT_ADDR"

@@ -66,6 +66,15 @@ func (a *app) offboard(cmd *cobra.Command, f fileFlags, wait bool) error {
 		return nil
 	}
 	outcomes := launcher.Offboard(s.ctx, s.c, tq, inputs, f.maxConcurrent)
+	if n := a.printOffboard(s, outcomes); n > 0 {
+		return failed(fmt.Errorf("offboard: %d of %d portal(s) failed", n, len(outcomes)))
+	}
+	return nil
+}
+
+// printOffboard prints what each offboarding removed and kept (JSON lines with -o
+// json) and returns how many failed.
+func (a *app) printOffboard(s *session, outcomes []launcher.OffboardOutcome) int {
 	if a.jsonOut {
 		for _, o := range outcomes {
 			line := map[string]any{"type": "offboard_result", "portal": o.Portal, "workflow_id": o.WorkflowID, "run_id": o.RunID,
@@ -78,8 +87,5 @@ func (a *app) offboard(cmd *cobra.Command, f fileFlags, wait bool) error {
 	} else {
 		launcher.PrintOffboard(a.stdout, outcomes, a.uiBase(s.cfg.Temporal.Namespace))
 	}
-	if n := launcher.OffboardFailed(outcomes); n > 0 {
-		return failed(fmt.Errorf("offboard: %d of %d portal(s) failed", n, len(outcomes)))
-	}
-	return nil
+	return launcher.OffboardFailed(outcomes)
 }

@@ -14,6 +14,7 @@ import (
 func (a *app) onboardCommand() *cobra.Command {
 	var f fileFlags
 	var wait bool
+	var pf pruneFlags
 	cmd := &cobra.Command{
 		Use:   "onboard -f FILE",
 		Short: "Onboard the portals of a file: one fleet workflow, or one workflow per --portal",
@@ -23,6 +24,11 @@ then starts the file as one fleet workflow (dcrflow-fleet-<file name>, a child w
 per portal, at most --max-concurrent at once) — or, with --portal, one workflow per
 named portal (dcrflow-onboard-<portal>). A fleet or portal already running is attached
 to, never started twice; one that ended runs again and adopts what exists.
+
+With --prune it first lists the portals that this fleet (the same fleet name) onboarded
+earlier and the file no longer lists, offboards them (asking, or with --yes; refused
+when stdin is not a terminal and --yes is missing) — what other portals share stays —
+and then onboards the file.
 
 With --wait it shows the fleet live (on a terminal a bar and each running portal's
 step; with -o json one "progress" object per change), then the outcome of each portal.
@@ -34,17 +40,18 @@ step; with -o json one "progress" object per change), then the outcome of each p
   dcrflow onboard -f portals.yaml -o json                     # start, print the workflow ids as JSON`,
 		Args: noStrayArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.onboard(cmd, f, wait)
+			return a.onboard(cmd, f, wait, pf)
 		},
 	}
 	f.add(cmd, "onboarding file (YAML), required", "onboard only these portals (comma-separated or repeated), one workflow each",
 		"fleet name, in its workflow id (default: the file's base name)")
 	cmd.Flags().BoolVarP(&wait, "wait", "w", false, "wait for every portal, watching live, and print its outcome (exit 1 if any failed)")
 	f.addConcurrency(cmd, "fleet: portals onboarded at once")
+	pf.add(cmd)
 	return cmd
 }
 
-func (a *app) onboard(cmd *cobra.Command, f fileFlags, wait bool) error {
+func (a *app) onboard(cmd *cobra.Command, f fileFlags, wait bool, pf pruneFlags) error {
 	s, err := a.open(cmd, f)
 	if err != nil {
 		return err
@@ -58,6 +65,11 @@ func (a *app) onboard(cmd *cobra.Command, f fileFlags, wait bool) error {
 		}
 	} else if err := launcher.Preflight(ctx, s.c, tq, s.file, s.specs); err != nil {
 		return withCode(exitUsage, err)
+	}
+	if pf.prune { // after the preflight: a file that cannot run prunes nothing
+		if err := a.prune(s, f, pf); err != nil {
+			return err
+		}
 	}
 	sa, err := launcher.SearchAttributesRegistered(ctx, s.c, s.cfg.Temporal.Namespace)
 	if err != nil {

@@ -5,12 +5,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/launcher"
 )
 
 func (a *app) planCommand() *cobra.Command {
 	var f fileFlags
-	var detailed, asJSON bool
+	var detailed, asJSON, prune bool
 	cmd := &cobra.Command{
 		Use:   "plan -f FILE",
 		Short: "Show what onboarding the file would do, without writing anything",
@@ -35,7 +36,7 @@ a run, 0 means every portal is fully onboarded: an audit).
 			if asJSON {
 				a.jsonOut = true
 			}
-			return a.plan(cmd, f, detailed)
+			return a.plan(cmd, f, detailed, prune)
 		},
 	}
 	f.add(cmd, "onboarding file (YAML), required", "plan only these portals", "plan name, in its workflow id (default: the file's base name)")
@@ -43,33 +44,46 @@ a run, 0 means every portal is fully onboarded: an audit).
 	f.addConcurrency(cmd, "portals looked up at once")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "same as -o json")
 	_ = cmd.Flags().MarkDeprecated("json", "use -o json")
+	cmd.Flags().BoolVar(&prune, "prune", false, "also list, as offboard, the portals this fleet onboarded earlier that the file no longer lists")
 	return cmd
 }
 
-func (a *app) plan(cmd *cobra.Command, f fileFlags, detailed bool) error {
-	s, err := a.open(cmd, f)
+func (a *app) plan(cmd *cobra.Command, f fileFlags, detailed, prune bool) error {
+	s, err := a.openWithWorker(cmd, f)
 	if err != nil {
 		return err
 	}
 	defer s.c.Close()
-	tq := s.cfg.Temporal.TaskQueue
-	// A worker must answer (it alone can read Okta and Konnect); the DCR tokens it
-	// lacks are problems of the plan, not a refusal.
-	if err := launcher.Preflight(s.ctx, s.c, tq, s.file, nil); err != nil {
-		return failed(err)
-	}
-	plans, err := launcher.Plan(s.ctx, s.c, tq, s.name, s.specs, f.maxConcurrent)
+	plans, err := launcher.Plan(s.ctx, s.c, s.cfg.Temporal.TaskQueue, s.name, s.specs, f.maxConcurrent)
 	if err != nil {
 		return failed(err)
 	}
 	problems, changes := launcher.PlanProblems(plans), launcher.PlanChanges(plans)
+	var offboard []dcrflow.PortalSpec
+	if prune {
+		if len(f.portals) > 0 {
+			return usageErr("--prune works on the whole file: leave out --portal")
+		}
+		if offboard, err = a.pruneCandidates(s); err != nil {
+			return failed(err)
+		}
+		changes += len(offboard)
+	}
 	if a.jsonOut {
-		if err := a.emit(map[string]any{"type": "plan", "name": s.name, "portals": len(plans), "with_problems": problems,
-			"with_changes": changes, "plans": plans}); err != nil {
+		doc := map[string]any{"type": "plan", "name": s.name, "portals": len(plans), "with_problems": problems,
+			"with_changes": changes, "plans": plans}
+		if prune {
+			doc["offboard"] = keys(offboard)
+		}
+		if err := a.emit(doc); err != nil {
 			return failed(err)
 		}
 	} else {
 		launcher.PrintPlan(a.stdout, plans)
+		if prune {
+			fmt.Fprintln(a.stdout)
+			launcher.PrintPrune(a.stdout, s.name, offboard)
+		}
 	}
 	if problems > 0 {
 		return failed(fmt.Errorf("plan: %d of %d portal(s) would fail", problems, len(plans)))

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
+	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/launcher"
 	"github.com/dcrflow/dcrflow/onboarding"
 )
@@ -14,7 +17,8 @@ func (a *app) statusCommand() *cobra.Command {
 		Short: "Show where the runs of a file (or of named portals) stand",
 		Long: `status reads, from Temporal, where runs already started stand: the file's fleet (its
 counts), then each portal's outcome and step, the message of a held portal and, for a
-step being retried, its attempt and last error. It starts nothing and needs no worker.
+step being retried, its attempt and last error; then, when the fleet has a reconcile
+schedule (dcrflow schedule), the drift its last reconcile found. It starts nothing and needs no worker.
 
 ` + exitCodesHelp,
 		Example: `  dcrflow status -f portals.yaml                 # the fleet and every portal of the file
@@ -53,13 +57,25 @@ func (a *app) status(cmd *cobra.Command, f fileFlags) error {
 	}
 	defer c.Close()
 	ctx := cmd.Context()
+	var drift *dcrflow.ReconcileSummary // the last reconcile of the fleet's schedule
+	if withFleet {
+		drift = launcher.LatestReconcile(ctx, c, name)
+	}
 	if !a.jsonOut {
-		return failed(launcher.Status(ctx, c, a.stdout, name, portals, withFleet))
+		err := launcher.Status(ctx, c, a.stdout, name, portals, withFleet)
+		if drift != nil {
+			fmt.Fprintln(a.stdout)
+			launcher.PrintReconcile(a.stdout, *drift)
+		}
+		return failed(err)
 	}
 	out := map[string]any{"type": "status", "portals": launcher.StatusRows(ctx, c, portals)}
 	if withFleet {
 		if p, err := launcher.FleetProgress(ctx, c, name); err == nil {
 			out["fleet"] = p
+		}
+		if drift != nil {
+			out["drift"] = drift
 		}
 	}
 	return a.emit(out)

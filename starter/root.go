@@ -181,7 +181,7 @@ variables; the flags below.
 	_ = root.MarkPersistentFlagFilename("temporal-config", "toml")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(a.onboardCommand(), a.planCommand(), a.offboardCommand(), a.statusCommand(),
-		a.decideCommand(), a.versionCommand(), a.doctorCommand())
+		a.decideCommand(), a.versionCommand(), a.doctorCommand(), a.checkCommand(), a.scheduleCommand())
 	return root
 }
 
@@ -191,6 +191,7 @@ var flagBindings = map[string]string{
 	"temporal.api_key": "api-key", "temporal.tls.enabled": "tls", "temporal.tls.cert_file": "tls-cert-path",
 	"temporal.tls.key_file": "tls-key-path", "temporal.tls.ca_file": "tls-ca-path",
 	"temporal.tls.server_name": "tls-server-name", "log.level": "log-level", "log.format": "log-format",
+	"schedule.every": "every", "schedule.heal": "heal",
 }
 
 // loadConfig reads the layered configuration of cmd's invocation.

@@ -71,6 +71,20 @@ func (a *app) open(cmd *cobra.Command, f fileFlags) (*session, error) {
 	return &session{file: f.file, name: name, specs: specs, c: c, cfg: cfg, ctx: cmd.Context()}, nil
 }
 
+// openWithWorker is open, then makes sure a worker answers (it alone can read Okta
+// and Konnect); the DCR tokens it lacks are problems of the read, not a refusal.
+func (a *app) openWithWorker(cmd *cobra.Command, f fileFlags) (*session, error) {
+	s, err := a.open(cmd, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := launcher.Preflight(s.ctx, s.c, s.cfg.Temporal.TaskQueue, s.file, nil); err != nil {
+		s.c.Close()
+		return nil, failed(err)
+	}
+	return s, nil
+}
+
 // pick keeps the portals named (all when none is).
 func pick(specs []dcrflow.PortalSpec, names []string) ([]dcrflow.PortalSpec, error) {
 	if len(names) == 0 {

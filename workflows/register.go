@@ -11,4 +11,6 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(PlanPortals)
 	r.RegisterWorkflow(OffboardPortal)
 	r.RegisterWorkflow(UsageRecord)
+	r.RegisterWorkflow(CheckPortals)
+	r.RegisterWorkflow(Reconcile)
 }

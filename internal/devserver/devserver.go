@@ -60,6 +60,7 @@ func Start(t testing.TB) *testsuite.DevServer {
 			temporal.NewSearchAttributeKeyKeyword(dcrflow.SearchAttrPortal).ValueSet(""),
 			temporal.NewSearchAttributeKeyKeyword(dcrflow.SearchAttrStep).ValueSet(""),
 			temporal.NewSearchAttributeKeyKeyword(dcrflow.SearchAttrOutcome).ValueSet(""),
+			temporal.NewSearchAttributeKeyKeyword(dcrflow.SearchAttrDrift).ValueSet(""),
 		),
 		Stdout: io.Discard,
 		Stderr: io.Discard,

@@ -116,7 +116,7 @@ func (e *Emulator) routes() http.Handler {
 	api.Handle(as, methods{http.MethodGet: e.listServers})
 	api.Handle(as+"/{as}", methods{http.MethodGet: e.getServer})
 	api.Handle(as+"/{as}/scopes", methods{http.MethodGet: e.listScopes, http.MethodPost: e.createScope})
-	api.Handle(as+"/{as}/scopes/{id}", methods{http.MethodGet: e.getScope, http.MethodDelete: e.deleteScope})
+	api.Handle(as+"/{as}/scopes/{id}", methods{http.MethodGet: e.getScope, http.MethodPut: e.replaceScope, http.MethodDelete: e.deleteScope})
 	api.Handle(as+"/{as}/claims", methods{http.MethodGet: e.listClaims, http.MethodPost: e.createClaim})
 	api.Handle(as+"/{as}/claims/{id}", methods{http.MethodGet: e.getClaim, http.MethodDelete: e.deleteClaim})
 	api.Handle(as+"/{as}/policies", methods{http.MethodGet: e.listPolicies, http.MethodPost: e.createPolicy})

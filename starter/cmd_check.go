@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/launcher"
+)
+
+// exitDrift is check's exit code when it found drift (and nothing failed).
+const exitDrift = 4
+
+func (a *app) checkCommand() *cobra.Command {
+	var f fileFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "check -f FILE",
+		Short: "Report drift between the file, the last onboarding and what exists now",
+		Long: `check compares, per portal and resource, what the file declares and what the portal's
+last completed onboarding recorded with what exists in Okta and Konnect now. It asks a
+worker to run the read-only CheckPortals workflow (the plan's own lookups; only GETs):
+
+  ok        exists as the file declares it
+  drifted   exists and differs (the fields that differ are shown)
+  missing   declared (or needed) and absent
+  extra     dcrflow's last onboarding made it and the file no longer declares it
+
+A portal's state is ok, drifted, missing (never onboarded and nothing of it exists)
+or unknown (its check failed). check changes nothing; a schedule's reconcile with
+--heal repairs drift (dcrflow schedule).
+
+Exit 0 when every portal is ok, 4 when any drifted (or is missing), 1 when the check
+could not be made, 2 for a bad file or flags.
+
+` + exitCodesHelp + `
+  4  check: drift found`,
+		Example: `  dcrflow check -f portals.yaml                      # a table per portal, then a summary
+  dcrflow check -f portals.yaml --portal payments     # just these portals
+  dcrflow check -f portals.yaml -o json               # one JSON object: the reports`,
+		Args: noStrayArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if asJSON {
+				a.jsonOut = true
+			}
+			return a.check(cmd, f)
+		},
+	}
+	f.add(cmd, "onboarding file (YAML), required", "check only these portals", "check name, in its workflow id (default: the file's base name)")
+	f.addConcurrency(cmd, "portals looked up at once")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "same as -o json")
+	_ = cmd.Flags().MarkHidden("json")
+	return cmd
+}
+
+func (a *app) check(cmd *cobra.Command, f fileFlags) error {
+	s, err := a.openWithWorker(cmd, f)
+	if err != nil {
+		return err
+	}
+	defer s.c.Close()
+	ds, err := launcher.Check(s.ctx, s.c, s.cfg.Temporal.TaskQueue, s.name, s.specs, f.maxConcurrent)
+	if err != nil {
+		return failed(err)
+	}
+	n := launcher.DriftCounts(ds)
+	notOK := len(ds) - n[dcrflow.DriftOK] - n[dcrflow.DriftUnknown]
+	if a.jsonOut {
+		if err := a.emit(map[string]any{"type": "check", "name": s.name, "portals": len(ds), "ok": n[dcrflow.DriftOK],
+			"drifted": notOK, "unknown": n[dcrflow.DriftUnknown], "reports": ds}); err != nil {
+			return failed(err)
+		}
+	} else {
+		launcher.PrintCheck(a.stdout, ds)
+	}
+	if n[dcrflow.DriftUnknown] > 0 {
+		return failed(fmt.Errorf("check: %d of %d portal(s) could not be checked", n[dcrflow.DriftUnknown], len(ds)))
+	}
+	if notOK > 0 {
+		return withCode(exitDrift, fmt.Errorf("check: %d of %d portal(s) drifted", notOK, len(ds)))
+	}
+	return nil
+}
