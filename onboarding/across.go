@@ -27,13 +27,13 @@ func (p *parser) across(where []lines, specs []dcrflow.PortalSpec) {
 			continue
 		}
 		if was, dup := keys[s.Key]; dup {
-			p.add(first(r.name, r.portal, r.at), s.Key, "name", "duplicate portal (first at line %d); give each portal its own name", was)
+			p.add(firstNonZero(r.name, r.portal, r.at), s.Key, "name", "duplicate portal (first at line %d); give each portal its own name", was)
 			continue
 		}
 		keys[s.Key] = int32(r.at)
 
-		if u, ok := claim(portals, s.Portal, at(i, first(r.portal, r.at))); ok {
-			p.spelledTwice(first(r.portal, r.at), s.Key, "portal", s.Portal, "the Konnect portal", u, specs[u.idx].Portal, specs)
+		if u, ok := claim(portals, s.Portal, at(i, firstNonZero(r.portal, r.at))); ok {
+			p.spelledTwice(firstNonZero(r.portal, r.at), s.Key, "portal", s.Portal, "the Konnect portal", u, specs[u.idx].Portal, specs)
 		}
 
 		if u, ok := claim(providers, s.DCRProvider, at(i, r.at)); !ok {
@@ -123,10 +123,10 @@ type lines struct {
 func linesOf(r rawPortal) lines {
 	l := lines{at: r.line, name: r.name.line, portal: r.portal.line, provider: r.line, strategy: r.line}
 	if r.provider != nil {
-		l.provider = first(r.provider.name.line, r.provider.line)
+		l.provider = firstNonZero(r.provider.name.line, r.provider.line)
 	}
 	if r.strategy != nil {
-		l.strategy = first(r.strategy.name.line, r.strategy.line)
+		l.strategy = firstNonZero(r.strategy.name.line, r.strategy.line)
 	}
 	l.apis = make([]int, len(r.apis))
 	for i, a := range r.apis {

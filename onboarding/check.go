@@ -134,7 +134,7 @@ func (p *parser) checkValidation(r rawPortal, d rawDefaults, s *dcrflow.PortalSp
 	s.ValidateVia = dcrflow.ValidateViaOkta
 	switch {
 	case r.validate.set && !r.validate.bad:
-		s.ValidateVia = first(r.validateVia.val, dcrflow.ValidateViaOkta)
+		s.ValidateVia = firstNonZero(r.validateVia.val, dcrflow.ValidateViaOkta)
 	case d.validateVia.set:
 		s.ValidateVia = d.validateVia.val
 	}
@@ -146,7 +146,7 @@ func (p *parser) checkValidation(r rawPortal, d rawDefaults, s *dcrflow.PortalSp
 		return
 	}
 	if ow == nil {
-		line := first(r.validateVia.line, r.validate.line, r.line)
+		line := firstNonZero(r.validateVia.line, r.validate.line, r.line)
 		p.add(line, who, "validate", "konnect needs an application owner: add `validation_owner: {type: developer, id: <uuid>}` (or type: team), a developer or team of the portal that may own applications")
 		return
 	}
@@ -177,13 +177,13 @@ func (p *parser) checkScopes(r rawPortal, who string) {
 		if r.scopesBad {
 			return
 		}
-		p.add(first(r.scopesLine, r.line), who, "scopes", "list at least one custom scope (Konnect falls back to `openid`, which Okta refuses for client_credentials)")
+		p.add(firstNonZero(r.scopesLine, r.line), who, "scopes", "list at least one custom scope (Konnect falls back to `openid`, which Okta refuses for client_credentials)")
 		return
 	}
 	if len(r.scopes) > maxScopes {
 		p.add(r.scopesLine, who, "scopes", "%d scopes; a Konnect auth strategy holds at most %d, so drop some or split the portal", len(r.scopes), maxScopes)
 	}
-	example := quote(first(suggestKey(who), "payments") + ":read")
+	example := quote(firstNonZero(suggestKey(who), "payments") + ":read")
 	seen := map[string]int{}
 	for _, sc := range r.scopes {
 		t, field := sc.name, "scopes"

@@ -143,17 +143,17 @@ func (p *parser) checkDefaults(d rawDefaults) {
 const labelCountFix = "Konnect allows 50 labels per resource and dcrflow adds 3 of its own (managed-by, dcrflow-portal, dcrflow-run), so at most 47 with the defaults' and the portal's together; remove some"
 
 func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
-	who := first(r.name.val, r.portal.val)
+	who := firstNonZero(r.name.val, r.portal.val)
 	key := who
 	s := dcrflow.PortalSpec{
 		Key:          key,
-		Portal:       first(r.portal.val, r.name.val),
-		AuthServer:   first(r.authServer.val, d.authServer.val, DefaultAuthServer),
-		ClaimName:    first(r.claim.val, d.claim.val, DefaultClaim),
-		DCRTokenName: first(d.dcrToken.val, DefaultDCRToken),
+		Portal:       firstNonZero(r.portal.val, r.name.val),
+		AuthServer:   firstNonZero(r.authServer.val, d.authServer.val, DefaultAuthServer),
+		ClaimName:    firstNonZero(r.claim.val, d.claim.val, DefaultClaim),
+		DCRTokenName: firstNonZero(d.dcrToken.val, DefaultDCRToken),
 		Validate:     firstBool(r.validate, d.validate, true),
-		OnFailure:    first(r.onFailure.val, d.onFailure.val, dcrflow.OnFailureCompensate),
-		AccessPolicy: first(r.accessPolicy.val, d.accessPolicy.val, dcrflow.AccessPolicyCheck),
+		OnFailure:    firstNonZero(r.onFailure.val, d.onFailure.val, dcrflow.OnFailureCompensate),
+		AccessPolicy: firstNonZero(r.accessPolicy.val, d.accessPolicy.val, dcrflow.AccessPolicyCheck),
 	}
 	p.checkAccessPolicy(r.accessPolicy, who, "access_policy")
 	p.checkValidation(r, d, &s, who)
@@ -169,8 +169,8 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 		p.checkText(pv.name, who, "dcr_provider.name", maxProviderNameLen, "a Konnect DCR provider name",
 			"give the DCR provider a name, or leave `name` out (default: dcrflow-<name>)")
 		p.checkTokenName(pv.dcrToken, who, "dcr_provider.dcr_token")
-		s.DCRProvider = first(pv.name.val, s.DCRProvider)
-		s.DCRTokenName = first(pv.dcrToken.val, s.DCRTokenName)
+		s.DCRProvider = firstNonZero(pv.name.val, s.DCRProvider)
+		s.DCRTokenName = firstNonZero(pv.dcrToken.val, s.DCRTokenName)
 	}
 	// One normal form for token names, as the worker keys its tokens: Partners_EU,
 	// partners-eu and DCRFLOW_DCR_TOKEN_PARTNERS_EU all name partners-eu.
@@ -186,8 +186,8 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 		p.checkText(st.displayName, who, "auth_strategy.display_name", maxDisplayNameLen, "an auth strategy's display name",
 			"developers see it in the portal: give one such as \"Okta DCR ("+key+")\", or leave the field out")
 		p.checkAuthMethods(st.authMethods, who, "auth_strategy.auth_methods")
-		s.Strategy.Name = first(st.name.val, s.Strategy.Name)
-		s.Strategy.DisplayName = first(st.displayName.val, s.Strategy.DisplayName)
+		s.Strategy.Name = firstNonZero(st.name.val, s.Strategy.Name)
+		s.Strategy.DisplayName = firstNonZero(st.displayName.val, s.Strategy.DisplayName)
 		if len(st.authMethods.items) > 0 {
 			s.Strategy.AuthMethods = texts(st.authMethods.items)
 		}
@@ -201,7 +201,7 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 	for _, a := range r.apis {
 		api := dcrflow.APISpec{
 			API:         a.api.val,
-			Visibility:  first(a.visibility.val, d.visibility.val, DefaultVisibility),
+			Visibility:  firstNonZero(a.visibility.val, d.visibility.val, DefaultVisibility),
 			AutoApprove: firstBool(a.autoApprove, d.autoApprove, false),
 		}
 		field := "apis"
@@ -222,7 +222,7 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 	p.checkLabelSpelling(d.labels, r.labels, who)
 	s.Labels = mergeLabels(d.labels, r.labels)
 	if n := len(s.Labels); n > maxUserLabels && len(d.labels.items) <= maxUserLabels {
-		p.add(first(r.labels.line, r.line), who, "labels", "%d labels with the defaults'; %s", n, labelCountFix)
+		p.add(firstNonZero(r.labels.line, r.line), who, "labels", "%d labels with the defaults'; %s", n, labelCountFix)
 	}
 	return s
 }

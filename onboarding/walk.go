@@ -107,7 +107,7 @@ func (p *parser) portalLabel(m *yaml.Node) string {
 			portal = v.Value
 		}
 	}
-	return first(name, portal)
+	return firstNonZero(name, portal)
 }
 
 func (p *parser) portal(n *yaml.Node) (rawPortal, bool) {
