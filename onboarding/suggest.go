@@ -7,7 +7,8 @@ import (
 	"unicode/utf8"
 )
 
-func first[T comparable](vals ...T) T {
+// firstNonZero is the first of vals that is not the zero value (the zero value when none is).
+func firstNonZero[T comparable](vals ...T) T {
 	var zero T
 	for _, v := range vals {
 		if v != zero {
