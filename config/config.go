@@ -58,6 +58,7 @@ type Worker struct {
 	Metrics    Metrics           `mapstructure:"metrics"`
 	RateLimits RateLimits        `mapstructure:"rate_limits"`
 	Log        Log               `mapstructure:"log"`
+	Rotation   Rotation          `mapstructure:"rotation"`
 }
 
 // Starter is what the starter needs: how to reach Temporal and the payload keys; no
@@ -69,6 +70,7 @@ type Starter struct {
 	Temporal Temporal `mapstructure:"temporal"`
 	Codec    Codec    `mapstructure:"codec"`
 	Log      Log      `mapstructure:"log"`
+	Rotation Rotation `mapstructure:"rotation"`
 }
 
 // EnvPrefix prefixes every environment variable, e.g. DCRFLOW_OKTA_TOKEN.
@@ -137,7 +139,7 @@ var (
 		"temporal.tls.server_name", "temporal.tls.insecure_skip_verify", "codec.key_id", "log.level", "log.format"}
 	workerKeys = append(append(slices.Clone(starterKeys), oktaAuthKeys...), "okta.org_url", "okta.token", "konnect.region", "konnect.base_url",
 		"konnect.token", "codec.listen", "codec.auth_token", "codec.cors_origin", "metrics.listen",
-		"rate_limits.okta_management_rpm", "rate_limits.okta_dcr_rpm", "rate_limits.konnect_rpm")
+		"rate_limits.okta_management_rpm", "rate_limits.okta_dcr_rpm", "rate_limits.konnect_rpm", rotationKeys[0])
 )
 
 // LoadStarter reads and checks the Temporal, codec and log settings.
@@ -147,7 +149,7 @@ func LoadStarter(path string, opts ...LoadOption) (Starter, error) {
 		return Starter{}, err
 	}
 	v.SetDefault("log.level", "warn")
-	for _, k := range starterKeys {
+	for _, k := range append(starterKeys, rotationKeys...) {
 		_ = v.BindEnv(k)
 	}
 	var s Starter
@@ -159,6 +161,7 @@ func LoadStarter(path string, opts ...LoadOption) (Starter, error) {
 	errs = append(errs, s.Codec.load(src)...)
 	errs = append(errs, outOfPlace(src, append(s.Temporal.plain(), s.Codec.plain()...)...)...)
 	errs = append(errs, s.Log.check(src)...)
+	errs = append(errs, s.Rotation.check(src)...)
 	if len(errs) > 0 {
 		return Starter{}, errors.Join(errs...)
 	}
@@ -201,6 +204,8 @@ func LoadWorker(path string, opts ...LoadOption) (Worker, error) {
 	src := orEnv(path)
 	errs = append(errs, outOfPlace(src, w.tokenNames(tokens)...)...)
 	errs = append(errs, normalizeTokens(&w, tokens, src)...)
+	errs = append(errs, checkNextTokens(w.DCRTokens, src)...)
+	errs = append(errs, w.Rotation.check(src)...)
 	errs = append(errs, w.Temporal.load(src)...)
 	errs = append(errs, w.Codec.load(src)...)
 	errs = append(errs, w.check(src, unreadable)...)
