@@ -11,4 +11,5 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(PlanPortals)
 	r.RegisterWorkflow(OffboardPortal)
 	r.RegisterWorkflow(UsageRecord)
+	r.RegisterWorkflow(RotateDCRToken)
 }
