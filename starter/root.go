@@ -180,7 +180,7 @@ variables; the flags below.
 	_ = root.MarkPersistentFlagFilename("temporal-config", "toml")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(a.onboardCommand(), a.planCommand(), a.offboardCommand(), a.statusCommand(),
-		a.decideCommand(), a.versionCommand(), a.doctorCommand())
+		a.decideCommand(), a.versionCommand(), a.doctorCommand(), a.rotateCommand())
 	return root
 }
 
