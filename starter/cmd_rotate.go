@@ -77,7 +77,7 @@ func (a *app) rotate(cmd *cobra.Command, in dcrflow.RotateInput, wait bool) erro
 		return failed(err)
 	}
 	if len(in.Providers) == 0 {
-		return usageErr("no onboarding record names DCR token %s: no provider to rotate (the records are the portals' completed onboardings that Temporal keeps; onboard a portal again to record it)", in.Name)
+		return failed(fmt.Errorf("no onboarding record names DCR token %s: no provider to rotate (the records are the portals' completed onboardings that Temporal keeps; onboard a portal again to record it)", in.Name))
 	}
 	if in.UpsertSearchAttributes, err = launcher.SearchAttributesRegistered(ctx, c, cfg.Temporal.Namespace); err != nil {
 		return failed(err)
