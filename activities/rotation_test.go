@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/activities"
@@ -130,5 +131,31 @@ func TestProveDCRTokens_LiveAndDead(t *testing.T) {
 				t.Fatalf("reason shows a token: %s", p.Reason)
 			}
 		}
+	}
+}
+
+// Proving a token is a use: one proven every few weeks never reaches Okta's 30
+// days unused, while one left alone expires and is then reported dead.
+func TestProveDCRTokens_KeepsTokensFromExpiring(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	const idle = "00sbxIdleTokenNobodyUsesAbCdEfGhIjKlMnOpQr"
+	if err := h.sb.Control.AddDCRToken(ctx, idle); err != nil {
+		t.Fatal(err)
+	}
+	h.acts.DCRTokens = map[string]string{"default": sbokta.DefaultDCRToken}
+	for range 3 { // 3 × 20 days: 60 days in all
+		if err := h.sb.Control.AdvanceOktaClock(ctx, 20*24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		got, err := call[dcrflow.ProveDCRTokensResult](h, a.ProveDCRTokens, dcrflow.ProveDCRTokensInput{})
+		if err != nil || len(got.Dead()) != 0 {
+			t.Fatalf("proven every 20 days: %+v %v", got, err)
+		}
+	}
+	h.acts.DCRTokens["idle"] = idle
+	got, err := call[dcrflow.ProveDCRTokensResult](h, a.ProveDCRTokens, dcrflow.ProveDCRTokensInput{})
+	if err != nil || len(got.Dead()) != 1 || got.Dead()[0].Name != "idle" {
+		t.Fatalf("unused for 60 days: %+v %v", got, err)
 	}
 }
