@@ -1,6 +1,9 @@
 package dcrflow
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // DCR token rotation and liveness: the contract of the RotateDCRToken workflow and
 // of the ProveDCRTokens activity. Like the rest of the contract it carries token
@@ -152,6 +155,33 @@ func (r ProveDCRTokensResult) Dead() []DCRTokenProof {
 		if !t.OK {
 			out = append(out, t)
 		}
+	}
+	return out
+}
+
+// TokenUsesOf names, per DCR token, the providers and portals of specs that use it
+// (what ProveDCRTokensInput.Uses wants), token names and providers sorted.
+func TokenUsesOf(specs []PortalSpec) []DCRTokenUse {
+	by := map[string]*DCRTokenUse{}
+	var names []string
+	for _, s := range specs {
+		n := DCRTokenName(s.DCRTokenName)
+		u := by[n]
+		if u == nil {
+			u = &DCRTokenUse{Name: n}
+			by[n] = u
+			names = append(names, n)
+		}
+		if !slices.Contains(u.Providers, s.DCRProvider) {
+			u.Providers = append(u.Providers, s.DCRProvider)
+		}
+		u.Portals = append(u.Portals, s.Key)
+	}
+	slices.Sort(names)
+	out := make([]DCRTokenUse, 0, len(names))
+	for _, n := range names {
+		slices.Sort(by[n].Providers)
+		out = append(out, *by[n])
 	}
 	return out
 }

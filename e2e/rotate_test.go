@@ -140,6 +140,10 @@ func TestRotateDCRToken(t *testing.T) {
 	waitFor(t, time.Minute, "rot-okta-b's PATCH to land", func() bool {
 		return hitsOf(sb, held.ID) == 1 && holds()["rot-okta-b"] == "new"
 	})
+	// A second start while it runs attaches to it: one rotation per token at a time.
+	if r := run(env, "rotate-dcr-token", "--name", "default"); r.code != 0 || !strings.Contains(r.stdout, "attached to running rotation of DCR token default") {
+		t.Fatalf("second start during the rotation: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	worker.kill(t)
 	killedAt := time.Now()
 	startWorkerProcEnv(t, workerBin, srv, sb, tq, workerEnv)

@@ -77,6 +77,10 @@ func TokenUsers(ctx context.Context, c client.Client, dc converter.DataConverter
 		if p == nil {
 			p = &dcrflow.RotateProvider{Name: spec.DCRProvider, ID: providerID}
 			byProvider[spec.DCRProvider] = p
+		} else {
+			// Only the first portal is validated: the others go by key, so that the
+			// rotation's input stays small however many portals share a provider.
+			pt = dcrflow.RotatePortal{Spec: dcrflow.PortalSpec{Key: spec.Key}}
 		}
 		p.Portals = append(p.Portals, pt)
 	}
