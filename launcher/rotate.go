@@ -192,6 +192,10 @@ func (r Rotation) Wait(ctx context.Context) (*dcrflow.RotateResult, error) {
 	if errors.As(err, &ae) && ae.Type() == dcrflow.ErrTypeRotateFailed && ae.HasDetails() && ae.Details(&res) == nil {
 		return &res, err
 	}
+	var ce *temporal.CanceledError
+	if errors.As(err, &ce) && ce.HasDetails() && ce.Details(&res) == nil {
+		return &res, err
+	}
 	return nil, err
 }
 

@@ -48,13 +48,17 @@ func RotateDCRToken(ctx workflow.Context, in dcrflow.RotateInput) (*dcrflow.Rota
 		return nil, temporal.NewNonRetryableApplicationError("rotation of "+in.Name+" refused before any change: "+message(err), dcrflow.ErrTypeConfig, nil)
 	}
 	active := 0
+	canceled := false
 	for i, p := range in.Providers {
 		if err := workflow.Await(ctx, func() bool { return active < r.in.MaxConcurrent || r.stopped }); err != nil {
-			return nil, err
+			canceled, r.stopped = true, true // canceled: start no more; those running end on one token
 		}
 		if r.stopped {
 			r.results[i] = &dcrflow.ProviderRotation{Provider: p.Name, ID: p.ID, Outcome: dcrflow.RotationSkipped,
 				Reason: "not tried: the rotation stopped at the first failure (--continue-on-error goes on)", Portals: portalKeys(p)}
+			if canceled {
+				r.results[i].Reason = "not tried: the rotation was canceled"
+			}
 			continue
 		}
 		active++
@@ -69,16 +73,23 @@ func RotateDCRToken(ctx workflow.Context, in dcrflow.RotateInput) (*dcrflow.Rota
 			r.show(ctx, dcrflow.OutcomeRunning)
 		})
 	}
-	if err := workflow.Await(ctx, func() bool { return active == 0 }); err != nil {
+	// The providers in flight finish (a canceled one goes back on the old token)
+	// even when the rotation is canceled: none is left half-rotated.
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	if err := workflow.Await(dctx, func() bool { return active == 0 }); err != nil {
 		return nil, err
 	}
 	out := r.result()
+	if canceled || ctx.Err() != nil {
+		r.show(dctx, dcrflow.OutcomeCanceled)
+		return out, temporal.NewCanceledError(*out)
+	}
 	if !out.SafeToRevoke {
 		r.show(ctx, dcrflow.OutcomeFailed)
 		return out, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("rotation of %s: %d provider(s) still on the old token (%s); keep the old token until they are rotated",
 				in.Name, len(out.OnOldToken()), strings.Join(out.OnOldToken(), ", ")),
-			dcrflow.ErrTypeRotateFailed, nil, out)
+			dcrflow.ErrTypeRotateFailed, nil, *out)
 	}
 	r.show(ctx, dcrflow.OutcomeSucceeded)
 	return out, nil
@@ -179,6 +190,7 @@ func (r *rotation) validate(ctx workflow.Context, pt dcrflow.RotatePortal) error
 // revert puts the provider back on the old token and verifies it there.
 func (r *rotation) revert(ctx workflow.Context, p dcrflow.RotateProvider, res dcrflow.ProviderRotation, step func(string)) dcrflow.ProviderRotation {
 	step("back to the old token")
+	ctx, _ = workflow.NewDisconnectedContext(ctx) // also when the rotation was canceled
 	rctx := workflow.WithActivityOptions(ctx, revertOptions)
 	in := activities.SetTokenInput{ProviderID: res.ID, Provider: p.Name, Token: activities.TokenInput{Name: r.in.Name}}
 	if res.ID == "" {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/log"
@@ -21,15 +22,16 @@ import (
 // tokenWorld fakes Konnect's providers for a rotation: which token each holds
 // ("old" or "new"), which fail verify or validation with the new one.
 type tokenWorld struct {
-	mu           sync.Mutex
-	holds        map[string]string // provider id → old|new
-	badVerify    map[string]bool   // provider id whose verify fails on the new token
-	badValidate  map[string]bool   // portal key whose validation fails with the new token
-	gone         map[string]bool   // provider name not in Konnect
-	preflightErr error
-	maxRunning   int
-	running      int
-	validated    []string
+	mu            sync.Mutex
+	holds         map[string]string // provider id → old|new
+	badVerify     map[string]bool   // provider id whose verify fails on the new token
+	badValidate   map[string]bool   // portal key whose validation fails with the new token
+	gone          map[string]bool   // provider name not in Konnect
+	preflightErr  error
+	maxRunning    int
+	validateTakes time.Duration
+	running       int
+	validated     []string
 }
 
 func newTokenWorld(ids ...string) *tokenWorld {
@@ -71,7 +73,7 @@ func (w *tokenWorld) env(t *testing.T) *testsuite.TestWorkflowEnvironment {
 		}
 		return nil
 	})
-	env.OnActivity(a.ValidateDCR, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ValidateInput) (dcrflow.Validation, error) {
+	env.OnActivity(a.ValidateDCR, mock.Anything, mock.Anything).After(w.validateTakes).Return(func(_ context.Context, in activities.ValidateInput) (dcrflow.Validation, error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.running--
@@ -204,5 +206,38 @@ func TestRotateDCRToken_GoneProvider(t *testing.T) {
 	var res dcrflow.RotateResult
 	if err := env.GetWorkflowResult(&res); err != nil || !res.SafeToRevoke || res.Providers[2].Outcome != dcrflow.RotationGone {
 		t.Fatalf("result: %+v %v", res, err)
+	}
+}
+
+// Canceled while providers are being validated on the new token: those in flight
+// go back on the old token, those not started are skipped; none is left on the
+// new token unvalidated.
+func TestRotateDCRToken_CanceledMidwayLeavesNoneHalfRotated(t *testing.T) {
+	w := newTokenWorld("p1", "p2", "p3")
+	w.validateTakes = time.Minute
+	env := w.env(t)
+	env.RegisterDelayedCallback(env.CancelWorkflow, 30*time.Second)
+	in := rotateInput(false)
+	in.MaxConcurrent = 2
+	env.ExecuteWorkflow(RotateDCRToken, in)
+	var ce *temporal.CanceledError
+	if err := env.GetWorkflowError(); !errors.As(err, &ce) {
+		t.Fatalf("error: %v", err)
+	}
+	var res dcrflow.RotateResult
+	if err := ce.Details(&res); err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, p := range res.Providers {
+		got = append(got, p.Provider+"="+p.Outcome)
+	}
+	if strings.Join(got, ",") != "prov-p1=reverted,prov-p2=reverted,prov-p3=skipped" {
+		t.Fatalf("outcomes: %v", got)
+	}
+	for id, h := range w.holds {
+		if h != "old" {
+			t.Errorf("%s holds %s after the cancel", id, h)
+		}
 	}
 }
