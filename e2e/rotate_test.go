@@ -178,6 +178,14 @@ func TestRotateDCRToken(t *testing.T) {
 			t.Fatalf("a token is in the rotation's history: event %d", ev.GetEventId())
 		}
 	}
+	// The UI finds both runs by outcome; the progress query answers for each provider.
+	waitFor(t, 30*time.Second, "the rotations to be visible by outcome", func() bool {
+		q := "WorkflowType = 'RotateDCRToken' AND DcrflowOutcome = "
+		return countWorkflows(t, srv.Client(), q+"'failed'") == 1 && countWorkflows(t, srv.Client(), q+"'succeeded'") == 1
+	})
+	if p, err := launcher.RotationProgress(ctx, srv.Client(), "default"); err != nil || len(p.Done) != 3 || len(p.Running) != 0 {
+		t.Fatalf("progress query of the finished rotation: %+v %v", p, err)
+	}
 	// The last rotation is on record for doctor and check.
 	var ages []launcher.TokenAge
 	waitFor(t, 30*time.Second, "the rotation to be visible as the token's last", func() bool {
