@@ -71,6 +71,11 @@ func TestRotateDCRToken(t *testing.T) {
 	}
 	env := cliEnv(dir, "DCRFLOW_TEMPORAL_ADDRESS="+srv.FrontendHostPort(), "DCRFLOW_TEMPORAL_TASK_QUEUE="+tq)
 	run := cliRunner(t, bin)
+	for _, args := range [][]string{{"rotate-dcr-token"}, {"rotate-dcr-token", "--name", "default_next"}, {"rotate-dcr-token", "--name", "default", "--max-concurrent", "0"}} {
+		if r := run(env, args...); r.code != 2 {
+			t.Errorf("dcrflow %v: exit %d, want 2 (bad usage)\n%s", args, r.code, r.stderr)
+		}
+	}
 	if r := run(env, "onboard", "-f", file, "--wait"); r.code != 0 {
 		t.Fatalf("onboard: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -185,6 +190,23 @@ func TestRotateDCRToken(t *testing.T) {
 	})
 	if p, err := launcher.RotationProgress(ctx, srv.Client(), "default"); err != nil || len(p.Done) != 3 || len(p.Running) != 0 {
 		t.Fatalf("progress query of the finished rotation: %+v %v", p, err)
+	}
+	// An offboarded portal no longer counts as a user of the token.
+	if r := run(env, "offboard", "-f", file, "--portal", "partners", "--wait"); r.code != 0 {
+		t.Fatalf("offboard partners: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	users, err := launcher.TokenUsers(ctx, srv.Client(), nil, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, p := range users {
+		for _, pt := range p.Portals {
+			keys = append(keys, p.Name+"/"+pt.Spec.Key)
+		}
+	}
+	if strings.Join(keys, ",") != "rot-okta-a/payments,rot-okta-a/public,rot-okta-b/europe,rot-okta-b/sandbox,rot-okta-c/internal" {
+		t.Errorf("token users after offboarding partners: %v", keys)
 	}
 	// The last rotation is on record for doctor and check.
 	var ages []launcher.TokenAge
