@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -216,6 +217,29 @@ func TestRotateDCRToken(t *testing.T) {
 	})
 	if time.Since(ages[0].LastRotated) > 10*time.Minute {
 		t.Fatalf("token ages: %+v", ages)
+	}
+	// doctor, with the new token promoted, says when the token was last rotated.
+	denv := append(slices.Clone(env), "DCRFLOW_OKTA_ORG_URL="+sb.OktaURL, "DCRFLOW_OKTA_TOKEN="+sbokta.DefaultManagementToken,
+		"DCRFLOW_DCR_TOKEN_DEFAULT="+rotationNextToken, "DCRFLOW_KONNECT_BASE_URL="+sb.KonnectURL, "DCRFLOW_KONNECT_TOKEN="+sbkonnect.DefaultToken,
+		"DCRFLOW_ROTATION_MAX_TOKEN_AGE_DAYS=30")
+	dr := run(denv, "doctor", "-o", "json")
+	var rep struct {
+		Checks []struct{ Name, Status, Detail string } `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(dr.stdout), &rep); err != nil {
+		t.Fatalf("doctor -o json: %v\n%s%s", err, dr.stdout, dr.stderr)
+	}
+	found := false
+	for _, c := range rep.Checks {
+		if c.Name == "okta.dcr_token default age" {
+			found = true
+			if c.Status != "pass" || !strings.Contains(c.Detail, "last rotated through dcrflow ") || !strings.Contains(c.Detail, "(0 day(s) ago") || !strings.Contains(c.Detail, "limit 30") {
+				t.Errorf("doctor's age check: %+v", c)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("doctor shows no age check for the token:\n%s", dr.stdout)
 	}
 }
 
