@@ -58,6 +58,7 @@ type Worker struct {
 	Metrics    Metrics           `mapstructure:"metrics"`
 	RateLimits RateLimits        `mapstructure:"rate_limits"`
 	Log        Log               `mapstructure:"log"`
+	Rotation   Rotation          `mapstructure:"rotation"`
 }
 
 // Starter is what the starter needs: how to reach Temporal and the payload keys; no
@@ -70,6 +71,7 @@ type Starter struct {
 	Codec    Codec    `mapstructure:"codec"`
 	Log      Log      `mapstructure:"log"`
 	Schedule Schedule `mapstructure:"schedule"` // dcrflow schedule's defaults
+	Rotation Rotation `mapstructure:"rotation"`
 }
 
 // EnvPrefix prefixes every environment variable, e.g. DCRFLOW_OKTA_TOKEN.
@@ -139,7 +141,7 @@ var (
 		"schedule.every", "schedule.heal"}
 	workerKeys = append(append(slices.Clone(starterKeys), oktaAuthKeys...), "okta.org_url", "okta.token", "konnect.region", "konnect.base_url",
 		"konnect.token", "codec.listen", "codec.auth_token", "codec.cors_origin", "metrics.listen",
-		"rate_limits.okta_management_rpm", "rate_limits.okta_dcr_rpm", "rate_limits.konnect_rpm")
+		"rate_limits.okta_management_rpm", "rate_limits.okta_dcr_rpm", "rate_limits.konnect_rpm", rotationKeys[0])
 )
 
 // LoadStarter reads and checks the Temporal, codec and log settings.
@@ -149,7 +151,7 @@ func LoadStarter(path string, opts ...LoadOption) (Starter, error) {
 		return Starter{}, err
 	}
 	v.SetDefault("log.level", "warn")
-	for _, k := range starterKeys {
+	for _, k := range append(starterKeys, rotationKeys...) {
 		_ = v.BindEnv(k)
 	}
 	var s Starter
@@ -162,6 +164,7 @@ func LoadStarter(path string, opts ...LoadOption) (Starter, error) {
 	errs = append(errs, outOfPlace(src, append(s.Temporal.plain(), s.Codec.plain()...)...)...)
 	errs = append(errs, s.Log.check(src)...)
 	errs = append(errs, s.Schedule.check(src)...)
+	errs = append(errs, s.Rotation.check(src)...)
 	if len(errs) > 0 {
 		return Starter{}, errors.Join(errs...)
 	}
@@ -204,6 +207,8 @@ func LoadWorker(path string, opts ...LoadOption) (Worker, error) {
 	src := orEnv(path)
 	errs = append(errs, outOfPlace(src, w.tokenNames(tokens)...)...)
 	errs = append(errs, normalizeTokens(&w, tokens, src)...)
+	errs = append(errs, checkNextTokens(w.DCRTokens, src)...)
+	errs = append(errs, w.Rotation.check(src)...)
 	errs = append(errs, w.Temporal.load(src)...)
 	errs = append(errs, w.Codec.load(src)...)
 	errs = append(errs, w.check(src, unreadable)...)

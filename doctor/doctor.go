@@ -65,6 +65,8 @@ type Deps struct {
 	Temporal func(ctx context.Context) (string, error)
 	// Headroom collects the rate-limit headers the answers carried. Optional.
 	Headroom *Headroom
+	// TokenAges finds the DCR tokens' last rotation (token_age.go). Optional.
+	TokenAges TokenAgeDeps
 }
 
 // Run runs every check.
@@ -76,6 +78,7 @@ func Run(ctx context.Context, d Deps) Report {
 		checkServers(ctx, d, add)
 	}
 	checkDCRTokens(ctx, d, add)
+	checkTokenAges(ctx, d, add)
 	checkKonnect(ctx, d, add)
 	checkHeadroom(d, add)
 	if d.Temporal != nil {

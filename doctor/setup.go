@@ -13,6 +13,7 @@ import (
 	"github.com/dcrflow/dcrflow/clients/okta"
 	"github.com/dcrflow/dcrflow/config"
 	"github.com/dcrflow/dcrflow/internal/wiring"
+	"github.com/dcrflow/dcrflow/launcher"
 )
 
 // FromConfig builds doctor's dependencies from the worker's configuration: the
@@ -49,5 +50,15 @@ func FromConfig(cfg config.Worker, logger tlog.Logger) (Deps, error) {
 				return "", fmt.Errorf("namespace %q at %s: %v", t.Namespace, t.Address, err)
 			}
 			return fmt.Sprintf("namespace %s (%s) at %s, task queue %s", t.Namespace, ns.GetNamespaceInfo().GetState(), t.Address, t.TaskQueue), nil
-		}}, nil
+		},
+		TokenAges: TokenAgeDeps{MaxDays: cfg.Rotation.MaxTokenAgeDays, Ages: func(ctx context.Context, names []string) ([]launcher.TokenAge, error) {
+			ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			defer cancel()
+			c, err := wiring.DialTemporal(ctx, t, logger, cfg.Codec.PayloadCodec())
+			if err != nil {
+				return nil, err
+			}
+			defer c.Close()
+			return launcher.TokenAges(ctx, c, names)
+		}}}, nil
 }

@@ -23,6 +23,7 @@ const ControlPrefix = "/_sandbox/"
 //	GET    /_sandbox/ratelimits  the budgets in force
 //	PUT    /_sandbox/ratelimits  replace them (RateLimits as JSON)
 //	GET    /_sandbox/requests    received calls; ?since=SEQ for the newer ones only
+//	...    /_sandbox/okta/...    the Okta DCR tokens' life (control_tokens.go)
 func (s *Sandbox) control(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_sandbox/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"okta_url": s.oktaURL, "konnect_url": s.konURL})
@@ -78,6 +79,7 @@ func (s *Sandbox) control(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusOK, s.Requests(since))
 	})
+	s.controlTokens(mux)
 }
 
 func decodeStrict(r *http.Request, v any) error {

@@ -181,7 +181,7 @@ variables; the flags below.
 	_ = root.MarkPersistentFlagFilename("temporal-config", "toml")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(a.onboardCommand(), a.planCommand(), a.offboardCommand(), a.statusCommand(),
-		a.decideCommand(), a.versionCommand(), a.doctorCommand(), a.checkCommand(), a.scheduleCommand())
+		a.decideCommand(), a.versionCommand(), a.doctorCommand(), a.checkCommand(), a.scheduleCommand(), a.rotateCommand())
 	return root
 }
 

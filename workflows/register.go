@@ -13,4 +13,5 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(UsageRecord)
 	r.RegisterWorkflow(CheckPortals)
 	r.RegisterWorkflow(Reconcile)
+	r.RegisterWorkflow(RotateDCRToken)
 }

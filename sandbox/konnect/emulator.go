@@ -102,6 +102,8 @@ func (e *Emulator) State() any {
 		Developers:     e.st.developerViews(""),
 		Teams:          e.st.teamViews(""),
 		Applications:   e.st.appViews(""),
+
+		DCRTokenFingerprints: e.st.tokenFingerprints(),
 	}
 }
 

@@ -261,4 +261,7 @@ type State struct {
 	Developers     []Developer    `json:"developers"`
 	Teams          []Team         `json:"teams"`
 	Applications   []Application  `json:"applications"`
+	// DCRTokenFingerprints names, by provider id, the DCR token each provider holds
+	// (okta.Fingerprint: a hash, never the token), so tests can tell which it is on.
+	DCRTokenFingerprints map[string]string `json:"dcr_token_fingerprints"`
 }

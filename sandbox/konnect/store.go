@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/dcrflow/dcrflow/sandbox/okta"
 )
 
 // The store holds every resource; the Emulator guards it with its mutex. Records
@@ -314,4 +316,13 @@ func (s *store) appUsers() map[string]int {
 func (s *store) publicationViews() []Publication {
 	return viewsOf(s.pubs, func(r *pubRec) int64 { return r.seq },
 		func(p *pubRec) Publication { return p.Publication })
+}
+
+// tokenFingerprints names each provider's DCR token by its fingerprint.
+func (s *store) tokenFingerprints() map[string]string {
+	out := make(map[string]string, len(s.providers))
+	for id, p := range s.providers {
+		out[id] = okta.Fingerprint(p.token)
+	}
+	return out
 }

@@ -37,7 +37,7 @@ type Emulator struct {
 	opts       Options
 	seed       Seed
 	mgmtTokens map[string]bool
-	dcrTokens  map[string]bool
+	dcrTokens  *tokenBook
 	keys       map[string]*signingKey // by server id; made once, kept across Reset
 	oauth      *orgOAuth              // service apps of OAuth 2.0 for Okta
 	handler    http.Handler
@@ -67,7 +67,7 @@ func New(seed Seed, opts Options) (*Emulator, error) {
 		return nil, fmt.Errorf("okta emulator: seed: %w", err)
 	}
 	e := &Emulator{opts: opts, seed: seed, org: org,
-		mgmtTokens: tokenSet(seed.ManagementTokens), dcrTokens: tokenSet(seed.DCRTokens)}
+		mgmtTokens: tokenSet(seed.ManagementTokens), dcrTokens: newTokenBook(seed.DCRTokens, opts.Now)}
 	if e.oauth, err = newOrgOAuth(seed.ServiceApps); err != nil {
 		return nil, fmt.Errorf("okta emulator: seed: %w", err)
 	}
@@ -99,6 +99,7 @@ func (e *Emulator) Reset() {
 		return // the seed was accepted by New, so this cannot happen
 	}
 	e.oauth.reset()
+	e.dcrTokens.reset()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.org = org
@@ -138,8 +139,8 @@ func (e *Emulator) routes() http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", e.managementGuard(api))
-	mux.Handle("/oauth2/v1/clients", guarded(e.opts.DCR, e.dcrTokens, dcr))
-	mux.Handle("/oauth2/v1/clients/", guarded(e.opts.DCR, e.dcrTokens, dcr))
+	mux.Handle("/oauth2/v1/clients", e.dcrGuarded(dcr))
+	mux.Handle("/oauth2/v1/clients/", e.dcrGuarded(dcr))
 	// The org authorization server's token endpoint, for service apps (OAuth 2.0
 	// for Okta). Okta limits it in its own bucket, not modelled here.
 	mux.Handle("/oauth2/v1/token", methods{http.MethodPost: e.orgToken})

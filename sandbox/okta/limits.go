@@ -67,14 +67,14 @@ func (e *Emulator) managementGuard(next http.Handler) http.Handler {
 	})
 }
 
-// guarded puts a bucket and a token set in front of next, as Okta does per
-// endpoint family.
-func guarded(win *ratelimit.Window, tokens map[string]bool, next http.Handler) http.Handler {
+// dcrGuarded puts the DCR bucket and the DCR tokens in front of next, as Okta does
+// for /oauth2/v1/clients: a revoked, expired or unknown token gets 401 E0000011.
+func (e *Emulator) dcrGuarded(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !take(w, win) {
+		if !take(w, e.opts.DCR) {
 			return
 		}
-		if !hasToken(r, tokens) {
+		if !e.dcrTokens.guard(r) {
 			invalidToken().write(w)
 			return
 		}
