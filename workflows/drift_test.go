@@ -139,6 +139,8 @@ type reconcileEnv struct {
 	onboards []string
 	running  int
 	peak     int
+	tokens   []dcrflow.DCRTokenProof // ProveDCRTokens' answer
+	proved   []dcrflow.DCRTokenUse   // what it was asked
 }
 
 func (r *reconcileEnv) run(t *testing.T, in dcrflow.ReconcileInput) (dcrflow.ReconcileSummary, error, *testsuite.TestWorkflowEnvironment) {
@@ -176,6 +178,12 @@ func (r *reconcileEnv) run(t *testing.T, in dcrflow.ReconcileInput) (dcrflow.Rec
 		defer r.mu.Unlock()
 		r.repaired = append(r.repaired, in.Name)
 		return activities.RepairFixed, nil
+	})
+	env.OnActivity(a.ProveDCRTokens, mock.Anything, mock.Anything).Return(func(_ context.Context, in dcrflow.ProveDCRTokensInput) (dcrflow.ProveDCRTokensResult, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.proved = in.Uses
+		return dcrflow.ProveDCRTokensResult{Tokens: r.tokens}, nil
 	})
 	env.OnWorkflow(OnboardPortal, mock.Anything, mock.Anything).Return(func(_ workflow.Context, spec dcrflow.PortalSpec) (*dcrflow.OnboardResult, error) {
 		r.mu.Lock()
@@ -240,6 +248,33 @@ func TestReconcile_ReportsThenHealsThenFindsNothing(t *testing.T) {
 	sum, err, _ = r.run(t, in)
 	if err != nil || sum.Drifted != 0 || sum.OK != 4 || len(r.onboards) != 2 {
 		t.Fatalf("after heal: %+v %v, onboards %v", sum, err, r.onboards)
+	}
+}
+
+// A DCR token Okta no longer accepts is drift, naming the providers and portals it
+// breaks, though every portal is ok; heal cannot fix it, so it stays drift.
+func TestReconcile_ADeadDCRTokenIsDriftNamingWhatItBreaks(t *testing.T) {
+	r := &reconcileEnv{drifted: map[string]bool{}, tokens: []dcrflow.DCRTokenProof{
+		{Name: "default", OK: true},
+		{Name: "partners", Reason: "Okta: 401 E0000011 Invalid token provided", Providers: []string{"dcrflow-b"}, Portals: []string{"b"}}}}
+	in := dcrflow.ReconcileInput{Name: "f", Packed: packedKeys(t, "a", "b"), Heal: true}
+	sum, err, _ := r.run(t, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.OK != 2 || !sum.Found() || len(sum.Tokens) != 1 || sum.Resources[string(dcrflow.KindDCRTokenDrift)] != 1 {
+		t.Fatalf("summary %+v, want both portals ok and one dead token", sum)
+	}
+	tok := sum.Tokens[0]
+	if tok.Name != "partners" || tok.State != dcrflow.DriftDrifted || strings.Join(tok.Providers, ",") != "dcrflow-b" ||
+		strings.Join(tok.Portals, ",") != "b" || !strings.Contains(strings.Join(tok.Fields, " "), "E0000011") {
+		t.Errorf("token item %+v", tok)
+	}
+	if len(r.proved) == 0 {
+		t.Error("ProveDCRTokens was not told which tokens the file's portals use")
+	}
+	if len(r.onboards) != 0 {
+		t.Errorf("onboarded %v for a dead token: onboarding cannot bring a token back", r.onboards)
 	}
 }
 

@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
@@ -160,10 +161,12 @@ func Reconcile(ctx workflow.Context, in dcrflow.ReconcileInput) (dcrflow.Reconci
 		rest.Next, rest.Summary = end, sum
 		return sum, workflow.NewContinueAsNewError(ctx, Reconcile, rest)
 	}
-	// integrator: token liveness — raise reconcileTokens' max version to 1 and prove
-	// the tokens (proveTokens) when v is 1: runs recorded before replay as they were.
-	if v := workflow.GetVersion(ctx, reconcileTokens, workflow.DefaultVersion, workflow.DefaultVersion); v >= 1 {
+	// Runs recorded before the tokens were proved replay without it.
+	if v := workflow.GetVersion(ctx, reconcileTokens, workflow.DefaultVersion, 1); v >= 1 {
 		sum.Tokens = proveTokens(ctx, specs)
+		if len(sum.Tokens) > 0 && sum.Resources == nil {
+			sum.Resources = map[string]int{}
+		}
 		for range sum.Tokens {
 			sum.Resources[string(dcrflow.KindDCRTokenDrift)]++
 		}
@@ -184,14 +187,32 @@ func Reconcile(ctx workflow.Context, in dcrflow.ReconcileInput) (dcrflow.Reconci
 // proveTokens is the reconcile's proof that each DCR token the file's portals use
 // still works (Okta revokes a token unused for 30 days): one KindDCRTokenDrift item
 // per dead token, naming the providers and portals it breaks.
+// The read with each token is also a use, which keeps it from expiring. A proof that
+// could not be made (Okta unreachable past the retries) is reported as such, without
+// failing the reconcile's report of the portals.
 func proveTokens(ctx workflow.Context, specs []dcrflow.PortalSpec) []dcrflow.DriftItem {
-	// integrator: token liveness — call the ProveDCRTokens activity here (the token
-	// names of specs, their providers and portals) and return its dead tokens as
-	// dcrflow.DriftItem{Kind: dcrflow.KindDCRTokenDrift, Name, State: dcrflow.DriftDrifted,
-	// Fields: [why], Providers, Portals}. Versioned by reconcileTokens (see Reconcile).
-	_, _ = ctx, specs
-	return nil
+	var a *activities.Activities
+	actx := withSummary(workflow.WithActivityOptions(ctx, proveOptions), "Prove that each DCR token still works")
+	var res dcrflow.ProveDCRTokensResult
+	if err := workflow.ExecuteActivity(actx, a.ProveDCRTokens, dcrflow.ProveDCRTokensInput{Uses: dcrflow.TokenUsesOf(specs)}).Get(ctx, &res); err != nil {
+		return []dcrflow.DriftItem{{Kind: dcrflow.KindDCRTokenDrift, Name: "(every token)", State: dcrflow.DriftUnknown,
+			Fields: []string{"the tokens could not be proved: " + err.Error()}}}
+	}
+	var out []dcrflow.DriftItem
+	for _, t := range res.Dead() {
+		name := t.Name
+		if t.Next {
+			name += " (the replacement, dcr_tokens." + t.Name + "_next)"
+		}
+		out = append(out, dcrflow.DriftItem{Kind: dcrflow.KindDCRTokenDrift, Name: name, State: dcrflow.DriftDrifted,
+			Fields: []string{t.Reason}, Providers: t.Providers, Portals: t.Portals})
+	}
+	return out
 }
+
+// proveOptions: one read per token; transient failures retried for a few minutes.
+var proveOptions = workflow.ActivityOptions{StartToCloseTimeout: 2 * time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 6}}
 
 // reconcilePortal checks one portal and, when asked, heals it; its future gives the
 // portal's dcrflow.PortalDrift (Heal says what heal did).
