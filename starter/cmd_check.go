@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -66,9 +68,10 @@ func (a *app) check(cmd *cobra.Command, f fileFlags) error {
 	}
 	n := launcher.DriftCounts(ds)
 	notOK := len(ds) - n[dcrflow.DriftOK] - n[dcrflow.DriftUnknown]
+	tooOld := a.warnOldTokens(s)
 	if a.jsonOut {
 		if err := a.emit(map[string]any{"type": "check", "name": s.name, "portals": len(ds), "ok": n[dcrflow.DriftOK],
-			"drifted": notOK, "unknown": n[dcrflow.DriftUnknown], "reports": ds}); err != nil {
+			"drifted": notOK, "unknown": n[dcrflow.DriftUnknown], "reports": ds, "tokens_not_rotated": tooOld}); err != nil {
 			return failed(err)
 		}
 	} else {
@@ -81,4 +84,31 @@ func (a *app) check(cmd *cobra.Command, f fileFlags) error {
 		return withCode(exitDrift, fmt.Errorf("check: %d of %d portal(s) drifted", notOK, len(ds)))
 	}
 	return nil
+}
+
+// warnOldTokens warns, on stderr, about each DCR token the file's portals use that
+// was not rotated through dcrflow for rotation.max_token_age_days (dcrflow
+// rotate-dcr-token), and returns what it said. Not knowing the age is no failure of
+// the check.
+func (a *app) warnOldTokens(s *session) []string {
+	var names []string
+	for _, spec := range s.specs {
+		if n := dcrflow.DCRTokenName(spec.DCRTokenName); n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	ages, err := launcher.TokenAges(s.ctx, s.c, names)
+	if err != nil {
+		fmt.Fprintln(a.stderr, "dcrflow: warning: the DCR tokens' age is unknown:", err)
+		return nil
+	}
+	var out []string
+	for _, age := range ages {
+		if text, old := age.Describe(time.Now(), s.cfg.Rotation.MaxTokenAgeDays); old {
+			msg := fmt.Sprintf("DCR token %s: %s; rotate it: dcrflow rotate-dcr-token --name %s", age.Name, text, age.Name)
+			fmt.Fprintln(a.stderr, "dcrflow: warning:", msg)
+			out = append(out, msg)
+		}
+	}
+	return out
 }
