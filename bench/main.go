@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -182,6 +183,16 @@ func run(ctx context.Context, o options) (err error) {
 	md := rep.markdown()
 	if err := os.WriteFile(filepath.Join(outDir, "REPORT.md"), []byte(md), 0o644); err != nil {
 		return err
+	}
+	if len(rep.XL) > 0 {
+		// The samples (portals done, server CPU) of the large fleets, to read the growth again.
+		raw := map[string][]sample{}
+		for _, r := range rep.XL {
+			raw[r.Name] = r.Samples
+		}
+		if b, err := json.Marshal(raw); err == nil {
+			_ = os.WriteFile(filepath.Join(outDir, "xl-samples.json"), b, 0o644)
+		}
 	}
 	fmt.Println()
 	fmt.Print(rep.summary())
