@@ -185,3 +185,21 @@ func TestRejectedKinds(t *testing.T) {
 		t.Errorf("rejectedKinds = %v, want %v", got, want)
 	}
 }
+
+// The bench finds the repository root from bench/ (its own module) as from the root.
+func TestModuleRootIsTheMainModule(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil || modulePath(b) != rootModule {
+		t.Fatalf("moduleRoot() = %s: go.mod of %q (%v), want %s", root, modulePath(b), err, rootModule)
+	}
+	if _, err := os.Stat(filepath.Join(root, "worker")); err != nil {
+		t.Fatalf("moduleRoot() = %s has no worker/: %v", root, err)
+	}
+	if got := modulePath([]byte("// x\nmodule \"example.com/m\"\n\ngo 1.26\n")); got != "example.com/m" {
+		t.Fatalf("modulePath = %q", got)
+	}
+}

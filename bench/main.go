@@ -40,6 +40,14 @@ type options struct {
 	phases        string
 	temporalBin   string
 	xl            string
+
+	// The soak (make soak): -soak runs it instead of the bench's phases.
+	soak              bool
+	soakPortals       int
+	faultRate         float64
+	maxConcurrentSoak int
+	soakWait          time.Duration
+	soakOut           string
 }
 
 func main() {
@@ -54,6 +62,12 @@ func main() {
 	flag.StringVar(&o.phases, "phases", "1,2,3,4", "which phases to run (5: the -xl fleets)")
 	flag.StringVar(&o.xl, "xl", "1000,10000", "phase 5: fleet sizes, without limits and validation, each measured for memory, CPU per portal and the fleet workflow's history and payloads")
 	flag.StringVar(&o.temporalBin, "temporal", os.Getenv("DCRFLOW_TEMPORAL_BIN"), "the Temporal CLI (default: bin/temporal at the module root)")
+	flag.BoolVar(&o.soak, "soak", false, "run the soak (make soak) instead of the phases: a fleet under faults, kills and a server restart, then an audit")
+	flag.IntVar(&o.soakPortals, "soak-portals", 200, "the soak's fleet size")
+	flag.Float64Var(&o.faultRate, "fault-rate", 0.05, "the soak's share of calls answered by a random fault")
+	flag.IntVar(&o.maxConcurrentSoak, "soak-max-concurrent", 25, "the soak fleet's MaxConcurrent")
+	flag.DurationVar(&o.soakWait, "soak-wait", 25*time.Minute, "how long the soak waits for its fleet")
+	flag.StringVar(&o.soakOut, "soak-out", "bench/report/soak", "where the soak's REPORT.md goes (relative to the module root)")
 	flag.Parse()
 
 	// Ctrl-C or SIGTERM cancels the run; everything started is stopped on the way out.
@@ -94,6 +108,9 @@ func run(ctx context.Context, o options) (err error) {
 		}
 	}()
 
+	if o.soak {
+		return soak(ctx, o, root, work, &cl)
+	}
 	logf("building the worker and the sandbox")
 	workerBin, sandboxBin, err := buildBinaries(ctx, root, work)
 	if err != nil {
