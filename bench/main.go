@@ -40,6 +40,7 @@ type options struct {
 	phases        string
 	temporalBin   string
 	xl            string
+	orgPortals    int
 
 	// The soak (make soak): -soak runs it instead of the bench's phases.
 	soak              bool
@@ -59,7 +60,8 @@ func main() {
 	flag.IntVar(&o.maxConcurrent, "max-concurrent", 100, "the fleets' MaxConcurrent without limits (phases 2 and 3)")
 	flag.IntVar(&o.budgetConc, "budget-max-concurrent", 30, "the fleets' MaxConcurrent under the budget (phases 1 and 4): enough to keep it busy, few enough that requests seldom wait long for a slot")
 	flag.StringVar(&o.out, "out", "bench/report", "where REPORT.md and the chart go (relative to the module root)")
-	flag.StringVar(&o.phases, "phases", "1,2,3,4", "which phases to run (5: the -xl fleets)")
+	flag.StringVar(&o.phases, "phases", "1,2,3,4,6", "which phases to run (5: the -xl fleets; 6: the real org)")
+	flag.IntVar(&o.orgPortals, "org-portals", 100, "phase 6: the fleet under a real org's limits (its DCR bucket allows about 25 portals a minute)")
 	flag.StringVar(&o.xl, "xl", "1000,10000", "phase 5: fleet sizes, without limits and validation, each measured for memory, CPU per portal and the fleet workflow's history and payloads")
 	flag.StringVar(&o.temporalBin, "temporal", os.Getenv("DCRFLOW_TEMPORAL_BIN"), "the Temporal CLI (default: bin/temporal at the module root)")
 	flag.BoolVar(&o.soak, "soak", false, "run the soak (make soak) instead of the phases: a fleet under faults, kills and a server restart, then an audit")
@@ -121,7 +123,7 @@ func run(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	largest := max(o.portals, o.large, o.loopPortals)
+	largest := max(o.portals, o.large, o.loopPortals, o.orgPortals)
 	if strings.Contains(","+o.phases+",", ",5,") {
 		for _, n := range sizes {
 			largest = max(largest, n)
@@ -182,6 +184,11 @@ func run(ctx context.Context, o options) (err error) {
 				return fmt.Errorf("phase 5 (%d portals): %w", n, err)
 			}
 			rep.XL = append(rep.XL, r)
+		}
+	}
+	if want("6") {
+		if rep.Org, err = b.orgPhase(o.orgPortals); err != nil {
+			return fmt.Errorf("phase 6: %w", err)
 		}
 	}
 	rep.Elapsed = time.Since(began)
