@@ -36,10 +36,10 @@ const (
 )
 
 // soakSpec is portal i of the soak: group g = i / soakGroupSize on server g mod
-// soakServers. Every soakFailEvery-th portal is made to fail: the odd ones at
-// resolve (an API that does not exist), the even ones at publish after they joined
-// the group's scopes, claim and provider, with an auth strategy of their own (their
-// own API's publication is refused for good).
+// soakServers. Every failEvery-th portal is made to fail: alternately at resolve (an
+// API that does not exist) and at publish, after it joined the group's scopes, the
+// claim and the provider, with an auth strategy of its own and its own API, whose
+// publication is refused for good.
 func soakSpec(i, failEvery int) (s dcrflow.PortalSpec, fails string, ownAPI int) {
 	g := i / soakGroupSize
 	srv := g % soakServers
@@ -61,11 +61,13 @@ func soakSpec(i, failEvery int) (s dcrflow.PortalSpec, fails string, ownAPI int)
 			s.APIs = append(s.APIs, dcrflow.APISpec{API: "soak-no-such-api-" + key, Visibility: "public"})
 			return s, workflows.StepResolve, ownAPI
 		}
-		// Its own strategy (only it uses it: the compensation must remove it) and its
-		// own API, whose publication is refused.
+		// Its own strategy (only it uses it: the compensation must remove it) and only
+		// its own API, whose publication is refused: an API has one publication per
+		// Konnect portal, so it cannot share the group's with another strategy (the
+		// onboarding file refuses that too).
 		ownAPI = apiPool - 1 - (i/failEvery)%(apiPool/2)
 		s.Strategy.Name, s.Strategy.DisplayName = "dcrflow-soak-own-"+key, "Okta DCR "+key
-		s.APIs = append(s.APIs, dcrflow.APISpec{API: benchAPIName(ownAPI), Visibility: "public"})
+		s.APIs = []dcrflow.APISpec{{API: benchAPIName(ownAPI), Visibility: "public"}}
 		return s, workflows.StepPublish, ownAPI
 	}
 	return s, "", ownAPI
