@@ -17,11 +17,11 @@ import (
 // harness is an emulator behind a real HTTP server, reached through a client that
 // checks every exchange against the official specs.
 type harness struct {
-	t         *testing.T
-	em        *Emulator
-	url       string
+	t                *testing.T
+	em               *Emulator
+	url              string
 	mgmt, dcr, token *ratelimit.Window
-	client    *http.Client
+	client           *http.Client
 }
 
 func start(t *testing.T) *harness {
