@@ -687,7 +687,17 @@ func (r *soakResult) markdown(o options, began time.Time) string {
 		}
 		p("| %s | %s | %d |\n", describeFault(f), rateText(f.Rate), f.Hits)
 	}
-	p("\nCalls: %s. Answered by a fault: %s.\n\n", systemCounts(r.Calls), systemCounts(r.FaultedCalls))
+	injected, calls := 0, 0
+	for _, f := range r.Faults {
+		if f.Status != 0 || f.Drop || f.DelayResponse {
+			injected += f.Hits
+		}
+	}
+	for _, c := range r.Calls {
+		calls += c
+	}
+	p("\nCalls: %s. Faults injected: %d (%.1f %% of the calls); the request log marks %s of them (all but the dropped connections).\n\n",
+		systemCounts(r.Calls), injected, 100*float64(injected)/float64(max(calls, 1)), systemCounts(r.FaultedCalls))
 
 	p("## Kills and restarts\n\n| when (portals ended) | what | took |\n|---|---|---|\n")
 	for _, e := range r.Events {
