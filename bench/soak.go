@@ -674,7 +674,7 @@ func (r *soakResult) markdown(o options, began time.Time) string {
 		"shares the `client_id` claim, a scope and the DCR provider; every portal of a group also shares a second scope, the auth "+
 		"strategy, the Konnect portal and the publication of its API. Validation on, compensation on failure.\n", r.Portals, soakGroupSize, soakServers)
 	p("- Made to fail: every 20th portal, alternately at resolve (an API that does not exist) and at publish, after joining the " +
-		"shared scopes, claim and provider, with an auth strategy of its own and its own API whose publication is refused (403) for good.\n")
+		"shared scopes, claim and provider, with an auth strategy of its own and only its own API, whose publication is refused (403) for good.\n")
 	p("- `OnboardFleet`, MaxConcurrent %d, through `launcher.StartFleet`; internet-like latency on every call (as the bench's).\n", o.maxConcurrentSoak)
 	p("- Wall time: %s; the fleet counts %d succeeded, %d failed.\n\n", dur(r.Wall), r.Summary.Succeeded, r.Summary.Failed)
 
