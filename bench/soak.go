@@ -182,19 +182,11 @@ func soak(ctx context.Context, o options, root, work string, cl *cleanups) error
 	defer c.Close()
 
 	r := &soakResult{Portals: o.soakPortals, Rate: o.faultRate, FaultedCalls: map[string]int{}, Calls: map[string]int{}}
-	var specs []dcrflow.PortalSpec
-	want := map[string]string{}
-	var refused []int
+	specs, want, refused := soakFleet(o.soakPortals)
 	failing := 0
-	for i := range o.soakPortals {
-		s, fails, own := soakSpec(i, 20)
-		specs = append(specs, s)
-		want[s.Key] = fails
-		if fails != "" {
+	for _, step := range want {
+		if step != "" {
 			failing++
-		}
-		if own >= 0 {
-			refused = append(refused, own)
 		}
 	}
 	ctl := sb.control
@@ -205,17 +197,8 @@ func soak(ctx context.Context, o options, root, work string, cl *cleanups) error
 	if err := ctl.State(ctx, &before); err != nil {
 		return err
 	}
-	// First match wins: the refusals, then the random faults, then internet latency.
-	var all []faults.Fault
-	for _, api := range refused {
-		all = append(all, faults.Fault{Method: "PUT", Path: "/v3/apis/" + benchUUID(2, api) + "/publications/*", Status: 403})
-	}
-	all = append(all, soakFaults(o.faultRate)...)
-	all = append(all, latencyFaults...)
-	for _, f := range all {
-		if _, err := ctl.AddFault(ctx, f); err != nil {
-			return err
-		}
+	if err := addSoakFaults(ctx, ctl, refused, o.faultRate); err != nil {
+		return err
 	}
 
 	taskQueue := "soak"
@@ -322,29 +305,12 @@ func soak(ctx context.Context, o options, root, work string, cl *cleanups) error
 		}
 	}()
 
-	// Wait for the fleet across continue-as-new and the server's restart.
-	deadline := time.Now().Add(o.soakWait)
-	lastLog := time.Now()
-	for {
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err = c.GetWorkflow(wctx, dcrflow.FleetWorkflowID(name), "").Get(wctx, &r.Summary)
-		cancel()
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil || time.Now().After(deadline) {
-			close(fleetDone)
-			return fmt.Errorf("the soak's fleet did not end within %v: %w", o.soakWait, err)
-		}
-		if time.Since(lastLog) > 15*time.Second {
-			if p, perr := launcher.FleetProgress(ctx, c, name); perr == nil {
-				logf("  %d/%d portals done after %s", p.Done(), len(specs), time.Since(r.Started).Round(time.Second))
-			}
-			lastLog = time.Now()
-		}
-	}
+	r.Summary, err = awaitFleet(ctx, c, name, len(specs), r.Started, o.soakWait)
 	r.Wall = time.Since(r.Started)
 	close(fleetDone)
+	if err != nil {
+		return err
+	}
 	if err := <-chaosErr; err != nil {
 		return err
 	}
@@ -391,8 +357,75 @@ func soak(ctx context.Context, o options, root, work string, cl *cleanups) error
 	if err := os.WriteFile(filepath.Join(out, "REPORT.md"), []byte(md), 0o644); err != nil {
 		return err
 	}
+	failed := printAudit(r.Audit)
+	fmt.Printf("\nreport: %s (soak took %s)\n", filepath.Join(out, "REPORT.md"), time.Since(began).Round(time.Second))
+	if failed > 0 {
+		return fmt.Errorf("%d audit check(s) failed", failed)
+	}
+	return nil
+}
+
+// soakFleet is the soak's n portals, the step each is made to fail at ("" none), and
+// the APIs whose publication is refused.
+func soakFleet(n int) (specs []dcrflow.PortalSpec, want map[string]string, refused []int) {
+	want = map[string]string{}
+	for i := range n {
+		s, fails, own := soakSpec(i, 20)
+		specs = append(specs, s)
+		want[s.Key] = fails
+		if own >= 0 {
+			refused = append(refused, own)
+		}
+	}
+	return specs, want, refused
+}
+
+// addSoakFaults sets the sandbox's faults; first match wins: the refusals, then the
+// random faults, then internet latency.
+func addSoakFaults(ctx context.Context, ctl sandbox.Control, refused []int, rate float64) error {
+	var all []faults.Fault
+	for _, api := range refused {
+		all = append(all, faults.Fault{Method: "PUT", Path: "/v3/apis/" + benchUUID(2, api) + "/publications/*", Status: 403})
+	}
+	all = append(all, soakFaults(rate)...)
+	all = append(all, latencyFaults...)
+	for _, f := range all {
+		if _, err := ctl.AddFault(ctx, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// awaitFleet waits for the fleet's summary across continue-as-new and the dev
+// server's restart (a wait cut by the restart is taken up again), at most wait.
+func awaitFleet(ctx context.Context, c client.Client, name string, n int, started time.Time, wait time.Duration) (dcrflow.FleetSummary, error) {
+	var sum dcrflow.FleetSummary
+	deadline := time.Now().Add(wait)
+	lastLog := time.Now()
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := c.GetWorkflow(wctx, dcrflow.FleetWorkflowID(name), "").Get(wctx, &sum)
+		cancel()
+		if err == nil {
+			return sum, nil
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return sum, fmt.Errorf("the soak's fleet did not end within %v: %w", wait, err)
+		}
+		if time.Since(lastLog) > 15*time.Second {
+			if p, perr := launcher.FleetProgress(ctx, c, name); perr == nil {
+				logf("  %d/%d portals done after %s", p.Done(), n, time.Since(started).Round(time.Second))
+			}
+			lastLog = time.Now()
+		}
+	}
+}
+
+// printAudit prints the checks and counts the failed ones.
+func printAudit(checks []auditCheck) int {
 	failed := 0
-	for _, a := range r.Audit {
+	for _, a := range checks {
 		mark := "ok  "
 		if !a.OK {
 			mark, failed = "FAIL", failed+1
@@ -402,11 +435,7 @@ func soak(ctx context.Context, o options, root, work string, cl *cleanups) error
 			fmt.Printf("       %s\n", p)
 		}
 	}
-	fmt.Printf("\nreport: %s (soak took %s)\n", filepath.Join(out, "REPORT.md"), time.Since(began).Round(time.Second))
-	if failed > 0 {
-		return fmt.Errorf("%d audit check(s) failed", failed)
-	}
-	return nil
+	return failed
 }
 
 // soakState is the sandbox's state (GET /_sandbox/state).
