@@ -23,12 +23,20 @@ build:
 ## test: every test, race detector on; end-to-end tests run a real dev server on free ports
 test: bin/temporal
 	DCRFLOW_TEMPORAL_BIN=$(CURDIR)/bin/temporal $(GO) test -race -count=1 -timeout 20m $(PKGS)
+	cd bench && $(GO) test -race -count=1 ./...   # the bench's own module (bench/go.mod)
 
 ## bench: the benchmark (README, "Performance"): budget efficiency, orchestration gain, cost, two workers;
 ## writes bench/report/REPORT.md and bench/report/fleet.png; about 7 min. BENCH_FLAGS="-portals 100" to change sizes
 .PHONY: bench
 bench: bin/temporal
-	DCRFLOW_TEMPORAL_BIN=$(CURDIR)/bin/temporal $(GO) run ./bench $(BENCH_FLAGS)
+	cd bench && DCRFLOW_TEMPORAL_BIN=$(CURDIR)/bin/temporal $(GO) run . $(BENCH_FLAGS)
+
+## soak: issue 20's soak: 200 portals with heavy sharing under random faults on every endpoint, worker SIGKILLs,
+## a second worker joining and leaving and a dev server restart, then an audit (exits 1 if it fails);
+## writes bench/report/soak/REPORT.md; about 10 min. SOAK_FLAGS="-soak-portals 300 -fault-rate 0.1" to change it
+.PHONY: soak
+soak: bin/temporal
+	cd bench && DCRFLOW_TEMPORAL_BIN=$(CURDIR)/bin/temporal $(GO) run . -soak $(SOAK_FLAGS)
 
 ## bin/workflowcheck: Temporal's determinism checker, pinned in tools/workflowcheck/go.mod
 bin/workflowcheck: tools/workflowcheck/go.mod tools/workflowcheck/go.sum
@@ -41,6 +49,7 @@ lint: bin/workflowcheck
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 	bin/workflowcheck -config workflowcheck.yaml ./workflows/...
+	cd bench && $(GO) vet ./...
 
 ## run: Temporal dev server + UI, sandbox and worker in the background, then onboard examples/portals.yaml
 run: bin/temporal build

@@ -77,6 +77,9 @@ func (a *Activities) VerifyDCRProvider(ctx context.Context, in KonnectResourceIn
 		return verifyError(ctx, a, in, err)
 	}
 	if !v.OK() {
+		if err := verifyUnavailable(in.Name, v.Errors...); err != nil {
+			return err
+		}
 		return conflict("Konnect could not register a client in Okta with DCR provider %q: %s; check its DCR token and issuer",
 			in.Name, strings.Join(v.Errors, "; "))
 	}
@@ -110,6 +113,9 @@ func verifyError(ctx context.Context, a *Activities, in KonnectResourceInput, er
 	detail := ke.Detail
 	if detail == "" {
 		detail = ke.Title
+	}
+	if err := verifyUnavailable(in.Name, detail); err != nil {
+		return err
 	}
 	return conflict("Konnect could not register a client in Okta with DCR provider %q: HTTP %d from verify: %s; check its DCR token and issuer",
 		in.Name, ke.StatusCode, detail)

@@ -12,6 +12,7 @@ import (
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/sandbox"
 	"github.com/dcrflow/dcrflow/sandbox/ratelimit"
+	"github.com/dcrflow/dcrflow/workflows"
 )
 
 var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -183,5 +184,79 @@ func TestRejectedKinds(t *testing.T) {
 	want := []kindCount{{"404 GET /v3/apis/*/publications/*", 2}, {"400 POST /api/v1/authorizationServers/*/claims", 1}}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("rejectedKinds = %v, want %v", got, want)
+	}
+}
+
+// The bench finds the repository root from bench/ (its own module) as from the root.
+func TestModuleRootIsTheMainModule(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil || modulePath(b) != rootModule {
+		t.Fatalf("moduleRoot() = %s: go.mod of %q (%v), want %s", root, modulePath(b), err, rootModule)
+	}
+	if _, err := os.Stat(filepath.Join(root, "worker")); err != nil {
+		t.Fatalf("moduleRoot() = %s has no worker/: %v", root, err)
+	}
+	if got := modulePath([]byte("// x\nmodule \"example.com/m\"\n\ngo 1.26\n")); got != "example.com/m" {
+		t.Fatalf("modulePath = %q", got)
+	}
+}
+
+// The soak's fleet shares heavily but never asks for one resource two ways (what the
+// onboarding file refuses): a publication (API on a Konnect portal) has one strategy,
+// a strategy one set of scopes and one provider, a provider one server. Every 20th
+// portal is made to fail, alternately at resolve and at publish.
+func TestSoakSpecsShareConsistently(t *testing.T) {
+	pubs, strategies, providers := map[string]string{}, map[string]string{}, map[string]string{}
+	fails := map[string]int{}
+	users := map[string]int{}
+	for i := range 200 {
+		s, step, _ := soakSpec(i, 20)
+		fails[step]++
+		for _, u := range uses(s) {
+			users[u]++
+		}
+		strat := s.Strategy.Name + "|" + s.DCRProvider + "|" + s.Scopes[0].Name + "," + s.Scopes[1].Name
+		if prev, ok := strategies[s.Strategy.Name]; ok && prev != strat {
+			t.Errorf("%s: strategy %s asked for as %s and %s", s.Key, s.Strategy.Name, prev, strat)
+		}
+		strategies[s.Strategy.Name] = strat
+		if prev, ok := providers[s.DCRProvider]; ok && prev != s.AuthServer {
+			t.Errorf("%s: provider %s on servers %s and %s", s.Key, s.DCRProvider, prev, s.AuthServer)
+		}
+		providers[s.DCRProvider] = s.AuthServer
+		for _, a := range s.APIs {
+			k := a.API + "@" + s.Portal
+			if prev, ok := pubs[k]; ok && prev != s.Strategy.Name {
+				t.Errorf("%s: publication %s with strategies %s and %s", s.Key, k, prev, s.Strategy.Name)
+			}
+			pubs[k] = s.Strategy.Name
+		}
+	}
+	if fails[""] != 190 || fails[workflows.StepResolve] != 5 || fails[workflows.StepPublish] != 5 {
+		t.Errorf("outcomes made: %v", fails)
+	}
+	// Heavy sharing: the claim and a scope by a whole server, the strategy by a group.
+	if users["claim "+benchServerID(0)+"/client_id"] != 40 || users["strategy dcrflow-soak-g00"] != 10 || users["provider dcrflow-soak-s0"] != 40 {
+		t.Errorf("sharing: claim %d, strategy %d, provider %d", users["claim "+benchServerID(0)+"/client_id"],
+			users["strategy dcrflow-soak-g00"], users["provider dcrflow-soak-s0"])
+	}
+}
+
+// The soak's faults add up to the rate asked for, each taking its share of what the
+// ones before it spared, and each is one the sandbox accepts.
+func TestSoakFaultsAddUpToTheRate(t *testing.T) {
+	left := 1.0
+	for _, f := range soakFaults(0.05) {
+		if f.Rate <= 0 || f.Rate > 1 || f.Path != "**" {
+			t.Fatalf("fault %+v", f)
+		}
+		left *= 1 - f.Rate
+	}
+	if got := 1 - left; got < 0.0499 || got > 0.0501 {
+		t.Fatalf("the faults hit %.4f of the calls, want 0.05", got)
 	}
 }

@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,6 +40,16 @@ type options struct {
 	phases        string
 	temporalBin   string
 	xl            string
+	orgPortals    int
+	orgConc       int
+
+	// The soak (make soak): -soak runs it instead of the bench's phases.
+	soak              bool
+	soakPortals       int
+	faultRate         float64
+	maxConcurrentSoak int
+	soakWait          time.Duration
+	soakOut           string
 }
 
 func main() {
@@ -50,9 +61,17 @@ func main() {
 	flag.IntVar(&o.maxConcurrent, "max-concurrent", 100, "the fleets' MaxConcurrent without limits (phases 2 and 3)")
 	flag.IntVar(&o.budgetConc, "budget-max-concurrent", 30, "the fleets' MaxConcurrent under the budget (phases 1 and 4): enough to keep it busy, few enough that requests seldom wait long for a slot")
 	flag.StringVar(&o.out, "out", "bench/report", "where REPORT.md and the chart go (relative to the module root)")
-	flag.StringVar(&o.phases, "phases", "1,2,3,4", "which phases to run (5: the -xl fleets)")
+	flag.StringVar(&o.phases, "phases", "1,2,3,4,6", "which phases to run (5: the -xl fleets; 6: the real org)")
+	flag.IntVar(&o.orgConc, "org-max-concurrent", 8, "phase 6: the fleet's MaxConcurrent; the DCR bucket (100/min, 4 calls a portal) keeps about 8 portals busy: more only make DCR requests wait past a step's attempt")
+	flag.IntVar(&o.orgPortals, "org-portals", 60, "phase 6: the fleet under a real org's limits (its DCR bucket allows about 25 portals a minute)")
 	flag.StringVar(&o.xl, "xl", "1000,10000", "phase 5: fleet sizes, without limits and validation, each measured for memory, CPU per portal and the fleet workflow's history and payloads")
 	flag.StringVar(&o.temporalBin, "temporal", os.Getenv("DCRFLOW_TEMPORAL_BIN"), "the Temporal CLI (default: bin/temporal at the module root)")
+	flag.BoolVar(&o.soak, "soak", false, "run the soak (make soak) instead of the phases: a fleet under faults, kills and a server restart, then an audit")
+	flag.IntVar(&o.soakPortals, "soak-portals", 200, "the soak's fleet size")
+	flag.Float64Var(&o.faultRate, "fault-rate", 0.05, "the soak's share of calls answered by a random fault")
+	flag.IntVar(&o.maxConcurrentSoak, "soak-max-concurrent", 25, "the soak fleet's MaxConcurrent")
+	flag.DurationVar(&o.soakWait, "soak-wait", 25*time.Minute, "how long the soak waits for its fleet")
+	flag.StringVar(&o.soakOut, "soak-out", "bench/report/soak", "where the soak's REPORT.md goes (relative to the module root)")
 	flag.Parse()
 
 	// Ctrl-C or SIGTERM cancels the run; everything started is stopped on the way out.
@@ -93,6 +112,9 @@ func run(ctx context.Context, o options) (err error) {
 		}
 	}()
 
+	if o.soak {
+		return soak(ctx, o, root, work, &cl)
+	}
 	logf("building the worker and the sandbox")
 	workerBin, sandboxBin, err := buildBinaries(ctx, root, work)
 	if err != nil {
@@ -103,7 +125,7 @@ func run(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	largest := max(o.portals, o.large, o.loopPortals)
+	largest := max(o.portals, o.large, o.loopPortals, o.orgPortals)
 	if strings.Contains(","+o.phases+",", ",5,") {
 		for _, n := range sizes {
 			largest = max(largest, n)
@@ -166,6 +188,11 @@ func run(ctx context.Context, o options) (err error) {
 			rep.XL = append(rep.XL, r)
 		}
 	}
+	if want("6") {
+		if rep.Org, err = b.orgPhase(o.orgPortals); err != nil {
+			return fmt.Errorf("phase 6: %w", err)
+		}
+	}
 	rep.Elapsed = time.Since(began)
 	rep.Load[1] = loadAvg()
 
@@ -182,6 +209,16 @@ func run(ctx context.Context, o options) (err error) {
 	md := rep.markdown()
 	if err := os.WriteFile(filepath.Join(outDir, "REPORT.md"), []byte(md), 0o644); err != nil {
 		return err
+	}
+	if len(rep.XL) > 0 {
+		// The samples (portals done, server CPU) of the large fleets, to read the growth again.
+		raw := map[string][]sample{}
+		for _, r := range rep.XL {
+			raw[r.Name] = r.Samples
+		}
+		if b, err := json.Marshal(raw); err == nil {
+			_ = os.WriteFile(filepath.Join(outDir, "xl-samples.json"), b, 0o644)
+		}
 	}
 	fmt.Println()
 	fmt.Print(rep.summary())

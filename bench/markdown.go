@@ -110,7 +110,10 @@ func (rep *report) markdown() string {
 		p("\n")
 		rep.fleetDetails(&b, r)
 	}
-	p("## Reproduce\n\n```sh\nmake bench      # or: go run ./bench -h for the sizes and the limit\n```\n")
+	p("## Reproduce\n\n```sh\nmake bench      # or, in bench/: go run . -h for the sizes and the limits\n```\n")
+	if rep.Org != nil {
+		b.WriteString(rep.orgMarkdown())
+	}
 	if len(rep.XL) > 0 {
 		b.WriteString(rep.xlMarkdown())
 	}

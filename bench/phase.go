@@ -70,6 +70,10 @@ type bench struct {
 type sample struct {
 	T    float64 `json:"t"`
 	Done int     `json:"done"`
+	// ServerCPU is the dev server's CPU seconds since the phase began (/proc): the
+	// CPU per portal of successive slices of one fleet shows what grows with its size,
+	// and a ratio within one run is independent of the machine's load.
+	ServerCPU float64 `json:"server_cpu,omitempty"`
 }
 
 // workerFigures are one worker process's readings at the end of a phase.
@@ -225,6 +229,8 @@ func (b *bench) pollProgress(name string, total int, start time.Time, stop <-cha
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	lastLog := time.Now()
+	cpu0 := cpuOf(b.srv.pid)
+	lastDone, lastCPU := 0, time.Duration(0)
 	for {
 		select {
 		case <-stop:
@@ -240,10 +246,16 @@ func (b *bench) pollProgress(name string, total int, start time.Time, stop <-cha
 			continue // between continue-as-new runs, or a slow answer: the next sample tells
 		}
 		done := p.Done()
-		out = append(out, sample{T: time.Since(start).Seconds(), Done: done})
+		cpu := cpuOf(b.srv.pid) - cpu0
+		out = append(out, sample{T: time.Since(start).Seconds(), Done: done, ServerCPU: cpu.Seconds()})
 		if time.Since(lastLog) >= 15*time.Second {
-			logf("  %d/%d portals done after %s", done, total, time.Since(start).Round(time.Second))
-			lastLog = time.Now()
+			perPortal := "-"
+			if done > lastDone {
+				perPortal = fmt.Sprintf("%.3f s", (cpu-lastCPU).Seconds()/float64(done-lastDone))
+			}
+			logf("  %d/%d portals done after %s (server CPU %.1f s; %s per portal since the last line)", done, total,
+				time.Since(start).Round(time.Second), cpu.Seconds(), perPortal)
+			lastLog, lastDone, lastCPU = time.Now(), done, cpu
 		}
 	}
 }

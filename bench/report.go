@@ -33,6 +33,7 @@ type report struct {
 	Large      *fleetRun // phase 3
 	XL         []*xlRun  // phase 5
 	TwoWorkers *fleetRun // phase 4
+	Org        *orgRun   // phase 6
 }
 
 // rate is the Okta management limit per second.
@@ -181,6 +182,20 @@ func (rep *report) summary() string {
 		n, calls := r.limited()
 		fmt.Fprintf(&b, "4. two workers: %d portals in %s (efficiency %.2f); most Okta management calls in any 60 s: %d sent, %d accepted, budget %d; 429s %d of %d calls; %d failed\n",
 			r.Portals, dur(r.Wall), r.efficiency(), all, acc, r.Budget.OktaManagement, n, calls, r.FailedCount)
+	}
+	if o := rep.Org; o != nil {
+		bound, which := o.bound()
+		limited := 0
+		for _, s := range o.Buckets {
+			limited += s.Limited
+		}
+		fmt.Fprintf(&b, "6. real org:    %d portals in %s (%d succeeded): efficiency %.2f against %s (lower bound %s); 429s %d; Temporal %.1f actions and %.1f events per portal",
+			o.Portals, dur(o.Wall), o.Succeeded, bound.Seconds()/o.Wall.Seconds(), which, dur(bound), limited,
+			float64(o.Temporal.actions())/float64(o.Portals), float64(o.Temporal.Events)/float64(o.Portals))
+		if l := o.Latency; l != nil {
+			fmt.Fprintf(&b, "; one portal %s vs critical path %s (%.2f×)", dur(l.Wall), dur(l.Critical), l.Wall.Seconds()/l.Critical.Seconds())
+		}
+		b.WriteString("\n")
 	}
 	b.WriteString(rep.xlSummary())
 	return b.String()

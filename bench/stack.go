@@ -66,20 +66,36 @@ func buildBinaries(ctx context.Context, root, dir string) (worker, sb string, er
 	return filepath.Join(dir, "worker"), filepath.Join(dir, "sandbox"), nil
 }
 
-// moduleRoot is the nearest directory above the working directory with a go.mod.
+// rootModule is the repository's main module; the bench is a module of its own
+// inside it (bench/go.mod), so that its plotting dependencies stay out of dcrflow's.
+const rootModule = "github.com/dcrflow/dcrflow"
+
+// moduleRoot is the nearest directory above the working directory whose go.mod is
+// dcrflow's main module (the repository root), whether the bench runs from there or
+// from bench/.
 func moduleRoot() (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && modulePath(b) == rootModule {
 			return d, nil
 		}
 		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod above %s", wd)
+			return "", fmt.Errorf("no go.mod of %s above %s", rootModule, wd)
 		}
 	}
+}
+
+// modulePath is the module directive of a go.mod.
+func modulePath(gomod []byte) string {
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
 }
 
 // temporalServer is a dev server the bench started, with its pid for CPU readings.
@@ -92,14 +108,22 @@ type temporalServer struct {
 // search attributes, as internal/devserver does for the tests (which needs a
 // testing.TB, hence the same options here).
 func startTemporal(ctx context.Context, bin, logPath string) (*temporalServer, error) {
-	logf, err := os.Create(logPath)
+	return startTemporalAt(ctx, bin, logPath, "", "")
+}
+
+// startTemporalAt starts the dev server on hostPort (a free port when empty) with its
+// database in dbFile (in memory when empty): the soak stops and restarts it there,
+// keeping its state. The log is appended to.
+func startTemporalAt(ctx context.Context, bin, logPath, hostPort, dbFile string) (*temporalServer, error) {
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	before := childrenOf(os.Getpid())
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:  bin,
-		ClientOptions: &client.Options{Namespace: "default", Logger: quietLogger()},
+		ClientOptions: &client.Options{HostPort: hostPort, Namespace: "default", Logger: quietLogger()},
+		DBFilename:    dbFile,
 		LogLevel:      "error",
 		SearchAttributes: temporal.NewSearchAttributes(
 			temporal.NewSearchAttributeKeyKeyword(dcrflow.SearchAttrPortal).ValueSet(""),

@@ -149,8 +149,44 @@ func (rep *report) xlMarkdown() string {
 			r.perPortal(r.workerCPU()), r.perPortal(r.ServerCPU), ratio, r.Fleet.Runs, r.Fleet.MaxEvents, r.Fleet.MaxHistoryBytes>>10,
 			float64(r.Fleet.MaxPayload)/1024, targetXLPayloadKB, mark(r.Fleet.MaxPayload <= targetXLPayloadKB<<10), r.Fleet.MaxPayloadAt)
 	}
+	p("\nServer CPU per portal over slices of each fleet (the dev server's CPU time from /proc between the moments a tenth of the fleet had ended): " +
+		"a ratio within one fleet does not depend on the machine's load, and a rise from the first slice to the last shows cost that grows with the fleet.\n\n")
+	p("| portals | CPU s/portal per tenth of the fleet | last ÷ first tenth |\n|---|---|---|\n")
+	for _, r := range rep.XL {
+		sl := cpuSlices(r.Samples, r.Portals, 10)
+		var cells []string
+		for _, v := range sl {
+			cells = append(cells, fmt.Sprintf("%.3f", v))
+		}
+		ratio := 0.0
+		if len(sl) > 1 && sl[0] > 0 {
+			ratio = sl[len(sl)-1] / sl[0]
+		}
+		p("| %d | %s | %.2f× |\n", r.Portals, strings.Join(cells, " · "), ratio)
+	}
 	p("\n")
 	return b.String()
+}
+
+// cpuSlices is the server CPU per portal in each of n equal slices of the fleet's
+// progress, from the samples (fewer when the samples do not cover a slice).
+func cpuSlices(samples []sample, portals, n int) []float64 {
+	var out []float64
+	prevDone, prevCPU := 0, 0.0
+	next := 1
+	for _, s := range samples {
+		if next > n {
+			break
+		}
+		if s.Done >= portals*next/n && s.ServerCPU > 0 && s.Done > prevDone {
+			out = append(out, (s.ServerCPU-prevCPU)/float64(s.Done-prevDone))
+			prevDone, prevCPU = s.Done, s.ServerCPU
+			for next <= n && s.Done >= portals*next/n {
+				next++
+			}
+		}
+	}
+	return out
 }
 
 func (rep *report) xlSummary() string {

@@ -22,6 +22,7 @@ type Fixture struct {
 type RateLimits struct {
 	OktaManagement ratelimit.Settings `json:"okta_management"`
 	OktaDCR        ratelimit.Settings `json:"okta_dcr"`
+	OktaToken      ratelimit.Settings `json:"okta_token,omitempty"` // the authorization servers' token endpoints
 	Konnect        ratelimit.Settings `json:"konnect"`
 }
 

@@ -35,7 +35,7 @@ type Sandbox struct {
 	fixture  Fixture
 	okta     *okta.Emulator
 	konnect  *konnect.Emulator
-	limits   struct{ oktaMgmt, oktaDCR, konnect *ratelimit.Window }
+	limits   struct{ oktaMgmt, oktaDCR, oktaToken, konnect *ratelimit.Window }
 	log      requestLog
 	oktaURL  string
 	konURL   string
@@ -64,9 +64,10 @@ func Start(opts Options) (*Sandbox, error) {
 	}
 	s.limits.oktaMgmt = ratelimit.New(opts.Fixture.RateLimits.OktaManagement)
 	s.limits.oktaDCR = ratelimit.New(opts.Fixture.RateLimits.OktaDCR)
+	s.limits.oktaToken = ratelimit.New(opts.Fixture.RateLimits.OktaToken)
 	s.limits.konnect = ratelimit.New(opts.Fixture.RateLimits.Konnect)
 
-	s.okta, err = okta.New(opts.Fixture.Okta, okta.Options{BaseURL: s.oktaURL, Management: s.limits.oktaMgmt, DCR: s.limits.oktaDCR})
+	s.okta, err = okta.New(opts.Fixture.Okta, okta.Options{BaseURL: s.oktaURL, Management: s.limits.oktaMgmt, DCR: s.limits.oktaDCR, Token: s.limits.oktaToken})
 	if err == nil {
 		s.konnect, err = konnect.New(opts.Fixture.Konnect, konnect.Options{Limiter: s.limits.konnect, HTTPClient: opts.OutboundClient})
 	}
@@ -131,6 +132,7 @@ func (s *Sandbox) Reset() {
 func (s *Sandbox) SetRateLimits(r RateLimits) {
 	s.limits.oktaMgmt.Set(r.OktaManagement)
 	s.limits.oktaDCR.Set(r.OktaDCR)
+	s.limits.oktaToken.Set(r.OktaToken)
 	s.limits.konnect.Set(r.Konnect)
 }
 
@@ -139,6 +141,7 @@ func (s *Sandbox) RateLimits() RateLimits {
 	return RateLimits{
 		OktaManagement: s.limits.oktaMgmt.Settings(),
 		OktaDCR:        s.limits.oktaDCR.Settings(),
+		OktaToken:      s.limits.oktaToken.Settings(),
 		Konnect:        s.limits.konnect.Settings(),
 	}
 }

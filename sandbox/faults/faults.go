@@ -1,5 +1,5 @@
 // Package faults injects failures into the sandbox's HTTP handlers: a status for the
-// next N matching calls, added latency (before the call, or after it: the side effect
+// next N matching calls (or a random share of them), added latency (before the call, or after it: the side effect
 // happens and the answer is late), or a dropped connection. Tests and benchmarks
 // drive it through the sandbox's control API.
 package faults
@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httputil"
 	"strings"
@@ -38,7 +39,10 @@ type Fault struct {
 	RetryAfterSeconds int    `json:"retry_after_seconds,omitempty"` // for Status 429: the reset the answer names
 	DelayResponse     bool   `json:"delay_response,omitempty"`      // with LatencyMS: handle the call first, then hold the answer back
 	EchoRequest       bool   `json:"echo_request,omitempty"`        // with Status: the error body quotes the whole request, headers included
-	Hits              int    `json:"hits"`                          // how many calls it has affected
+	// Rate, when set (0 < Rate ≤ 1), is the chance that a matching call is affected:
+	// random faults at a chosen rate (a call it spares goes on to the next fault).
+	Rate float64 `json:"rate,omitempty"`
+	Hits int     `json:"hits"` // how many calls it has affected
 }
 
 func (f Fault) validate() error {
@@ -47,6 +51,9 @@ func (f Fault) validate() error {
 	}
 	if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
 		return fmt.Errorf("fault status %d: want 400-599", f.Status)
+	}
+	if f.Rate < 0 || f.Rate > 1 {
+		return fmt.Errorf("fault rate %g: want a share of the matching calls, 0 < rate <= 1 (or none: every call)", f.Rate)
 	}
 	if f.Count < 0 || f.LatencyMS < 0 || f.RetryAfterSeconds < 0 {
 		return fmt.Errorf("fault count, latency_ms and retry_after_seconds must not be negative")
@@ -138,6 +145,9 @@ func (in *Injector) take(r *http.Request) (Fault, bool) {
 	defer in.mu.Unlock()
 	for _, f := range in.faults {
 		if !f.exhausted() && f.matches(r) {
+			if f.Rate > 0 && rand.Float64() >= f.Rate {
+				continue // spared this time
+			}
 			f.Hits++
 			return *f, true
 		}

@@ -114,13 +114,44 @@ func TestInjector_LatencyThenReal(t *testing.T) {
 	}
 }
 
+// A fault with a rate affects about that share of the matching calls, and the calls
+// it spares go on to the next fault (here a 429 for every one).
+func TestInjector_RateAffectsAShareAndSparesTheRest(t *testing.T) {
+	in := &Injector{}
+	srv := newServer(t, in)
+	if _, err := in.Add(Fault{Path: "/a", Status: 503, Rate: 0.25}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Add(Fault{Path: "/a", Status: 429}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 400
+	got := map[int]int{}
+	for range n {
+		resp, err := http.Get(srv.URL + "/a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got[resp.StatusCode]++
+	}
+	// 100 expected; [60, 140] is over five standard deviations (sd ≈ 8.7) either side.
+	if got[503] < 60 || got[503] > 140 || got[503]+got[429] != n {
+		t.Fatalf("statuses %v over %d calls: want about a quarter 503 and the rest 429", got, n)
+	}
+	if f := in.List(); f[0].Hits != got[503] || f[1].Hits != got[429] {
+		t.Fatalf("hits %d and %d, want %d and %d", f[0].Hits, f[1].Hits, got[503], got[429])
+	}
+}
+
 func TestInjector_RejectsInvalidFaults(t *testing.T) {
 	in := &Injector{}
 	for _, f := range []Fault{{}, {Status: 200}, {Status: 500, Count: -1},
-		{DelayResponse: true},                              // nothing to hold the answer for
-		{DelayResponse: true, LatencyMS: 100, Drop: true},  // no answer to hold
-		{DelayResponse: true, LatencyMS: 100, Status: 503}, // not the emulator's answer
-		{DelayResponse: true, LatencyMS: -1},               // negative latency
+		{DelayResponse: true},                               // nothing to hold the answer for
+		{DelayResponse: true, LatencyMS: 100, Drop: true},   // no answer to hold
+		{DelayResponse: true, LatencyMS: 100, Status: 503},  // not the emulator's answer
+		{DelayResponse: true, LatencyMS: -1},                // negative latency
+		{Status: 503, Rate: 1.5}, {Status: 503, Rate: -0.1}, // not a share of the calls
 	} {
 		if _, err := in.Add(f); err == nil {
 			t.Errorf("Add(%+v) accepted", f)

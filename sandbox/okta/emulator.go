@@ -25,9 +25,10 @@ type Options struct {
 	// BaseURL is the org URL clients use, e.g. http://127.0.0.1:41234; issuers are
 	// BaseURL + "/oauth2/" + server id.
 	BaseURL string
-	// Management is the bucket for /api/v1, DCR the one for /oauth2/v1/clients.
-	// Nil means unlimited.
-	Management, DCR *ratelimit.Window
+	// Management is the bucket for /api/v1, DCR the one for /oauth2/v1/clients,
+	// Token the one for the custom authorization servers' token endpoints
+	// (/oauth2/{as}/v1/token). Nil means unlimited.
+	Management, DCR, Token *ratelimit.Window
 	// Now is the clock. Optional; defaults to time.Now.
 	Now func() time.Time
 }
@@ -61,6 +62,9 @@ func New(seed Seed, opts Options) (*Emulator, error) {
 	}
 	if opts.DCR == nil {
 		opts.DCR = ratelimit.New(ratelimit.Settings{})
+	}
+	if opts.Token == nil {
+		opts.Token = ratelimit.New(ratelimit.Settings{})
 	}
 	org, err := buildState(seed, opts.Now())
 	if err != nil {
@@ -144,8 +148,9 @@ func (e *Emulator) routes() http.Handler {
 	// The org authorization server's token endpoint, for service apps (OAuth 2.0
 	// for Okta). Okta limits it in its own bucket, not modelled here.
 	mux.Handle("/oauth2/v1/token", methods{http.MethodPost: e.orgToken})
-	// Token, keys and metadata are per server and not rate limited here.
-	mux.Handle("/oauth2/{as}/v1/token", methods{http.MethodPost: e.token})
+	// Token, keys and metadata are per server; the token endpoints share a bucket,
+	// keys and metadata are not rate limited (as Okta documents).
+	mux.Handle("/oauth2/{as}/v1/token", limited(e.opts.Token, methods{http.MethodPost: e.token}))
 	mux.Handle("/oauth2/{as}/v1/keys", methods{http.MethodGet: e.keysHandler})
 	mux.Handle("/oauth2/{as}/.well-known/oauth-authorization-server", methods{http.MethodGet: e.oauthMetadata})
 	mux.Handle("/oauth2/{as}/.well-known/openid-configuration", methods{http.MethodGet: e.oidcMetadata})

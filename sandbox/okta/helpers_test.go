@@ -17,11 +17,11 @@ import (
 // harness is an emulator behind a real HTTP server, reached through a client that
 // checks every exchange against the official specs.
 type harness struct {
-	t         *testing.T
-	em        *Emulator
-	url       string
-	mgmt, dcr *ratelimit.Window
-	client    *http.Client
+	t                *testing.T
+	em               *Emulator
+	url              string
+	mgmt, dcr, token *ratelimit.Window
+	client           *http.Client
 }
 
 func start(t *testing.T) *harness {
@@ -32,12 +32,12 @@ func start(t *testing.T) *harness {
 // startSeed is start with another seed.
 func startSeed(t *testing.T, seed Seed) *harness {
 	t.Helper()
-	h := &harness{t: t, mgmt: ratelimit.New(ratelimit.Settings{}), dcr: ratelimit.New(ratelimit.Settings{})}
+	h := &harness{t: t, mgmt: ratelimit.New(ratelimit.Settings{}), dcr: ratelimit.New(ratelimit.Settings{}), token: ratelimit.New(ratelimit.Settings{})}
 	var em *Emulator
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { em.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	var err error
-	em, err = New(seed, Options{BaseURL: srv.URL, Management: h.mgmt, DCR: h.dcr})
+	em, err = New(seed, Options{BaseURL: srv.URL, Management: h.mgmt, DCR: h.dcr, Token: h.token})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -81,3 +81,12 @@ func (e *Emulator) dcrGuarded(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// limited puts a bucket in front of next (no credentials checked here: next does).
+func limited(win *ratelimit.Window, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if take(w, win) {
+			next.ServeHTTP(w, r)
+		}
+	})
+}

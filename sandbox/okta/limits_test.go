@@ -53,6 +53,33 @@ func TestRateLimit_ManagementBucketRefusesWith429(t *testing.T) {
 	}
 }
 
+// The authorization servers' token endpoints have their own bucket (a real org's
+// binds too): over it, 429 with the rate headers; the other buckets are untouched.
+func TestRateLimit_TokenBucketIsSeparate(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	id, secret := h.register("token-bucket")
+	h.token.Set(ratelimit.Settings{PerMinute: 1})
+	// The first request reaches the endpoint (which refuses it for want of a policy:
+	// any answer but 429 tells), the second the bucket's 429.
+	if r := h.tokenCall("default", ccForm(""), id, secret); r.status == http.StatusTooManyRequests || r.header.Get("X-Rate-Limit-Limit") != "1" {
+		t.Fatalf("first token: %d, limit %q", r.status, r.header.Get("X-Rate-Limit-Limit"))
+	}
+	r := h.tokenCall("default", ccForm(""), id, secret)
+	if r.status != http.StatusTooManyRequests || r.header.Get("X-Rate-Limit-Remaining") != "0" {
+		t.Fatalf("second token: %d %v", r.status, r.header)
+	}
+	if wait := resetIn(t, r.header); wait <= 0 || wait > 61*time.Second {
+		t.Errorf("reset in %v", wait)
+	}
+	if r := h.mgmtCall(http.MethodGet, "/api/v1/authorizationServers/default", nil); r.status != http.StatusOK {
+		t.Errorf("management bucket refused: %d", r.status)
+	}
+	if r := h.call(http.MethodGet, "/oauth2/v1/clients", DefaultDCRToken, nil); r.status != http.StatusOK {
+		t.Errorf("DCR bucket refused: %d", r.status)
+	}
+}
+
 func TestRateLimit_DCRBucketIsSeparate(t *testing.T) {
 	t.Parallel()
 	h := start(t)
