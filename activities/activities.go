@@ -16,7 +16,7 @@ import (
 // Activities carries the clients and the worker's named DCR tokens. The worker
 // registers one instance; workflows call its methods through a nil pointer.
 type Activities struct {
-	Okta    okta.API
+	Okta    *okta.Client
 	Konnect Konnect
 	// DCRTokens maps a secret name (as onboarding files name it) to an Okta DCR token.
 	DCRTokens map[string]string
@@ -26,12 +26,12 @@ type Activities struct {
 
 // Konnect groups the Konnect services the activities use.
 type Konnect struct {
-	DCRProviders   konnect.DCRProvidersAPI
-	AuthStrategies konnect.AuthStrategiesAPI
-	Portals        konnect.PortalsAPI
-	APIs           konnect.APIsAPI
-	Publications   konnect.PublicationsAPI
-	Applications   konnect.ApplicationsAPI
+	DCRProviders   *konnect.DCRProvidersService
+	AuthStrategies *konnect.AuthStrategiesService
+	Portals        *konnect.PortalsService
+	APIs           *konnect.APIsService
+	Publications   *konnect.PublicationsService
+	Applications   *konnect.ApplicationsService
 }
 
 // KonnectFrom takes the services of a Konnect client.

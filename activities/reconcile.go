@@ -86,9 +86,6 @@ const (
 	RepairUnchanged = "unchanged" // nothing to put back
 )
 
-type scopeUpdater interface {
-	UpdateScope(ctx context.Context, asID string, s okta.Scope) (*okta.Scope, error)
-}
 
 // RepairScope puts a scope that dcrflow made (its description carries dcrflow's
 // marker) back to what onboarding makes (IMPLICIT consent), keeping everything else
@@ -108,12 +105,8 @@ func (a *Activities) RepairScope(ctx context.Context, in RepairScopeInput) (stri
 		return "", conflict("scope %q on authorization server %s was not made by dcrflow and differs (%s); heal changes only what dcrflow made: fix it in Okta",
 			in.Name, in.AuthServerID, strings.Join(judgeScope(s, "").Diffs, "; "))
 	}
-	u, ok := a.Okta.(scopeUpdater)
-	if !ok {
-		return "", configError("this worker's Okta client cannot update scopes")
-	}
 	s.Consent = okta.ConsentImplicit
-	if _, err := u.UpdateScope(ctx, in.AuthServerID, *s); err != nil {
+	if _, err := a.Okta.UpdateScope(ctx, in.AuthServerID, *s); err != nil {
 		return "", apiError("update scope "+in.Name, err)
 	}
 	return RepairFixed, nil

@@ -25,15 +25,6 @@ type PortalRef struct {
 	DisplayName string `json:"display_name"`
 }
 
-// APIsAPI is what dcrflow calls on APIs.
-type APIsAPI interface {
-	Get(ctx context.Context, id string) (*API, error)
-	FindByName(ctx context.Context, name string) (*API, error)
-	Resolve(ctx context.Context, nameOrID string) (*API, error)
-}
-
-var _ APIsAPI = (*APIsService)(nil)
-
 // APIsService handles /v3/apis.
 type APIsService service
 

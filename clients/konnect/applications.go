@@ -101,16 +101,6 @@ type CreateApplication struct {
 	Labels         map[string]string
 }
 
-// ApplicationsAPI is what dcrflow calls on portal applications.
-type ApplicationsAPI interface {
-	Create(ctx context.Context, portalID string, in CreateApplication) (*Application, error)
-	Get(ctx context.Context, portalID, appID string) (*Application, error)
-	List(ctx context.Context, portalID string, nameFilter string) ([]Application, error)
-	Delete(ctx context.Context, portalID, appID string) error
-}
-
-var _ ApplicationsAPI = (*ApplicationsService)(nil)
-
 // ApplicationsService handles /v3/portals/{portalId}/applications.
 type ApplicationsService service
 

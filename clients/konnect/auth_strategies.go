@@ -68,19 +68,6 @@ type CreateOIDCStrategy struct {
 	Labels          map[string]string
 }
 
-// AuthStrategiesAPI is what dcrflow calls on application auth strategies.
-type AuthStrategiesAPI interface {
-	FindByName(ctx context.Context, name string) (*AuthStrategy, error)
-	ListOIDC(ctx context.Context) ([]AuthStrategy, error)
-	EachOIDC(ctx context.Context, fn func([]AuthStrategy) error) error
-	ListByProvider(ctx context.Context, providerID string) ([]AuthStrategy, error)
-	Get(ctx context.Context, id string) (*AuthStrategy, error)
-	CreateOIDC(ctx context.Context, in CreateOIDCStrategy) (*AuthStrategy, error)
-	Delete(ctx context.Context, id string) error
-}
-
-var _ AuthStrategiesAPI = (*AuthStrategiesService)(nil)
-
 // AuthStrategiesService handles /v2/application-auth-strategies.
 type AuthStrategiesService service
 

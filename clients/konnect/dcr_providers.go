@@ -37,18 +37,6 @@ type VerifyResult struct {
 // OK reports a successful verification.
 func (v *VerifyResult) OK() bool { return v != nil && v.Status == "success" }
 
-// DCRProvidersAPI is what dcrflow calls on DCR providers.
-type DCRProvidersAPI interface {
-	FindByName(ctx context.Context, name string) (*DCRProvider, error)
-	Get(ctx context.Context, id string) (*DCRProvider, error)
-	CreateOkta(ctx context.Context, in CreateOktaProvider) (*DCRProvider, error)
-	UpdateToken(ctx context.Context, id, token string) (*DCRProvider, error)
-	Delete(ctx context.Context, id string) error
-	Verify(ctx context.Context, id string) (*VerifyResult, error)
-}
-
-var _ DCRProvidersAPI = (*DCRProvidersService)(nil)
-
 // DCRProvidersService handles /v2/dcr-providers.
 type DCRProvidersService service
 

@@ -25,15 +25,6 @@ type Portal struct {
 	UpdatedAt                        time.Time         `json:"updated_at"`
 }
 
-// PortalsAPI is what dcrflow calls on portals.
-type PortalsAPI interface {
-	Get(ctx context.Context, id string) (*Portal, error)
-	FindByName(ctx context.Context, name string) (*Portal, error)
-	Resolve(ctx context.Context, nameOrID string) (*Portal, error)
-	Developer(ctx context.Context, portalID, id string) (*Developer, error)
-	Team(ctx context.Context, portalID, id string) (*Team, error)
-}
-
 // Developer is a developer of a portal.
 type Developer struct {
 	ID       string `json:"id"`
@@ -48,8 +39,6 @@ type Team struct {
 	Name               string `json:"name"`
 	CanOwnApplications bool   `json:"can_own_applications"`
 }
-
-var _ PortalsAPI = (*PortalsService)(nil)
 
 // PortalsService handles /v3/portals.
 type PortalsService service

@@ -22,15 +22,6 @@ type Publication struct {
 	UpdatedAt                time.Time `json:"updated_at"`
 }
 
-// PublicationsAPI is what dcrflow calls on publications.
-type PublicationsAPI interface {
-	Get(ctx context.Context, apiID, portalID string) (*Publication, error)
-	Put(ctx context.Context, apiID, portalID string, p Publication) (*Publication, error)
-	Delete(ctx context.Context, apiID, portalID string) error
-}
-
-var _ PublicationsAPI = (*PublicationsService)(nil)
-
 // PublicationsService handles /v3/apis/{apiId}/publications/{portalId}.
 type PublicationsService service
 
