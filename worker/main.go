@@ -83,7 +83,7 @@ func run() error {
 	}
 
 	// met is nil without metrics.listen: its observers and handler then record nothing.
-	met, err := wiring.ServeMetrics(cfg.Metrics, func(err error) { log.Sugar().Warnw("metrics", "error", err) })
+	met, err := serveMetrics(cfg.Metrics, func(err error) { log.Sugar().Warnw("metrics", "error", err) })
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func run() error {
 		return err
 	}
 	defer c.Close()
-	codecSrv, err := wiring.ServeCodec(cfg.Codec)
+	codecSrv, err := serveCodec(cfg.Codec)
 	if err != nil {
 		return err
 	}

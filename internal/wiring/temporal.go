@@ -1,6 +1,6 @@
-// Package wiring builds what the binaries run from their settings: the Temporal
-// client, the metrics endpoint and the codec endpoint. config reads and checks
-// settings; wiring turns them into live connections and listeners.
+// Package wiring dials Temporal from the settings, for the worker, the dcrflow command
+// and doctor alike: config reads and checks settings, wiring turns them into a live
+// client. (The worker's own endpoints, metrics and codec, are served in worker/.)
 package wiring
 
 import (

@@ -1,4 +1,4 @@
-package wiring
+package main
 
 import (
 	"fmt"
@@ -9,10 +9,10 @@ import (
 	"github.com/dcrflow/dcrflow/internal/textsafe"
 )
 
-// ServeMetrics starts the metrics endpoint on m.Listen; nil, nil when Listen is
+// serveMetrics starts the metrics endpoint on m.Listen; nil, nil when Listen is
 // empty (a nil *metrics.Metrics records nothing). onError hears metrics that could
 // not be registered and a failing endpoint.
-func ServeMetrics(m config.Metrics, onError func(error)) (*metrics.Metrics, error) {
+func serveMetrics(m config.Metrics, onError func(error)) (*metrics.Metrics, error) {
 	if m.Listen == "" {
 		return nil, nil
 	}
@@ -26,8 +26,8 @@ func ServeMetrics(m config.Metrics, onError func(error)) (*metrics.Metrics, erro
 	return s, nil
 }
 
-// ServeCodec starts the codec endpoint on c.Listen; nil, nil when Listen is empty.
-func ServeCodec(c config.CodecServer) (*codec.Server, error) {
+// serveCodec starts the codec endpoint on c.Listen; nil, nil when Listen is empty.
+func serveCodec(c config.CodecServer) (*codec.Server, error) {
 	if c.Listen == "" {
 		return nil, nil
 	}

@@ -1,4 +1,4 @@
-package wiring
+package main
 
 import (
 	"crypto/rand"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/dcrflow/dcrflow/codec"
 	"github.com/dcrflow/dcrflow/config"
+	"github.com/dcrflow/dcrflow/internal/wiring"
 )
 
 // workerSettings loads a minimal valid worker configuration, with env on top.
@@ -31,10 +32,10 @@ func workerSettings(t *testing.T, env map[string]string) config.Worker {
 // No metrics.listen: no endpoint and no error; one: served at once; a busy or bad
 // address fails at start, naming the setting.
 func TestServeMetrics(t *testing.T) {
-	if m, err := ServeMetrics(workerSettings(t, nil).Metrics, nil); err != nil || m != nil {
+	if m, err := serveMetrics(workerSettings(t, nil).Metrics, nil); err != nil || m != nil {
 		t.Fatalf("without metrics.listen = %v, %v; want nil, nil", m, err)
 	}
-	m, err := ServeMetrics(workerSettings(t, map[string]string{"DCRFLOW_METRICS_LISTEN": "127.0.0.1:0"}).Metrics, nil)
+	m, err := serveMetrics(workerSettings(t, map[string]string{"DCRFLOW_METRICS_LISTEN": "127.0.0.1:0"}).Metrics, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,11 +49,11 @@ func TestServeMetrics(t *testing.T) {
 		t.Fatalf("GET %s: %d", m.URL(), resp.StatusCode)
 	}
 	busy := config.Metrics{Listen: strings.TrimSuffix(strings.TrimPrefix(m.URL(), "http://"), "/metrics")}
-	if _, err := ServeMetrics(busy, nil); err == nil || !strings.Contains(err.Error(), "metrics.listen (-metrics-addr, DCRFLOW_METRICS_LISTEN)") {
+	if _, err := serveMetrics(busy, nil); err == nil || !strings.Contains(err.Error(), "metrics.listen (-metrics-addr, DCRFLOW_METRICS_LISTEN)") {
 		t.Fatalf("busy address: %v", err)
 	}
-	if _, err := ServeMetrics(config.Metrics{Listen: "nope"}, nil); err == nil || !strings.Contains(err.Error(), "want host:port") {
-		t.Fatalf("ServeMetrics(nope) = %v", err)
+	if _, err := serveMetrics(config.Metrics{Listen: "nope"}, nil); err == nil || !strings.Contains(err.Error(), "want host:port") {
+		t.Fatalf("serveMetrics(nope) = %v", err)
 	}
 }
 
@@ -63,12 +64,12 @@ func TestServeCodec(t *testing.T) {
 	if _, err := rand.Read(k); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := ServeCodec(workerSettings(t, nil).Codec); err != nil || s != nil {
+	if s, err := serveCodec(workerSettings(t, nil).Codec); err != nil || s != nil {
 		t.Fatalf("without codec.listen = %v, %v; want nil, nil", s, err)
 	}
 	w := workerSettings(t, map[string]string{"DCRFLOW_CODEC_KEY_ID": "k1", "DCRFLOW_CODEC_KEY_K1": base64.StdEncoding.EncodeToString(k),
 		"DCRFLOW_CODEC_LISTEN": "127.0.0.1:0", "DCRFLOW_CODEC_AUTH_TOKEN": "tok3n"})
-	srv, err := ServeCodec(w.Codec)
+	srv, err := serveCodec(w.Codec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,11 +77,11 @@ func TestServeCodec(t *testing.T) {
 	if !strings.HasPrefix(srv.URL(), "http://127.0.0.1:") {
 		t.Errorf("url = %s", srv.URL())
 	}
-	opts, err := TemporalOptions(w.Temporal, nil, w.Codec.PayloadCodec())
+	opts, err := wiring.TemporalOptions(w.Temporal, nil, w.Codec.PayloadCodec())
 	if err != nil || opts.DataConverter == nil || opts.FailureConverter == nil {
 		t.Fatalf("options with keys = %+v, %v", opts, err)
 	}
-	opts, err = TemporalOptions(w.Temporal, nil, nil)
+	opts, err = wiring.TemporalOptions(w.Temporal, nil, nil)
 	if err != nil || opts.DataConverter != nil || opts.FailureConverter != nil {
 		t.Fatalf("options without keys = %+v, %v", opts, err)
 	}
