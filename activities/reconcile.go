@@ -86,7 +86,6 @@ const (
 	RepairUnchanged = "unchanged" // nothing to put back
 )
 
-
 // RepairScope puts a scope that dcrflow made (its description carries dcrflow's
 // marker) back to what onboarding makes (IMPLICIT consent), keeping everything else
 // about it. A scope dcrflow did not make is refused, untouched: whoever owns it
