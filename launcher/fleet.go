@@ -180,30 +180,25 @@ func (f Fleet) Wait(ctx context.Context) (dcrflow.FleetSummary, error) {
 
 // FleetFailures reads one page of a fleet's kept failures.
 func FleetFailures(ctx context.Context, c client.Client, name string, offset, limit int) (dcrflow.FailuresPage, error) {
-	var p dcrflow.FailuresPage
-	v, err := c.QueryWorkflow(ctx, dcrflow.FleetWorkflowID(name), "", dcrflow.QueryFleetFailures, offset, limit)
-	if err == nil {
-		err = v.Get(&p)
-	}
-	return p, err
+	return query[dcrflow.FailuresPage](ctx, c, dcrflow.FleetWorkflowID(name), dcrflow.QueryFleetFailures, offset, limit)
 }
 
 // FleetProgress queries the fleet's current run.
 func FleetProgress(ctx context.Context, c client.Client, name string) (dcrflow.FleetProgress, error) {
-	var p dcrflow.FleetProgress
-	v, err := c.QueryWorkflow(ctx, dcrflow.FleetWorkflowID(name), "", dcrflow.QueryProgress)
-	if err == nil {
-		err = v.Get(&p)
-	}
-	return p, err
+	return query[dcrflow.FleetProgress](ctx, c, dcrflow.FleetWorkflowID(name), dcrflow.QueryProgress)
 }
 
 // PortalProgress queries one portal's current (or last) run.
 func PortalProgress(ctx context.Context, c client.Client, portal string) (dcrflow.Progress, error) {
-	var p dcrflow.Progress
-	v, err := c.QueryWorkflow(ctx, dcrflow.OnboardWorkflowID(portal), "", dcrflow.QueryProgress)
+	return query[dcrflow.Progress](ctx, c, dcrflow.OnboardWorkflowID(portal), dcrflow.QueryProgress)
+}
+
+// query asks a workflow's current run and decodes its answer.
+func query[T any](ctx context.Context, c client.Client, workflowID, name string, args ...any) (T, error) {
+	var out T
+	v, err := c.QueryWorkflow(ctx, workflowID, "", name, args...)
 	if err == nil {
-		err = v.Get(&p)
+		err = v.Get(&out)
 	}
-	return p, err
+	return out, err
 }

@@ -201,40 +201,20 @@ func (r Rotation) Wait(ctx context.Context) (*dcrflow.RotateResult, error) {
 
 // RotationProgress queries a rotation's progress.
 func RotationProgress(ctx context.Context, c client.Client, name string) (dcrflow.RotateProgress, error) {
-	var p dcrflow.RotateProgress
-	v, err := c.QueryWorkflow(ctx, dcrflow.RotateWorkflowID(name), "", dcrflow.QueryProgress)
-	if err == nil {
-		err = v.Get(&p)
-	}
-	return p, err
+	return query[dcrflow.RotateProgress](ctx, c, dcrflow.RotateWorkflowID(name), dcrflow.QueryProgress)
 }
 
 // WatchRotation shows a rotation's progress until ctx ends, as Watch does a fleet's:
 // on a terminal a block redrawn in place, else a line whenever it changes.
 func WatchRotation(ctx context.Context, c client.Client, name string, out io.Writer, tty bool, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	last, drawn := "", 0
-	for {
-		if p, err := RotationProgress(ctx, c, name); err == nil {
-			block := renderRotation(p)
-			if tty {
-				if drawn > 0 {
-					fmt.Fprintf(out, "\033[%dA\033[J", drawn)
-				}
-				fmt.Fprint(out, block)
-				drawn = strings.Count(block, "\n")
-			} else if line := strings.SplitN(block, "\n", 2)[0]; line != last {
-				fmt.Fprintln(out, line)
-				last = line
-			}
+	redraw(ctx, out, tty, every, func() (block, line string, ok bool) {
+		p, err := RotationProgress(ctx, c, name)
+		if err != nil {
+			return "", "", false
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+		block = renderRotation(p)
+		return block, strings.SplitN(block, "\n", 2)[0], true
+	})
 }
 
 func renderRotation(p dcrflow.RotateProgress) string {

@@ -17,19 +17,34 @@ import (
 // redrawn in place (an overall bar and the running portals with their step), else a
 // plain line whenever the counts change.
 func Watch(ctx context.Context, c client.Client, name string, out io.Writer, tty bool, every time.Duration) {
+	redraw(ctx, out, tty, every, func() (block, line string, ok bool) {
+		p, err := FleetProgress(ctx, c, name)
+		if err != nil {
+			return "", "", false
+		}
+		if tty {
+			return render(ctx, c, p), "", true
+		}
+		return "", summaryLine(p), true
+	})
+}
+
+// redraw shows what next reports every tick until ctx ends: on a terminal its block
+// redrawn in place, else its line whenever that changes. next's ok false skips a tick
+// (the query failed; the next one may not).
+func redraw(ctx context.Context, out io.Writer, tty bool, every time.Duration, next func() (block, line string, ok bool)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	last, drawn := "", 0
 	for {
-		if p, err := FleetProgress(ctx, c, name); err == nil {
+		if block, line, ok := next(); ok {
 			if tty {
-				block := render(ctx, c, p)
 				if drawn > 0 {
 					fmt.Fprintf(out, "\033[%dA\033[J", drawn) // back to the block's top, clear below
 				}
 				fmt.Fprint(out, block)
 				drawn = strings.Count(block, "\n")
-			} else if line := summaryLine(p); line != last {
+			} else if line != last {
 				fmt.Fprintln(out, line)
 				last = line
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dcrflow/dcrflow"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 	"github.com/dcrflow/dcrflow/launcher"
 )
 
@@ -33,7 +34,7 @@ signal "decision" (the same as temporal workflow signal --name decision).
 			if d := dcrflow.Decision(args[0]); d != dcrflow.DecisionRetry && d != dcrflow.DecisionAbandon {
 				msg := fmt.Sprintf("decision %q: want retry or abandon", args[0])
 				for _, d := range decisions {
-					if levenshtein(args[0], d) <= 2 {
+					if textsafe.EditDistance(args[0], d) <= 2 {
 						msg += fmt.Sprintf(": did you mean %s?", d)
 					}
 				}

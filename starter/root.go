@@ -16,6 +16,7 @@ import (
 
 	"github.com/dcrflow/dcrflow/config"
 	"github.com/dcrflow/dcrflow/internal/logging"
+	"github.com/dcrflow/dcrflow/internal/textsafe"
 	"github.com/dcrflow/dcrflow/internal/wiring"
 )
 
@@ -292,7 +293,7 @@ func flagError(cmd *cobra.Command, err error) error {
 	if name != "" {
 		best, dist := "", 3
 		cmd.Flags().VisitAll(func(f *pflag.Flag) {
-			if d := levenshtein(name, f.Name); d < dist {
+			if d := textsafe.EditDistance(name, f.Name); d < dist {
 				best, dist = f.Name, d
 			}
 		})
@@ -323,26 +324,6 @@ func singleDashLongFlag(root *cobra.Command, args []string) (*cobra.Command, err
 		}
 	}
 	return cmd, nil
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // emit writes v as one JSON line on stdout.
