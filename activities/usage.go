@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -70,7 +69,7 @@ func (a *Activities) leaveFirst(ctx context.Context, l usage.Leave, res dcrflow.
 		r := kept(res, "portal %s still relies on it through an earlier onboarding run", l.Portal)
 		return left, &r, nil
 	case !left.Last:
-		r := kept(res, "still used by portal(s) %s", strings.Join(left.Users, ", "))
+		r := kept(res, "still used by portal(s) %s", left.Named())
 		return left, &r, nil
 	}
 	return left, nil, nil

@@ -140,7 +140,7 @@ var (
 		"temporal.tls.server_name", "temporal.tls.insecure_skip_verify", "codec.key_id", "log.level", "log.format",
 		"schedule.every", "schedule.heal"}
 	workerKeys = append(append(slices.Clone(starterKeys), oktaAuthKeys...), "okta.org_url", "okta.token", "konnect.region", "konnect.base_url",
-		"konnect.token", "codec.listen", "codec.auth_token", "codec.cors_origin", "metrics.listen",
+		"konnect.token", "codec.listen", "codec.auth_token", "codec.cors_origin", "metrics.listen", "metrics.pprof",
 		"rate_limits.okta_management_rpm", "rate_limits.okta_dcr_rpm", "rate_limits.konnect_rpm", rotationKeys[0])
 )
 
@@ -220,7 +220,7 @@ func LoadWorker(path string, opts ...LoadOption) (Worker, error) {
 	if len(errs) > 0 {
 		return Worker{}, errors.Join(errs...)
 	}
-	w.Warnings = append(w.Temporal.warnings(), envNearMisses(os.Environ())...)
+	w.Warnings = append(append(w.Temporal.warnings(), w.Metrics.warnings()...), envNearMisses(os.Environ())...)
 	return w, nil
 }
 

@@ -47,3 +47,20 @@ func TestLoadWorker_MetricsListenMustBeHostPort(t *testing.T) {
 		t.Fatalf("Check(nope) = %v", err)
 	}
 }
+
+// Profiles need the endpoint, and serving them is warned about.
+func TestLoadWorker_MetricsPprof(t *testing.T) {
+	workerEnv(t)
+	t.Setenv("DCRFLOW_METRICS_PPROF", "true")
+	if _, err := LoadWorker(""); err == nil || !strings.Contains(err.Error(), "metrics.pprof (DCRFLOW_METRICS_PPROF) is on but metrics.listen is empty") {
+		t.Fatalf("pprof without listen: err = %v", err)
+	}
+	path := writeFile(t, "worker.yaml", "metrics: {listen: \"127.0.0.1:9090\", pprof: true}\n")
+	w, err := LoadWorker(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !w.Metrics.Pprof || len(w.Warnings) != 1 || !strings.Contains(w.Warnings[0], `metrics.pprof is on: whoever reaches "127.0.0.1:9090" can read the worker's profiles`) {
+		t.Fatalf("pprof %v, warnings %q", w.Metrics.Pprof, w.Warnings)
+	}
+}

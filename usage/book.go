@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/dcrflow/dcrflow"
@@ -72,8 +73,10 @@ type Joined struct {
 	// caller did not join and must try again once it is gone.
 	Busy string `json:"busy,omitempty"`
 	// Earlier: the portal already relied on it through an earlier run.
-	Earlier bool     `json:"earlier,omitempty"`
-	Users   []string `json:"users"`
+	Earlier bool `json:"earlier,omitempty"`
+	// Users names the first users by name (at most usersShown) of UsersTotal.
+	Users      []string `json:"users"`
+	UsersTotal int      `json:"users_total,omitempty"`
 }
 
 // Note records, before a write, what the write is about to do: create the resource
@@ -102,12 +105,14 @@ type Leave struct {
 // Before). Otherwise Users say who still relies on it (or Earlier: this portal does,
 // through an earlier run).
 type Left struct {
-	Last    bool                         `json:"last,omitempty"`
-	Earlier bool                         `json:"earlier,omitempty"`
-	Users   []string                     `json:"users,omitempty"`
-	Created bool                         `json:"created,omitempty"`
-	Changed bool                         `json:"changed,omitempty"`
-	Before  *dcrflow.PublicationSettings `json:"before,omitempty"`
+	Last    bool     `json:"last,omitempty"`
+	Earlier bool     `json:"earlier,omitempty"`
+	Users   []string `json:"users,omitempty"` // the first, by name, of UsersTotal
+	// UsersTotal counts the users (0 from a record older than the count).
+	UsersTotal int                          `json:"users_total,omitempty"`
+	Created    bool                         `json:"created,omitempty"`
+	Changed    bool                         `json:"changed,omitempty"`
+	Before     *dcrflow.PublicationSettings `json:"before,omitempty"`
 }
 
 // Release ends a last leaver's lease; Gone: the resource no longer exists (deleted,
@@ -131,9 +136,24 @@ type Seed struct {
 }
 
 // Book is one domain's record. Its zero value is empty and ready.
+//
+// A worker holds the books of every record it runs, for fleets of tens of thousands
+// of portals, so a book keeps each resource compactly (entry) and becomes Entries only
+// when it is packed or queried.
 type Book struct {
-	Entries map[Key]*Entry `json:"-"`
+	entries map[Key]*entry
 }
+
+// entry is what the book keeps of one resource; see Entry.
+type entry struct {
+	users            []use // by portal
+	created, changed bool
+	before           *dcrflow.PublicationSettings
+	lease            *Lease
+}
+
+// use is one user: the portal and the onboarding run that joined first.
+type use struct{ portal, run string }
 
 // State is a Book as it travels (continue-as-new, tests): entries in key order.
 type State struct {
@@ -149,19 +169,33 @@ type State struct {
 
 // NewBook holds the entries of a state.
 func NewBook(entries []Entry) *Book {
-	b := &Book{Entries: map[Key]*Entry{}}
-	for i := range entries {
-		e := entries[i]
-		b.Entries[e.Key] = &e
+	b := &Book{entries: make(map[Key]*entry, len(entries))}
+	for _, e := range entries {
+		kept := &entry{created: e.Created, changed: e.Changed, before: e.Before, lease: e.Lease}
+		for p, run := range e.Users {
+			kept.users = append(kept.users, use{p, run})
+		}
+		slices.SortFunc(kept.users, func(a, b use) int { return strings.Compare(a.portal, b.portal) })
+		b.entries[e.Key] = kept
 	}
 	return b
 }
 
+// Len is how many resources the book knows.
+func (b *Book) Len() int { return len(b.entries) }
+
 // Snapshot is the book's entries in a stable order.
 func (b *Book) Snapshot() []Entry {
-	out := make([]Entry, 0, len(b.Entries))
-	for _, e := range b.Entries {
-		out = append(out, *e)
+	out := make([]Entry, 0, len(b.entries))
+	for k, e := range b.entries {
+		x := Entry{Key: k, Created: e.created, Changed: e.changed, Before: e.before, Lease: e.lease}
+		if len(e.users) > 0 {
+			x.Users = make(map[string]string, len(e.users))
+			for _, u := range e.users {
+				x.Users[u.portal] = u.run
+			}
+		}
+		out = append(out, x)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Kind != out[j].Kind {
@@ -172,51 +206,67 @@ func (b *Book) Snapshot() []Entry {
 	return out
 }
 
-func (b *Book) entry(k Key) *Entry {
-	if b.Entries == nil {
-		b.Entries = map[Key]*Entry{}
+func (b *Book) entry(k Key) *entry {
+	if b.entries == nil {
+		b.entries = map[Key]*entry{}
 	}
-	e := b.Entries[k]
+	e := b.entries[k]
 	if e == nil {
-		e = &Entry{Key: k}
-		b.Entries[k] = e
+		e = &entry{}
+		b.entries[k] = e
 	}
 	return e
 }
 
 // leased reports a lease still in force at now (an expired one is dropped).
-func (e *Entry) leased(now time.Time) bool {
-	if e.Lease != nil && !now.Before(e.Lease.Until) {
-		e.Lease = nil
+func (e *entry) leased(now time.Time) bool {
+	if e.lease != nil && !now.Before(e.lease.Until) {
+		e.lease = nil
 	}
-	return e.Lease != nil
+	return e.lease != nil
 }
 
-func (e *Entry) users() []string {
-	out := make([]string, 0, len(e.Users))
-	for p := range e.Users {
-		out = append(out, p)
+// find is where the portal's use is, or would go, and whether it is there.
+func (e *entry) find(portal string) (int, bool) {
+	return slices.BinarySearchFunc(e.users, portal, func(u use, p string) int { return strings.Compare(u.portal, p) })
+}
+
+// add makes the portal a user through run, unless it is one already; the run that
+// joined first is the one kept.
+func (e *entry) add(portal, run string) (earlier string, ok bool) {
+	i, found := e.find(portal)
+	if found {
+		return e.users[i].run, true
 	}
-	slices.Sort(out)
-	return out
+	e.users = slices.Insert(e.users, i, use{portal, run})
+	return "", false
+}
+
+// usersShown bounds the users an answer names: a claim shared by thousands of portals
+// would otherwise put every name in each join's and leave's answer (and history).
+const usersShown = 20
+
+// named names the first users (by name) and counts them all.
+func (e *entry) named() ([]string, int) {
+	out := make([]string, 0, min(len(e.users), usersShown))
+	for _, u := range e.users[:min(len(e.users), usersShown)] {
+		out = append(out, u.portal)
+	}
+	return out, len(e.users)
 }
 
 // Join adds the portal to the resource's users, unless its last leaver holds it for
 // deletion. Joining again is a no-op.
 func (b *Book) Join(j Join, now time.Time) Joined {
 	e := b.entry(j.Key)
-	if e.leased(now) && e.Lease.Portal != j.Portal {
-		return Joined{Busy: fmt.Sprintf("%s is being removed by the offboarding or undo of portal %s", j.Key, e.Lease.Portal), Users: e.users()}
+	if e.leased(now) && e.lease.Portal != j.Portal {
+		users, all := e.named()
+		return Joined{Busy: fmt.Sprintf("%s is being removed by the offboarding or undo of portal %s", j.Key, e.lease.Portal), Users: users, UsersTotal: all}
 	}
-	e.Lease = nil // the holder itself joins again: it no longer deletes
-	if e.Users == nil {
-		e.Users = map[string]string{}
-	}
-	run, ok := e.Users[j.Portal]
-	if !ok {
-		e.Users[j.Portal] = j.Run
-	}
-	return Joined{Earlier: ok && run != j.Run, Users: e.users()}
+	e.lease = nil // the holder itself joins again: it no longer deletes
+	run, ok := e.add(j.Portal, j.Run)
+	users, all := e.named()
+	return Joined{Earlier: ok && run != j.Run, Users: users, UsersTotal: all}
 }
 
 // Note records what a write is about to do. The first Before wins: it is the
@@ -224,10 +274,10 @@ func (b *Book) Join(j Join, now time.Time) Joined {
 func (b *Book) Note(n Note) {
 	e := b.entry(n.Key)
 	if n.Creating {
-		e.Created = true
+		e.created = true
 	}
-	if n.Changing && !e.Changed {
-		e.Changed, e.Before = true, n.Before
+	if n.Changing && !e.changed {
+		e.changed, e.before = true, n.Before
 	}
 }
 
@@ -236,59 +286,74 @@ func (b *Book) Note(n Note) {
 func (b *Book) Leave(l Leave, now time.Time) Left {
 	e := b.entry(l.Key)
 	if e.leased(now) {
-		if e.Lease.Portal == l.Portal {
+		if e.lease.Portal == l.Portal {
 			return e.last()
 		}
 		// Someone else is deleting it; this portal is no user (any more).
-		return Left{Users: []string{e.Lease.Portal}}
+		return Left{Users: []string{e.lease.Portal}, UsersTotal: 1}
 	}
-	if run, ok := e.Users[l.Portal]; ok && l.Run != "" && run != l.Run {
-		return Left{Earlier: true, Users: e.users()}
+	i, found := e.find(l.Portal)
+	if found && l.Run != "" && e.users[i].run != l.Run {
+		users, all := e.named()
+		return Left{Earlier: true, Users: users, UsersTotal: all}
 	}
-	delete(e.Users, l.Portal)
-	if len(e.Users) > 0 {
-		return Left{Users: e.users()}
+	if found {
+		e.users = slices.Delete(e.users, i, i+1)
 	}
-	e.Lease = &Lease{Portal: l.Portal, Run: l.Run, Until: now.Add(LeaseTTL)}
+	if len(e.users) > 0 {
+		users, all := e.named()
+		return Left{Users: users, UsersTotal: all}
+	}
+	e.users = nil
+	e.lease = &Lease{Portal: l.Portal, Run: l.Run, Until: now.Add(LeaseTTL)}
 	return e.last()
 }
 
-func (e *Entry) last() Left {
-	return Left{Last: true, Created: e.Created, Changed: e.Changed, Before: e.Before}
+// Named lists the users, saying how many more there are than it names.
+func (l Left) Named() string {
+	s := strings.Join(l.Users, ", ")
+	if more := l.UsersTotal - len(l.Users); more > 0 {
+		s += fmt.Sprintf(" and %d more", more)
+	}
+	return s
+}
+
+func (e *entry) last() Left {
+	return Left{Last: true, Created: e.created, Changed: e.changed, Before: e.before}
 }
 
 // Release ends the portal's lease. When the resource is gone its entry goes too; a
 // kept one (still in use elsewhere, or not dcrflow's) keeps what is known of it.
 func (b *Book) Release(r Release) {
-	e := b.Entries[r.Key]
-	if e == nil || e.Lease == nil || e.Lease.Portal != r.Portal {
+	e := b.entries[r.Key]
+	if e == nil || e.lease == nil || e.lease.Portal != r.Portal {
 		return
 	}
-	e.Lease = nil
-	if r.Gone && len(e.Users) == 0 {
-		delete(b.Entries, r.Key)
+	e.lease = nil
+	if r.Gone && len(e.users) == 0 {
+		delete(b.entries, r.Key)
 	}
 }
 
 // Add seeds a use found while rebuilding the record.
 func (b *Book) Add(s Seed) {
 	e := b.entry(s.Key)
-	if e.Users == nil {
-		e.Users = map[string]string{}
-	}
-	if _, ok := e.Users[s.Portal]; !ok {
-		e.Users[s.Portal] = s.Run
-	}
-	e.Created = e.Created || s.Created
-	if s.Changed && !e.Changed {
-		e.Changed, e.Before = true, s.Before
+	e.add(s.Portal, s.Run)
+	e.created = e.created || s.Created
+	if s.Changed && !e.changed {
+		e.changed, e.before = true, s.Before
 	}
 }
 
 // Users of a resource, sorted (nil when nobody uses it).
 func (b *Book) Users(k Key) []string {
-	if e := b.Entries[k]; e != nil && len(e.Users) > 0 {
-		return e.users()
+	e := b.entries[k]
+	if e == nil || len(e.users) == 0 {
+		return nil
 	}
-	return nil
+	out := make([]string, len(e.users))
+	for i, u := range e.users {
+		out[i] = u.portal
+	}
+	return out
 }

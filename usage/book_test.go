@@ -1,7 +1,9 @@
 package usage_test
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,5 +192,25 @@ func TestSeedsFrom(t *testing.T) {
 	kon := usage.SeedsFrom(usage.KonnectDomain, "a", "r", "aus1", res)
 	if len(kon) != 2 || kon[1].Key != pub || !kon[1].Changed || kon[1].Before != prev {
 		t.Fatalf("konnect seeds = %+v", kon)
+	}
+}
+
+// A claim shared by many portals answers each join and leave with a few names and the
+// count, not every user (the answers go into every portal's history).
+func TestBook_AnswersNameAFewUsersAndCountAll(t *testing.T) {
+	b := usage.NewBook(nil)
+	for i := range 30 {
+		join(b, claim, fmt.Sprintf("p%02d", i), "r")
+	}
+	j := join(b, claim, "p00", "r")
+	if len(j.Users) != 20 || j.UsersTotal != 30 || j.Users[0] != "p00" || j.Users[19] != "p19" {
+		t.Fatalf("join = %d users %v, total %d; want the first 20 of 30", len(j.Users), j.Users, j.UsersTotal)
+	}
+	l := leave(b, claim, "p05", "r")
+	if l.Last || l.UsersTotal != 29 || !strings.HasSuffix(l.Named(), "p20 and 9 more") {
+		t.Fatalf("leave = %+v (%q), want 29 users named as the first 20 and 9 more", l, l.Named())
+	}
+	if got := b.Users(claim); len(got) != 29 || slices.Contains(got, "p05") {
+		t.Fatalf("users = %v", got)
 	}
 }

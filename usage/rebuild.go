@@ -16,8 +16,20 @@ import (
 // completed onboarding, unless an offboarding completed after it, and the progress of
 // each onboarding still running (or held). beat is called as the reading goes on.
 // A completed run's result never changes, so it is read once per worker and kept for
-// the other records of the domain (its shards), which rebuild themselves too.
+// the other records of the domain (its shards), which rebuild themselves at about the
+// same time; the results go when no rebuild is left, so a worker does not hold every
+// portal's result for the rest of its life.
 func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]Seed, error) {
+	t.seedsMu.Lock()
+	t.rebuilding++
+	t.seedsMu.Unlock()
+	defer func() {
+		t.seedsMu.Lock()
+		if t.rebuilding--; t.rebuilding == 0 {
+			t.results = nil
+		}
+		t.seedsMu.Unlock()
+	}()
 	type run struct {
 		id, runID string
 		closed    time.Time

@@ -27,8 +27,9 @@ type Temporal struct {
 	// OktaOrg and KonnectOrg name the orgs, e.g. by their API hosts.
 	OktaOrg, KonnectOrg string
 
-	seedsMu sync.Mutex
-	results map[string]dcrflow.OnboardResult // completed runs' results, by run id
+	seedsMu    sync.Mutex
+	rebuilding int                              // rebuilds under way
+	results    map[string]dcrflow.OnboardResult // completed runs' results, by run id, while rebuilding
 }
 
 // WorkflowID is the id of the UsageRecord entity workflow that holds one shard of a

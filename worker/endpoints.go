@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/pprof"
 
 	"github.com/dcrflow/dcrflow/codec"
 	"github.com/dcrflow/dcrflow/config"
@@ -22,6 +24,10 @@ func serveMetrics(m config.Metrics, onError func(error)) (*metrics.Metrics, erro
 	s, err := metrics.Serve(m.Listen, onError)
 	if err != nil {
 		return nil, fmt.Errorf("metrics.listen (-metrics-addr, %s_METRICS_LISTEN) %s: %s", config.EnvPrefix, m.Listen, textsafe.OneLine(err.Error()))
+	}
+	if m.Pprof {
+		s.Mount("/debug/pprof/", http.HandlerFunc(pprof.Index))
+		s.Mount("/debug/pprof/profile", http.HandlerFunc(pprof.Profile))
 	}
 	return s, nil
 }

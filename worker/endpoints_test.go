@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -54,6 +55,31 @@ func TestServeMetrics(t *testing.T) {
 	}
 	if _, err := serveMetrics(config.Metrics{Listen: "nope"}, nil); err == nil || !strings.Contains(err.Error(), "want host:port") {
 		t.Fatalf("serveMetrics(nope) = %v", err)
+	}
+}
+
+// Profiles are served beside the metrics only when metrics.pprof is on.
+func TestServeMetrics_PprofOnlyWhenAsked(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		env := map[string]string{"DCRFLOW_METRICS_LISTEN": "127.0.0.1:0"}
+		if on {
+			env["DCRFLOW_METRICS_PPROF"] = "true"
+		}
+		m, err := serveMetrics(workerSettings(t, env).Metrics, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		heap := strings.TrimSuffix(m.URL(), "/metrics") + "/debug/pprof/heap?debug=1"
+		resp, err := http.Get(heap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m.Close()
+		if served := resp.StatusCode == http.StatusOK && strings.Contains(string(body), "# HeapAlloc"); served != on {
+			t.Errorf("pprof %v: GET %s = %d, heap profile served %v", on, heap, resp.StatusCode, served)
+		}
 	}
 }
 
