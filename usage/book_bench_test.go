@@ -3,6 +3,7 @@ package usage_test
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/dcrflow/dcrflow"
@@ -53,7 +54,9 @@ func BenchmarkBook_HeldPerPortal(b *testing.B) {
 			}
 			for _, k := range keys {
 				bk := book(k.domain, k.Key)
-				bk.Join(usage.Join{Domain: k.domain, Key: k.Key, Portal: portal, Run: run}, t0)
+				// Each update decodes its own copy of every string, as the worker does.
+				k.Name = strings.Clone(k.Name)
+				bk.Join(usage.Join{Domain: k.domain, Key: k.Key, Portal: strings.Clone(portal), Run: strings.Clone(run)}, t0)
 				bk.Note(usage.Note{Domain: k.domain, Key: k.Key, Portal: portal, Creating: k.Kind != dcrflow.KindPublication,
 					Changing: k.Kind == dcrflow.KindPublication})
 			}
