@@ -213,9 +213,21 @@ func (b *Book) entry(k Key) *entry {
 	e := b.entries[k]
 	if e == nil {
 		e = &entry{}
+		if kind, ok := kinds[k.Kind]; ok {
+			k.Kind = kind // the one copy: a decoded update brings its own
+		}
 		b.entries[k] = e
 	}
 	return e
+}
+
+var kinds = map[dcrflow.Kind]dcrflow.Kind{}
+
+func init() {
+	for _, k := range []dcrflow.Kind{dcrflow.KindScope, dcrflow.KindClaim, dcrflow.KindAccessPolicy, dcrflow.KindDCRProvider,
+		dcrflow.KindAuthStrategy, dcrflow.KindPublication} {
+		kinds[k] = k
+	}
 }
 
 // leased reports a lease still in force at now (an expired one is dropped).

@@ -55,7 +55,7 @@ func BenchmarkBook_HeldPerPortal(b *testing.B) {
 			for _, k := range keys {
 				bk := book(k.domain, k.Key)
 				// Each update decodes its own copy of every string, as the worker does.
-				k.Name = strings.Clone(k.Name)
+				k.Name, k.Kind = strings.Clone(k.Name), dcrflow.Kind(strings.Clone(string(k.Kind)))
 				bk.Join(usage.Join{Domain: k.domain, Key: k.Key, Portal: strings.Clone(portal), Run: strings.Clone(run)}, t0)
 				bk.Note(usage.Note{Domain: k.domain, Key: k.Key, Portal: portal, Creating: k.Kind != dcrflow.KindPublication,
 					Changing: k.Kind == dcrflow.KindPublication})
