@@ -14,7 +14,6 @@ package usage
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -171,14 +170,22 @@ type State struct {
 func NewBook(entries []Entry) *Book {
 	b := &Book{entries: make(map[Key]*entry, len(entries))}
 	for _, e := range entries {
-		kept := &entry{created: e.Created, changed: e.Changed, before: e.Before, lease: e.Lease}
-		for p, run := range e.Users {
-			kept.users = append(kept.users, use{p, run})
-		}
-		slices.SortFunc(kept.users, func(a, b use) int { return strings.Compare(a.portal, b.portal) })
-		b.entries[e.Key] = kept
+		b.put(e)
 	}
 	return b
+}
+
+// put keeps an entry, in place of any of its key.
+func (b *Book) put(e Entry) {
+	kept := &entry{created: e.Created, changed: e.Changed, before: e.Before, lease: e.Lease}
+	for p, run := range e.Users {
+		kept.users = append(kept.users, use{p, run})
+	}
+	slices.SortFunc(kept.users, func(a, b use) int { return strings.Compare(a.portal, b.portal) })
+	if b.entries == nil {
+		b.entries = map[Key]*entry{}
+	}
+	b.entries[e.Key] = kept
 }
 
 // Len is how many resources the book knows.
@@ -187,7 +194,8 @@ func (b *Book) Len() int { return len(b.entries) }
 // Snapshot is the book's entries in a stable order.
 func (b *Book) Snapshot() []Entry {
 	out := make([]Entry, 0, len(b.entries))
-	for k, e := range b.entries {
+	for _, k := range b.keys() {
+		e := b.entries[k]
 		x := Entry{Key: k, Created: e.created, Changed: e.changed, Before: e.before, Lease: e.lease}
 		if len(e.users) > 0 {
 			x.Users = make(map[string]string, len(e.users))
@@ -197,12 +205,6 @@ func (b *Book) Snapshot() []Entry {
 		}
 		out = append(out, x)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Kind != out[j].Kind {
-			return out[i].Kind < out[j].Kind
-		}
-		return out[i].Name < out[j].Name
-	})
 	return out
 }
 

@@ -16,3 +16,15 @@ func TestOnboardPortal_ReplaysARunRecordedBeforeStep4(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A usage record recorded before its runs were shortened (testdata: the Konnect
+// record's shard 3 after `make run` and one portal's offboarding, with the code of
+// that time: joins, notes, a leave and a release) replays on today's code, whose
+// answers name fewer users and whose book is held and packed differently.
+func TestUsageRecord_ReplaysARunRecordedBeforeShorterRuns(t *testing.T) {
+	r := worker.NewWorkflowReplayer()
+	Register(r)
+	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/usage_record_before_shorter_runs.json"); err != nil {
+		t.Fatal(err)
+	}
+}

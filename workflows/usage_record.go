@@ -11,8 +11,16 @@ import (
 )
 
 // usageUpdatesPerRun bounds the updates one run of a UsageRecord takes before it
-// continues as new (Temporal allows 2,000 per execution).
-var usageUpdatesPerRun = 500
+// continues as new (Temporal allows 2,000 per execution). A worker that has to replay
+// a record (it lost its cache; the server failed a workflow task, as it does now and
+// then for updates: temporalio/temporal#7741) reads its whole history and book, so
+// runs are kept short; runs started before (no changeShorterRuns marker) keep 500.
+var usageUpdatesPerRun = 200
+
+const (
+	changeShorterRuns        = "usage-record-shorter-runs"
+	usageUpdatesPerRunBefore = 500
+)
 
 // rebuildOptions: the rebuild is a local activity — the record's first joins wait for
 // it, and on a new namespace it reads next to nothing — that must get through before
@@ -34,6 +42,10 @@ func UsageRecord(ctx workflow.Context, in usage.State) error {
 	book, err := in.Book()
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), dcrflow.ErrTypeInvalid, err)
+	}
+	limit := usageUpdatesPerRun
+	if workflow.GetVersion(ctx, changeShorterRuns, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		limit = usageUpdatesPerRunBefore
 	}
 	ready, updates := in.Rebuilt, 0
 	wait := func(ctx workflow.Context) error {
@@ -93,7 +105,7 @@ func UsageRecord(ctx workflow.Context, in usage.State) error {
 		book, ready = seeded, true
 	}
 	if err := workflow.Await(ctx, func() bool {
-		return updates >= usageUpdatesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		return updates >= limit || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 	}); err != nil {
 		return err
 	}
