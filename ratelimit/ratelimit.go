@@ -348,7 +348,12 @@ func (b *Budget) wait(ctx context.Context, systems []System) error {
 		return err
 	}
 	now := b.cfg.Clock.Now()
-	taken, wait, err := b.reserve(now, systems, b.cfg.MaxWait)
+	maxWait := b.cfg.MaxWait
+	beat := patienceOf(ctx)
+	if dl, ok := ctx.Deadline(); ok && beat != nil {
+		maxWait = max(maxWait, dl.Sub(now)*3/4)
+	}
+	taken, wait, err := b.reserve(now, systems, maxWait)
 	if dl, ok := ctx.Deadline(); ok && err == nil && wait > max(dl.Sub(now)*3/4, 0) {
 		// Past what the step has left: give the slots back, retry when they are free.
 		b.release(taken)
@@ -374,14 +379,49 @@ func (b *Budget) wait(ctx context.Context, systems []System) error {
 			}
 		}
 	}
-	if wait <= 0 {
-		return nil
-	}
-	if err := b.cfg.Clock.Sleep(ctx, wait); err != nil {
+	if err := b.sleep(ctx, wait, beat); err != nil {
 		b.release(taken)
 		return err
 	}
 	return nil
+}
+
+// sleep waits d, calling beat (when given) every patientBeat on the way.
+func (b *Budget) sleep(ctx context.Context, d time.Duration, beat func()) error {
+	for d > 0 {
+		step := d
+		if beat != nil {
+			step = min(d, patientBeat)
+		}
+		if err := b.cfg.Clock.Sleep(ctx, step); err != nil {
+			return err
+		}
+		if d -= step; d > 0 {
+			beat()
+		}
+	}
+	return nil
+}
+
+// patientBeat is how often a patient request reports that it is alive while it waits.
+const patientBeat = time.Second
+
+type patienceKey struct{}
+
+// Patient marks ctx as the context of a caller that reports its liveness (an
+// activity that heartbeats): its requests take their place in line however far
+// ahead it lies — within ¾ of what ctx has left, as every request — instead of
+// failing with *BudgetError beyond MaxWait, and beat is called every second while
+// they wait. A request deferred loses its place: on the binding budget, a caller
+// that can wait keeps the budget busy instead of coming back after its slot went
+// to nobody.
+func Patient(ctx context.Context, beat func()) context.Context {
+	return context.WithValue(ctx, patienceKey{}, beat)
+}
+
+func patienceOf(ctx context.Context) func() {
+	beat, _ := ctx.Value(patienceKey{}).(func())
+	return beat
 }
 
 // needLocked is the shortest wait of a request for systems on idle budgets: k slots

@@ -310,6 +310,43 @@ func TestBudget_ErrBudgetWhenTheWaitExceedsWhatTheContextAllows(t *testing.T) {
 	}
 }
 
+// A caller that heartbeats takes its place in line beyond MaxWait (within ¾ of
+// what its context has left) and beats every second while it waits; one that does
+// not is deferred at MaxWait as before.
+func TestBudget_APatientRequestKeepsItsPlaceInLineAndBeats(t *testing.T) {
+	// 60 a minute at half headroom: a slot every 2 s; MaxWait 3 s.
+	r := newRig(t, Config{Budgets: map[System]int{OktaDCR: 60}, Headroom: 0.5, MaxWait: 3 * time.Second})
+	ctx, cancel := context.WithDeadline(context.Background(), r.clock.Now().Add(20*time.Second))
+	defer cancel()
+	beats := 0
+	patient := Patient(ctx, func() { beats++ })
+	// The clock stands still: slots at 0, 2, 4, 6, 8 s. ¾ of 20 s allows 15 s.
+	for i := range 5 {
+		if err := r.get(patient, "/oauth2/v1/clients"); err != nil {
+			t.Fatalf("patient request %d: %v", i, err)
+		}
+	}
+	if got := r.clock.slept; len(got) != 2+4+6+8 || beats != 1+3+5+7 {
+		t.Errorf("slept %v with %d beats, want 1 s steps (20) and a beat between two (16)", got, beats)
+	}
+	if err := r.get(ctx, "/oauth2/v1/clients"); err == nil {
+		t.Error("an impatient request 10 s back in line went, want *BudgetError beyond MaxWait")
+	} else if eb, ok := AsBudgetError(err); !ok || eb.Wait != 10*time.Second {
+		t.Errorf("impatient request: %v, want *BudgetError with a 10 s wait", err)
+	}
+	for range 3 { // 10, 12, 14 s: within 15 s
+		if err := r.get(patient, "/oauth2/v1/clients"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := AsBudgetError(r.get(patient, "/oauth2/v1/clients")); !ok {
+		t.Error("a patient request 16 s back in line went, want *BudgetError beyond ¾ of its 20 s")
+	}
+	if n := len(r.srv.sentTimes()); n != 8 {
+		t.Errorf("sent %d requests, want 8", n)
+	}
+}
+
 func TestBudget_ACanceledWaitGivesItsSlotBack(t *testing.T) {
 	r := newRig(t, Config{Budgets: map[System]int{OktaManagement: 60}, Headroom: 0.5})
 	if err := r.get(context.Background(), "/api/v1/a"); err != nil { // takes the slot at 0 s
