@@ -77,6 +77,11 @@ type onboarding struct {
 
 	// shared: the run keeps the usage record (runs started before it existed do not).
 	shared bool
+	// lean: the run ensures its scopes in one activity and upserts its search
+	// attributes only when its outcome changes (runs started before do not).
+	lean bool
+	// shownOutcome is the outcome last upserted (lean runs).
+	shownOutcome dcrflow.Outcome
 
 	// What earlier steps found, for later ones.
 	targets    activities.Targets
@@ -93,10 +98,14 @@ type step struct {
 // run executes the steps in order. Each step is idempotent within the run, so a held
 // run can execute the failed step again.
 func (o *onboarding) run(ctx workflow.Context) error {
-	o.shared = workflow.GetVersion(ctx, changeUsageRecord, workflow.DefaultVersion, 1) >= 1
+	// One version for runs from here on, whose marker and search-attribute upsert
+	// stand for the two before it (each GetVersion costs both): such runs keep the
+	// usage record and have step 4.
+	o.lean = workflow.GetVersion(ctx, changeFewerRoundTrips, workflow.DefaultVersion, 1) >= 1
+	o.shared = o.lean || workflow.GetVersion(ctx, changeUsageRecord, workflow.DefaultVersion, 1) >= 1
 	steps := []step{{StepResolve, o.resolve}, {StepScopes, o.scopes}, {StepClaim, o.claim}}
 	// Runs started before step 4 existed replay without it.
-	if workflow.GetVersion(ctx, changeAccessPolicy, workflow.DefaultVersion, 1) >= 1 {
+	if o.lean || workflow.GetVersion(ctx, changeAccessPolicy, workflow.DefaultVersion, 1) >= 1 {
 		steps = append(steps, step{StepPolicy, o.accessPolicy})
 	}
 	steps = append(steps, step{StepProvider, o.provider}, step{StepStrategy, o.strategy}, step{StepPublish, o.publish})
@@ -191,9 +200,28 @@ func (o *onboarding) resolve(ctx workflow.Context) error {
 	return nil
 }
 
+// changeFewerRoundTrips versions the lean runs (workflow.GetVersion): one activity
+// for the scopes, search attributes upserted when the outcome changes.
+const changeFewerRoundTrips = "fewer-round-trips"
+
 func (o *onboarding) scopes(ctx workflow.Context) error {
 	o.scopeNames = nil
 	t := o.targets
+	if o.lean {
+		for _, sc := range o.spec.Scopes {
+			o.relies(dcrflow.KindScope, sc.Name, activities.ReleaseInput{})
+		}
+		var rs []dcrflow.Resource
+		in := activities.ScopesInput{AuthServerID: t.AuthServerID, Scopes: o.spec.Scopes, PortalKey: o.spec.Key}
+		if err := workflow.ExecuteActivity(withSummary(ctx, fmt.Sprintf("Ensure %d scope(s) on %s: %s", len(in.Scopes), t.AuthServerID, scopeList(in.Scopes))), a.EnsureScopes, in).Get(ctx, &rs); err != nil {
+			return err
+		}
+		for _, r := range rs {
+			o.record(r, nil)
+			o.scopeNames = append(o.scopeNames, r.Name)
+		}
+		return nil
+	}
 	for _, sc := range o.spec.Scopes {
 		o.relies(dcrflow.KindScope, sc.Name, activities.ReleaseInput{})
 		var r dcrflow.Resource
@@ -206,6 +234,15 @@ func (o *onboarding) scopes(ctx workflow.Context) error {
 		o.scopeNames = append(o.scopeNames, sc.Name)
 	}
 	return nil
+}
+
+// scopeList names the scopes for an activity's summary.
+func scopeList(scopes []dcrflow.ScopeSpec) string {
+	names := make([]string, len(scopes))
+	for i, sc := range scopes {
+		names[i] = sc.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 func (o *onboarding) claim(ctx workflow.Context) error {
@@ -271,7 +308,7 @@ func (o *onboarding) provider(ctx workflow.Context) error {
 	o.record(p, o.legacy(func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(withSummary(ctx, "Undo: delete DCR provider "+p.Name), a.DeleteDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
 	}))
-	return workflow.ExecuteActivity(withSummary(ctx, "Verify DCR provider "+p.Name+" against Okta"), a.VerifyDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
+	return workflow.ExecuteActivity(withSummary(workflow.WithActivityOptions(ctx, verifyOptions), "Verify DCR provider "+p.Name+" against Okta"), a.VerifyDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
 }
 
 func (o *onboarding) strategy(ctx workflow.Context) error {

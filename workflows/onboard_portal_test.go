@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/activities"
@@ -70,6 +71,17 @@ func newFixture(t *testing.T) *fixture {
 			action = dcrflow.ActionAdopted
 		}
 		return dcrflow.Resource{Kind: dcrflow.KindScope, Name: in.Scope.Name, ID: "scp-" + in.Scope.Name, Action: action}, fail("EnsureScope:" + in.Scope.Name)
+	})
+	env.OnActivity(a.EnsureScopes, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ScopesInput) ([]dcrflow.Resource, error) {
+		var out []dcrflow.Resource
+		for _, sc := range in.Scopes {
+			action := dcrflow.ActionCreated
+			if sc.Name == "pay:write" {
+				action = dcrflow.ActionAdopted
+			}
+			out = append(out, dcrflow.Resource{Kind: dcrflow.KindScope, Name: sc.Name, ID: "scp-" + sc.Name, Action: action})
+		}
+		return out, fail("EnsureScopes")
 	})
 	env.OnActivity(a.EnsureClaim, mock.Anything, mock.Anything).Return(func(context.Context, activities.ClaimInput) (dcrflow.Resource, error) {
 		return dcrflow.Resource{Kind: dcrflow.KindClaim, Name: "client_id", ID: "ocl1", Action: dcrflow.ActionCreated}, fail("EnsureClaim")
@@ -147,6 +159,10 @@ func detail(name string, args converter.EncodedValues) string {
 		var in activities.ScopeInput
 		_ = args.Get(&in)
 		return ":" + in.Scope.Name
+	case "EnsureScopes":
+		var in activities.ScopesInput
+		_ = args.Get(&in)
+		return ":" + scopeList(in.Scopes)
 	case "ReleaseResource":
 		var in activities.ReleaseInput
 		_ = args.Get(&in)
@@ -195,7 +211,7 @@ func (f *fixture) undos() []string {
 	return out
 }
 
-var forward = []string{"ResolveTargets", "EnsureScope:pay:read", "EnsureScope:pay:write", "EnsureClaim", "EnsureAccessPolicy", "EnsureAccessPolicyRule", "EnsureDCRProvider",
+var forward = []string{"ResolveTargets", "EnsureScopes:pay:read, pay:write", "EnsureClaim", "EnsureAccessPolicy", "EnsureAccessPolicyRule", "EnsureDCRProvider",
 	"VerifyDCRProvider", "EnsureAuthStrategy", "PublishAPI:pay-api", "PublishAPI:refunds", "ValidateDCR"}
 
 func TestOnboardPortal_HappyPathRunsEveryStepInOrder(t *testing.T) {
@@ -238,8 +254,7 @@ func TestOnboardPortal_FailureAtEachStepUndoesWhatThisRunDidInReverse(t *testing
 		wantUndo []string
 	}{
 		{"ResolveTargets", StepResolve, nil},
-		{"EnsureScope:pay:read", StepScopes, all[7:]},
-		{"EnsureScope:pay:write", StepScopes, all[6:]},
+		{"EnsureScopes", StepScopes, all[6:]},
 		{"EnsureClaim", StepClaim, all[5:]},
 		{"EnsureAccessPolicy", StepPolicy, all[4:]},
 		{"EnsureAccessPolicyRule", StepPolicy, all[4:]},
@@ -392,7 +407,7 @@ func TestOnboardPortal_HoldThenRetryRunsTheFailedStepAgain(t *testing.T) {
 
 func TestOnboardPortal_HoldThenAbandonUndoesEverythingOnce(t *testing.T) {
 	f := newFixture(t)
-	f.failAt = "EnsureScope:pay:write"
+	f.failAt = "EnsureScopes"
 	// Retry with the fault still there: held again at the same step, then abandon.
 	holdAndDecide(t, f, StepScopes, false, dcrflow.DecisionRetry)
 	f.env.RegisterDelayedCallback(func() { f.env.SignalWorkflow(dcrflow.SignalDecision, dcrflow.DecisionAbandon) }, 2*time.Hour)
@@ -468,5 +483,73 @@ func TestOnboardPortal_ValidateThroughKonnect(t *testing.T) {
 	}
 	if len(f.undos()) != 8 {
 		t.Errorf("compensation = %v", f.undos())
+	}
+}
+
+// upserts records the search attributes a run upserts, each as "key=value" pairs.
+func (f *fixture) upserts() *[][]string {
+	var got [][]string
+	f.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		sa := args.Get(0).(temporal.SearchAttributes)
+		var pairs []string
+		for _, k := range []temporal.SearchAttributeKeyKeyword{saPortal, saStep, saOutcome} {
+			if v, ok := sa.GetKeyword(k); ok {
+				pairs = append(pairs, k.GetName()+"="+v)
+			}
+		}
+		got = append(got, pairs)
+	}).Return(nil)
+	return &got
+}
+
+// Search attributes are upserted when the outcome changes, not at every step: the
+// start, a hold and the decision, the end with the step it ended at. The step being
+// run is in the current details.
+func TestOnboardPortal_SearchAttributesOnlyWhenTheOutcomeChanges(t *testing.T) {
+	withSA := spec
+	withSA.UpsertSearchAttributes = true
+	f := newFixture(t)
+	got := f.upserts()
+	f.env.ExecuteWorkflow(OnboardPortal, withSA)
+	if err := f.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"DcrflowPortal=payments", "DcrflowOutcome=running"}, {"DcrflowStep=validate", "DcrflowOutcome=succeeded"}}
+	if !slices.EqualFunc(*got, want, slices.Equal) {
+		t.Errorf("upserts = %v\nwant      %v", *got, want)
+	}
+
+	f = newFixture(t)
+	got = f.upserts()
+	f.failAt = "EnsureAuthStrategy"
+	holdAndDecide(t, f, StepStrategy, false, dcrflow.DecisionAbandon)
+	held := withSA
+	held.OnFailure = dcrflow.OnFailureHold
+	f.env.ExecuteWorkflow(OnboardPortal, held)
+	want = [][]string{{"DcrflowPortal=payments", "DcrflowOutcome=running"}, {"DcrflowStep=auth_strategy", "DcrflowOutcome=held"},
+		{"DcrflowStep=auth_strategy", "DcrflowOutcome=running"}, {"DcrflowStep=auth_strategy", "DcrflowOutcome=compensated"}}
+	if !slices.EqualFunc(*got, want, slices.Equal) {
+		t.Errorf("held then abandoned: upserts = %v\nwant      %v", *got, want)
+	}
+}
+
+// Runs started before the lean version replay with their commands: a scope per
+// activity and the search attributes at every step.
+func TestOnboardPortal_RunsBeforeTheLeanVersionKeepTheirCommands(t *testing.T) {
+	withSA := spec
+	withSA.UpsertSearchAttributes = true
+	f := newFixture(t)
+	got := f.upserts()
+	f.env.OnGetVersion(changeFewerRoundTrips, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	f.env.ExecuteWorkflow(OnboardPortal, withSA)
+	if err := f.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Concat(forward[:1], []string{"EnsureScope:pay:read", "EnsureScope:pay:write"}, forward[2:])
+	if !slices.Equal(f.calls, want) {
+		t.Errorf("calls = %v\nwant    %v", f.calls, want)
+	}
+	if len(*got) != 9 { // 8 steps and the end
+		t.Errorf("upserts = %d, want one per step and one at the end: %v", len(*got), *got)
 	}
 }
