@@ -543,3 +543,34 @@ func TestEnsureScopes_OneListForAllOfAPortalsScopes(t *testing.T) {
 		t.Errorf("%d scopes created before the conflict was refused, want none", creates)
 	}
 }
+
+// A portal's APIs named by name are found in one filtered list; a missing one is
+// refused by name, an id is still read by id.
+func TestResolveTargets_OneKonnectListForThePortalsAPIs(t *testing.T) {
+	h := newHarness(t)
+	spec := dcrflow.PortalSpec{Key: "p", Portal: "payments", AuthServer: "partners", DCRTokenName: "default",
+		APIs: []dcrflow.APISpec{{API: "payments-api"}, {API: "refunds-api"}, {API: "invoices-api"}}}
+	since := h.lastSeq()
+	got, err := call[activities.Targets](h, a.ResolveTargets, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.APIs) != 3 || got.APIs[0].ID == "" || got.APIs[0].ID == got.APIs[1].ID || got.APIs[2].Spec.API != "invoices-api" {
+		t.Fatalf("APIs = %+v", got.APIs)
+	}
+	var lists []string
+	for _, q := range h.sb.Sandbox.Requests(since) {
+		if q.System == "konnect" && q.Path == "/v3/apis" {
+			lists = append(lists, q.Path)
+		}
+	}
+	if len(lists) != 1 {
+		t.Errorf("API lists %d, want one for the three", len(lists))
+	}
+	byID := spec
+	byID.APIs = []dcrflow.APISpec{{API: got.APIs[0].ID}, {API: "refunds-api"}, {API: "nope-api"}}
+	_, err = call[activities.Targets](h, a.ResolveTargets, byID)
+	if typ, retry := errType(t, err); typ != dcrflow.ErrTypeNotFound || retry || !strings.Contains(err.Error(), `"nope-api"`) {
+		t.Errorf("a missing API among several: %v, want not found naming it", err)
+	}
+}

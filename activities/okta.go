@@ -44,17 +44,60 @@ func (a *Activities) ResolveTargets(ctx context.Context, spec dcrflow.PortalSpec
 	if err := a.checkOwner(ctx, portal.ID, spec); err != nil {
 		return t, err
 	}
+	byName, err := a.apisByName(ctx, spec.APIs)
+	if err != nil {
+		return t, err
+	}
 	for i, api := range spec.APIs {
 		// One heartbeat per API: the attempt's time grows with the APIs, a dead
 		// worker is still noticed within the heartbeat timeout.
 		activity.RecordHeartbeat(ctx, i)
-		found, err := a.Konnect.APIs.Resolve(ctx, api.API)
-		if err != nil {
-			return t, lookupError("API", api.API, err)
+		found, listed := byName[api.API]
+		switch {
+		case !listed:
+			one, err := a.Konnect.APIs.Resolve(ctx, api.API)
+			if err != nil {
+				return t, lookupError("API", api.API, err)
+			}
+			found = []konnect.API{*one}
+		case len(found) == 0:
+			return t, lookupError("API", api.API, konnect.ErrNotFound)
+		case len(found) > 1:
+			return t, lookupError("API", api.API, konnect.ErrAmbiguous)
 		}
-		t.APIs = append(t.APIs, ResolvedAPI{ID: found.ID, Spec: api})
+		t.APIs = append(t.APIs, ResolvedAPI{ID: found[0].ID, Spec: api})
 	}
 	return t, nil
+}
+
+// apisByName finds the APIs named by name (not by id) in one filtered list when
+// there are several: a name that is absent from the map is resolved on its own, one
+// mapped to nothing exists nowhere.
+func (a *Activities) apisByName(ctx context.Context, apis []dcrflow.APISpec) (map[string][]konnect.API, error) {
+	var names []string
+	for _, api := range apis {
+		if !looksLikeUUID(api.API) && !strings.Contains(api.API, ",") && !slices.Contains(names, api.API) {
+			names = append(names, api.API)
+		}
+	}
+	if len(names) < 2 {
+		return nil, nil
+	}
+	found, err := a.Konnect.APIs.FindByNames(ctx, names)
+	if err != nil {
+		return nil, apiError("find APIs "+strings.Join(names, ", "), err)
+	}
+	for _, n := range names {
+		if _, ok := found[n]; !ok {
+			found[n] = nil
+		}
+	}
+	return found, nil
+}
+
+// looksLikeUUID: Konnect ids are UUIDs; such a name is read by id first.
+func looksLikeUUID(s string) bool {
+	return len(s) == 36 && strings.Count(s, "-") == 4 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-'
 }
 
 // authServer finds a server by id, then by exact name.

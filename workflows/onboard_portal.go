@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -201,7 +202,8 @@ func (o *onboarding) resolve(ctx workflow.Context) error {
 }
 
 // changeFewerRoundTrips versions the lean runs (workflow.GetVersion): one activity
-// for the scopes, search attributes upserted when the outcome changes.
+// for the scopes, the publications at once, search attributes upserted when the
+// outcome changes.
 const changeFewerRoundTrips = "fewer-round-trips"
 
 func (o *onboarding) scopes(ctx workflow.Context) error {
@@ -328,6 +330,9 @@ func (o *onboarding) strategy(ctx workflow.Context) error {
 
 func (o *onboarding) publish(ctx workflow.Context) error {
 	t := o.targets
+	if o.lean {
+		return o.publishAtOnce(ctx)
+	}
 	for _, api := range t.APIs {
 		in := activities.PublishInput{APIID: api.ID, APIName: api.Spec.API, PortalID: t.PortalID, StrategyID: o.strategyID,
 			Visibility: api.Spec.Visibility, AutoApprove: api.Spec.AutoApprove}
@@ -352,6 +357,34 @@ func (o *onboarding) publish(ctx workflow.Context) error {
 		}))
 	}
 	return nil
+}
+
+// publishAtOnce publishes every API at once (lean runs): each publication is its own
+// resource with its own record, so they need not wait for one another. Every
+// release is recorded before; the step fails with the first failure once all are
+// through, so what the others did is known.
+func (o *onboarding) publishAtOnce(ctx workflow.Context) error {
+	t := o.targets
+	pending := make([]workflow.Future, len(t.APIs))
+	for i, api := range t.APIs {
+		in := activities.PublishInput{APIID: api.ID, APIName: api.Spec.API, PortalID: t.PortalID, StrategyID: o.strategyID,
+			Visibility: api.Spec.Visibility, AutoApprove: api.Spec.AutoApprove, PortalKey: o.spec.Key}
+		o.relies(dcrflow.KindPublication, api.Spec.API, activities.ReleaseInput{APIID: api.ID, PortalID: t.PortalID, StrategyID: o.strategyID})
+		pending[i] = workflow.ExecuteActivity(withSummary(ctx, "Publish "+api.Spec.API+" on portal "+o.spec.Portal), a.PublishAPI, in)
+	}
+	var first error
+	for _, f := range pending {
+		var pub activities.PublishResult
+		if err := f.Get(ctx, &pub); err != nil {
+			first = cmp.Or(first, err)
+			continue
+		}
+		if pub.Resource.Action == dcrflow.ActionUnchanged && o.has(pub.Resource) {
+			continue // published earlier in this run (a held step run again)
+		}
+		o.res.Resources = append(o.res.Resources, pub.Resource)
+	}
+	return first
 }
 
 func (o *onboarding) validate(ctx workflow.Context) error {

@@ -42,6 +42,9 @@ type fixture struct {
 	failUndo   string
 	validFail  bool
 	claimInUse bool
+	// refundsStarted, when set, makes pay-api's publication wait until refunds' has
+	// started (or fail after a while).
+	refundsStarted chan struct{}
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -115,6 +118,13 @@ func newFixture(t *testing.T) *fixture {
 		return dcrflow.Resource{Kind: dcrflow.KindAuthStrategy, Name: "dcrflow-payments", ID: "strat1", Action: dcrflow.ActionCreated}, fail("EnsureAuthStrategy")
 	})
 	env.OnActivity(a.PublishAPI, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PublishInput) (activities.PublishResult, error) {
+		if f.refundsStarted != nil && in.APIName == "pay-api" {
+			select {
+			case <-f.refundsStarted:
+			case <-time.After(5 * time.Second):
+				return activities.PublishResult{}, temporal.NewNonRetryableApplicationError("refunds never started while pay-api was publishing", dcrflow.ErrTypeInvalid, nil)
+			}
+		}
 		r := activities.PublishResult{Resource: dcrflow.Resource{Kind: dcrflow.KindPublication, Name: in.APIName, Action: dcrflow.ActionPublished}}
 		if in.APIID == "api2" {
 			r.Resource.Action = dcrflow.ActionUpdated
@@ -200,6 +210,22 @@ func (f *fixture) run(t *testing.T) (*dcrflow.OnboardResult, error) {
 	return &res, nil
 }
 
+// publishedInOrder sorts the publications, which run at once, in the order of the
+// spec's APIs (pay-api, refunds).
+func publishedInOrder(calls []string) []string {
+	out := slices.Clone(calls)
+	i := slices.IndexFunc(out, func(c string) bool { return strings.HasPrefix(c, "PublishAPI:") })
+	if i < 0 {
+		return out
+	}
+	j := i
+	for j < len(out) && strings.HasPrefix(out[j], "PublishAPI:") {
+		j++
+	}
+	slices.SortFunc(out[i:j], func(a, b string) int { return strings.Compare(a, b) })
+	return out
+}
+
 // undos returns the calls after the failing one: the compensation, in order.
 func (f *fixture) undos() []string {
 	var out []string
@@ -220,8 +246,8 @@ func TestOnboardPortal_HappyPathRunsEveryStepInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(f.calls, forward) {
-		t.Fatalf("calls = %v\nwant    %v", f.calls, forward)
+	if got := publishedInOrder(f.calls); !slices.Equal(got, forward) {
+		t.Fatalf("calls = %v\nwant    %v", got, forward)
 	}
 	if res.AuthServerID != "aus1" || res.PortalID != "p1" || res.Validation == nil || !res.Validation.Passed || res.Failure != nil {
 		t.Fatalf("result = %+v", res)
@@ -261,7 +287,7 @@ func TestOnboardPortal_FailureAtEachStepUndoesWhatThisRunDidInReverse(t *testing
 		{"EnsureDCRProvider", StepProvider, all[3:]},
 		{"VerifyDCRProvider", StepProvider, all[3:]},
 		{"EnsureAuthStrategy", StepStrategy, all[2:]},
-		{"PublishAPI:pay-api", StepPublish, all[1:]},
+		{"PublishAPI:pay-api", StepPublish, all}, // the publications run at once: refunds is published too
 		{"PublishAPI:refunds", StepPublish, all},
 		{"ValidateDCR", StepValidate, all},
 	}
@@ -551,5 +577,20 @@ func TestOnboardPortal_RunsBeforeTheLeanVersionKeepTheirCommands(t *testing.T) {
 	}
 	if len(*got) != 9 { // 8 steps and the end
 		t.Errorf("upserts = %d, want one per step and one at the end: %v", len(*got), *got)
+	}
+}
+
+// The APIs are published at once: pay-api's publication is still running when
+// refunds' starts.
+func TestOnboardPortal_PublishesEveryAPIAtOnce(t *testing.T) {
+	f := newFixture(t)
+	f.refundsStarted = make(chan struct{})
+	f.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+		if c := info.ActivityType.Name + detail(info.ActivityType.Name, args); c == "PublishAPI:refunds" {
+			close(f.refundsStarted)
+		}
+	})
+	if _, err := f.run(t); err != nil {
+		t.Fatalf("pay-api waited for refunds to start: %v", err)
 	}
 }
