@@ -303,6 +303,7 @@ func (b *Budget) reserve(now time.Time, systems []System, maxWait time.Duration)
 		}
 		maxWait += need
 	}
+	b.lapseCapsLocked(now, systems)
 	var taken []slot
 	var wait time.Duration
 	var worst System
@@ -329,6 +330,25 @@ func (b *Budget) reserve(now time.Time, systems []System, maxWait time.Duration)
 		return nil, 0, &BudgetError{System: worst, Wait: wait}
 	}
 	return taken, wait, nil
+}
+
+// lapseCapsLocked lifts the cap of a system whose server window has ended when
+// nobody else was seen using it: the cap only rationed what that window had left
+// (this fleet's own requests came bunched: a verify's two DCR calls go together),
+// and a request waiting for the next answer's headers would wait at the lowered rate
+// into a fresh window. A cap for others' use stays until the headers say otherwise.
+func (b *Budget) lapseCapsLocked(now time.Time, systems []System) {
+	lapsed := false
+	for _, s := range systems {
+		bk := b.buckets[s]
+		if bk == nil || !bk.capped || bk.win.reset.IsZero() || !now.After(bk.win.reset) || max(bk.win.seen, bk.win.carry) > 0 {
+			continue
+		}
+		bk.capped, lapsed = false, true
+	}
+	if lapsed {
+		b.recomputeLocked()
+	}
 }
 
 // release gives back slots a request will not use, where no later one was taken.

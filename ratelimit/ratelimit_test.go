@@ -601,3 +601,30 @@ func TestBudget_ARequestNoShareCanRunIsTooSmallWithItsArithmetic(t *testing.T) {
 		t.Error("MaxWorkers")
 	}
 }
+
+// A cap that only rationed what this fleet's own bunched requests left of a window
+// lapses once the window has ended; one that others' use set stays until the next
+// headers.
+func TestBudget_ACapFromThisFleetsOwnUseLapsesWithItsWindow(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		used   int
+		lapses bool
+	}{{"own use", 53, true}, {"others seen", 80, false}} {
+		r := newRig(t, Config{Budgets: map[System]int{OktaDCR: 100}})
+		full := r.b.Rate(OktaDCR)
+		reset := r.clock.Now().Add(time.Minute)
+		r.clock.Add(30 * time.Second) // half-way through the window
+		r.b.observe(OktaDCR, http.StatusOK, oktaHeaders(100, 100-tc.used, reset))
+		if capped := r.b.Rate(OktaDCR); capped >= full {
+			t.Fatalf("%s: rate %v not capped", tc.name, capped)
+		}
+		r.clock.Add(31 * time.Second) // the window is over
+		if err := r.get(context.Background(), "/oauth2/v1/clients"); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.b.Rate(OktaDCR); (got == full) != tc.lapses {
+			t.Errorf("%s: rate %v after the window ended (full %v), want lapsed %v", tc.name, got, full, tc.lapses)
+		}
+	}
+}
