@@ -249,10 +249,12 @@ type bucket struct {
 	budget float64       // requests per window, all workers together
 	rate   float64       // this worker's requests per window
 	gap    time.Duration // between two of this worker's slots
-	next   time.Time     // the earliest free slot
-	capped bool          // the server's headers leave the fleet less than its budget:
-	cap    float64       // this many requests per window
-	win    serverWindow
+	// fullGap is gap without the headers' cap.
+	fullGap time.Duration
+	next    time.Time // the earliest free slot
+	capped  bool      // the server's headers leave the fleet less than its budget:
+	cap     float64   // this many requests per window
+	win     serverWindow
 }
 
 // recomputeLocked derives every bucket's rate from the budget, the worker count and
@@ -264,6 +266,7 @@ func (b *Budget) recomputeLocked() {
 			continue
 		}
 		fleet := bk.budget * (1 - b.cfg.Headroom)
+		bk.fullGap = time.Duration(float64(b.cfg.Window) / (fleet / float64(b.workers)))
 		if bk.capped && bk.cap < fleet {
 			fleet = max(bk.cap, bk.budget*b.cfg.Floor)
 		}
@@ -316,7 +319,7 @@ func (b *Budget) reserve(now time.Time, systems []System, maxWait time.Duration)
 		if at.Before(now) {
 			at = now
 		}
-		sl := slot{bk: bk, prev: bk.next, end: at.Add(bk.gap), wait: at.Sub(now)}
+		sl := slot{bk: bk, prev: bk.next, end: bk.slotEnd(at), wait: at.Sub(now)}
 		bk.next = sl.end
 		taken = append(taken, sl)
 		if sl.wait > wait || worst == "" {
@@ -330,6 +333,22 @@ func (b *Budget) reserve(now time.Time, systems []System, maxWait time.Duration)
 		return nil, 0, &BudgetError{System: worst, Wait: wait}
 	}
 	return taken, wait, nil
+}
+
+// slotEnd is when the slot taken at at ends: a gap later, except that a cap which
+// only rations what the server's window has left (nobody else seen) ends with that
+// window: the next slot is then at the window's reset at the latest, at the full
+// rate after it. Spaced at the capped rate, slots reserved near a window's end would
+// reach seconds into the next one (a verify takes two) while the budget sat idle.
+func (bk *bucket) slotEnd(at time.Time) time.Time {
+	end := at.Add(bk.gap)
+	if !bk.capped || bk.win.reset.IsZero() || max(bk.win.seen, bk.win.carry) > 0 || !end.After(bk.win.reset) {
+		return end
+	}
+	if full := at.Add(bk.fullGap); full.After(bk.win.reset) {
+		return full
+	}
+	return bk.win.reset
 }
 
 // lapseCapsLocked lifts the cap of a system whose server window has ended when

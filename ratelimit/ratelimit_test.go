@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -626,5 +627,32 @@ func TestBudget_ACapFromThisFleetsOwnUseLapsesWithItsWindow(t *testing.T) {
 		if got := r.b.Rate(OktaDCR); (got == full) != tc.lapses {
 			t.Errorf("%s: rate %v after the window ended (full %v), want lapsed %v", tc.name, got, full, tc.lapses)
 		}
+	}
+}
+
+// Slots reserved under a cap that rations what this fleet's own use left of a
+// window do not reach into the next window at the capped rate.
+func TestBudget_SlotsUnderAnOwnUseCapEndWithItsWindow(t *testing.T) {
+	r := newRig(t, Config{Budgets: map[System]int{OktaDCR: 100}})
+	reset := r.clock.Now().Add(time.Minute)
+	r.clock.Add(58 * time.Second) // 2 s left, 1 request remains: 30/min, all this fleet's own
+	r.b.observe(OktaDCR, http.StatusOK, oktaHeaders(100, 1, reset))
+	now := r.clock.Now()
+	rate := 100 * (1 - DefaultHeadroom)
+	full := time.Duration(float64(time.Minute) / rate)
+	var ends []time.Duration
+	for range 3 {
+		sl, _, err := r.b.reserve(now, toOktaDCR, time.Hour)
+		if err != nil || len(sl) != 1 {
+			t.Fatalf("reserve: %v %v", sl, err)
+		}
+		ends = append(ends, sl[0].end.Sub(now))
+	}
+	// The capped gap is 2 s: the first slot ends at the reset; spaced 2 s apart the
+	// next ones would reach 4 and 6 s into the next window, instead they come at the
+	// full rate after the reset.
+	want := []time.Duration{2 * time.Second, 2*time.Second + full, 2*time.Second + 2*full}
+	if !slices.Equal(ends, want) {
+		t.Errorf("slot ends %v, want %v", ends, want)
 	}
 }
