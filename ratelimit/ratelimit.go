@@ -337,18 +337,20 @@ func (b *Budget) reserve(now time.Time, systems []System, maxWait time.Duration)
 
 // slotEnd is when the slot taken at at ends: a gap later, except that a cap which
 // only rations what the server's window has left (nobody else seen) ends with that
-// window: the next slot is then at the window's reset at the latest, at the full
-// rate after it. Spaced at the capped rate, slots reserved near a window's end would
+// window: the next slot is then a full gap after the window's reset at the latest,
+// at the full rate after it. Spaced at the capped rate, slots reserved near a window's end would
 // reach seconds into the next one (a verify takes two) while the budget sat idle.
 func (bk *bucket) slotEnd(at time.Time) time.Time {
 	end := at.Add(bk.gap)
-	if !bk.capped || bk.win.reset.IsZero() || max(bk.win.seen, bk.win.carry) > 0 || !end.After(bk.win.reset) {
+	if !bk.capped || bk.win.reset.IsZero() || max(bk.win.seen, bk.win.carry) > 0 || end.Before(bk.win.reset) {
 		return end
 	}
-	if full := at.Add(bk.fullGap); full.After(bk.win.reset) {
-		return full
+	// One full gap after the reset at the earliest: the header's reset is rounded to
+	// the second, and a slot right on it may still fall in the old window.
+	if at.Before(bk.win.reset) {
+		at = bk.win.reset
 	}
-	return bk.win.reset
+	return at.Add(bk.fullGap)
 }
 
 // lapseCapsLocked lifts the cap of a system whose server window has ended when

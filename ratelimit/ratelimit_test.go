@@ -648,10 +648,10 @@ func TestBudget_SlotsUnderAnOwnUseCapEndWithItsWindow(t *testing.T) {
 		}
 		ends = append(ends, sl[0].end.Sub(now))
 	}
-	// The capped gap is 2 s: the first slot ends at the reset; spaced 2 s apart the
-	// next ones would reach 4 and 6 s into the next window, instead they come at the
-	// full rate after the reset.
-	want := []time.Duration{2 * time.Second, 2*time.Second + full, 2*time.Second + 2*full}
+	// The capped gap is 2 s: spaced so, the slots would end at 2, 4 and 6 s, reaching
+	// into the next window; instead the next request goes a full gap after the reset
+	// (not right on it: the header's reset is rounded), and the full rate follows.
+	want := []time.Duration{2*time.Second + full, 2*time.Second + 2*full, 2*time.Second + 3*full}
 	if !slices.Equal(ends, want) {
 		t.Errorf("slot ends %v, want %v", ends, want)
 	}
