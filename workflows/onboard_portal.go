@@ -215,7 +215,7 @@ func (o *onboarding) scopes(ctx workflow.Context) error {
 		}
 		var rs []dcrflow.Resource
 		in := activities.ScopesInput{AuthServerID: t.AuthServerID, Scopes: o.spec.Scopes, PortalKey: o.spec.Key}
-		if err := workflow.ExecuteActivity(withSummary(ctx, fmt.Sprintf("Ensure %d scope(s) on %s: %s", len(in.Scopes), t.AuthServerID, scopeList(in.Scopes))), a.EnsureScopes, in).Get(ctx, &rs); err != nil {
+		if err := workflow.ExecuteActivity(withSummary(ctx, "Ensure scopes "+scopeList(in.Scopes)+" on "+t.AuthServerID), a.EnsureScopes, in).Get(ctx, &rs); err != nil {
 			return err
 		}
 		for _, r := range rs {
