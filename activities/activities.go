@@ -7,9 +7,12 @@ package activities
 import (
 	"context"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/clients/konnect"
 	"github.com/dcrflow/dcrflow/clients/okta"
+	"github.com/dcrflow/dcrflow/ratelimit"
 	"github.com/dcrflow/dcrflow/usage"
 )
 
@@ -68,4 +71,14 @@ func ownerLabels(labels map[string]string, portalKey, runID string) map[string]s
 // retry after a crash between "created" and "recorded" must not take it for adopted.
 func createdByRun(labels map[string]string, runID string) bool {
 	return runID != "" && labels[LabelManagedBy] == managedBy && labels[LabelRun] == runID
+}
+
+// patient lets the activity's requests wait their turn in the worker's budget
+// beyond its MaxWait, heartbeating (ratelimit.Patient): for the steps that spend the
+// Okta DCR budget, the one that binds first on a real org. Deferred, such a step
+// would lose its place in line and come back after its slot went unused; and a
+// validation deferred halfway costs DCR calls again (its retry lists and deletes
+// what the attempt registered). The step's heartbeat timeout watches the wait.
+func patient(ctx context.Context) context.Context {
+	return ratelimit.Patient(ctx, func() { activity.RecordHeartbeat(ctx) })
 }

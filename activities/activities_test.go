@@ -3,6 +3,8 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -468,5 +470,107 @@ func TestResolveTargets_OneOktaCallPerServer(t *testing.T) {
 		if len(okta) != 1 {
 			t.Errorf("%s: Okta calls %v, want one", server, okta)
 		}
+	}
+}
+
+// lastSeq is the sequence number of the sandbox's last logged request (0: none).
+func (h *harness) lastSeq() int {
+	if reqs := h.sb.Sandbox.Requests(0); len(reqs) > 0 {
+		return reqs[len(reqs)-1].Seq
+	}
+	return 0
+}
+
+// A portal's scopes take one list, then one create per missing scope; a retry in
+// the same run finds its own and creates nothing; one that cannot be adopted is
+// refused before anything is created.
+func TestEnsureScopes_OneListForAllOfAPortalsScopes(t *testing.T) {
+	h := newHarness(t)
+	if _, err := h.okta.CreateScope(context.Background(), "default", okta.Scope{Name: "pay:write", Consent: okta.ConsentImplicit}); err != nil {
+		t.Fatal(err)
+	}
+	scopes := []dcrflow.ScopeSpec{{Name: "pay:read", Description: "Read"}, {Name: "pay:write"}, {Name: "pay:admin"}}
+	in := activities.ScopesInput{AuthServerID: "default", Scopes: scopes, PortalKey: "p"}
+	calls := func(since int) (lists, creates int) {
+		for _, q := range h.sb.Sandbox.Requests(since) {
+			switch {
+			case q.Method == http.MethodGet && strings.HasSuffix(q.Path, "/scopes"):
+				lists++
+			case q.Method == http.MethodPost && strings.HasSuffix(q.Path, "/scopes"):
+				creates++
+			}
+		}
+		return lists, creates
+	}
+	since := h.lastSeq()
+	rs, err := call[[]dcrflow.Resource](h, a.EnsureScopes, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []dcrflow.Action{dcrflow.ActionCreated, dcrflow.ActionAdopted, dcrflow.ActionCreated}
+	for i, r := range rs {
+		if r.Name != scopes[i].Name || r.Action != want[i] || r.ID == "" || r.Kind != dcrflow.KindScope {
+			t.Errorf("scope %d: %+v, want %s %s", i, r, scopes[i].Name, want[i])
+		}
+	}
+	if lists, creates := calls(since); lists != 1 || creates != 2 {
+		t.Errorf("%d lists and %d creates, want 1 and 2", lists, creates)
+	}
+	since = h.lastSeq()
+	again, err := call[[]dcrflow.Resource](h, a.EnsureScopes, in)
+	if err != nil || again[0].Action != dcrflow.ActionCreated || again[0].ID != rs[0].ID || again[2].ID != rs[2].ID {
+		t.Errorf("retry in the same run: %+v %v, want its own scopes, still created", again, err)
+	}
+	if lists, creates := calls(since); lists != 1 || creates != 0 {
+		t.Errorf("retry: %d lists and %d creates, want 1 and 0", lists, creates)
+	}
+	for _, sc := range scopes {
+		if users := h.acts.Usage.(*usage.Memory).Users(usage.OktaDomain("default"), usage.Key{Kind: dcrflow.KindScope, Name: sc.Name}); !slices.Equal(users, []string{"p"}) {
+			t.Errorf("%s: users %v, want the portal joined", sc.Name, users)
+		}
+	}
+
+	if _, err := h.okta.CreateScope(context.Background(), "default", okta.Scope{Name: "bad:consent", Consent: okta.ConsentRequired}); err != nil {
+		t.Fatal(err)
+	}
+	since = h.lastSeq()
+	in.Scopes = []dcrflow.ScopeSpec{{Name: "bad:new"}, {Name: "bad:consent"}}
+	_, err = call[[]dcrflow.Resource](h, a.EnsureScopes, in)
+	if typ, retry := errType(t, err); typ != dcrflow.ErrTypeConflict || retry || !strings.Contains(err.Error(), "bad:consent") {
+		t.Errorf("consent REQUIRED: %v, want a conflict naming the scope", err)
+	}
+	if _, creates := calls(since); creates != 0 {
+		t.Errorf("%d scopes created before the conflict was refused, want none", creates)
+	}
+}
+
+// A portal's APIs named by name are found in one filtered list; a missing one is
+// refused by name, an id is still read by id.
+func TestResolveTargets_OneKonnectListForThePortalsAPIs(t *testing.T) {
+	h := newHarness(t)
+	spec := dcrflow.PortalSpec{Key: "p", Portal: "payments", AuthServer: "partners", DCRTokenName: "default",
+		APIs: []dcrflow.APISpec{{API: "payments-api"}, {API: "refunds-api"}, {API: "invoices-api"}}}
+	since := h.lastSeq()
+	got, err := call[activities.Targets](h, a.ResolveTargets, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.APIs) != 3 || got.APIs[0].ID == "" || got.APIs[0].ID == got.APIs[1].ID || got.APIs[2].Spec.API != "invoices-api" {
+		t.Fatalf("APIs = %+v", got.APIs)
+	}
+	var lists []string
+	for _, q := range h.sb.Sandbox.Requests(since) {
+		if q.System == "konnect" && q.Path == "/v3/apis" {
+			lists = append(lists, q.Path)
+		}
+	}
+	if len(lists) != 1 {
+		t.Errorf("API lists %d, want one for the three", len(lists))
+	}
+	byID := spec
+	byID.APIs = []dcrflow.APISpec{{API: got.APIs[0].ID}, {API: "refunds-api"}, {API: "nope-api"}}
+	_, err = call[activities.Targets](h, a.ResolveTargets, byID)
+	if typ, retry := errType(t, err); typ != dcrflow.ErrTypeNotFound || retry || !strings.Contains(err.Error(), `"nope-api"`) {
+		t.Errorf("a missing API among several: %v, want not found naming it", err)
 	}
 }

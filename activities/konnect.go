@@ -70,8 +70,10 @@ func (a *Activities) EnsureDCRProvider(ctx context.Context, in ProviderInput) (d
 }
 
 // VerifyDCRProvider asks Konnect to check the provider against Okta (it registers and
-// deletes a client with the stored token).
+// deletes a client with the stored token). It waits its turn in the Okta DCR budget,
+// heartbeating: that budget binds first on a real org.
 func (a *Activities) VerifyDCRProvider(ctx context.Context, in KonnectResourceInput) error {
+	ctx = patient(ctx)
 	v, err := a.Konnect.DCRProviders.Verify(ctx, in.ID)
 	if err != nil {
 		return verifyError(ctx, a, in, err)

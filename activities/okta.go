@@ -44,17 +44,60 @@ func (a *Activities) ResolveTargets(ctx context.Context, spec dcrflow.PortalSpec
 	if err := a.checkOwner(ctx, portal.ID, spec); err != nil {
 		return t, err
 	}
+	byName, err := a.apisByName(ctx, spec.APIs)
+	if err != nil {
+		return t, err
+	}
 	for i, api := range spec.APIs {
 		// One heartbeat per API: the attempt's time grows with the APIs, a dead
 		// worker is still noticed within the heartbeat timeout.
 		activity.RecordHeartbeat(ctx, i)
-		found, err := a.Konnect.APIs.Resolve(ctx, api.API)
-		if err != nil {
-			return t, lookupError("API", api.API, err)
+		found, listed := byName[api.API]
+		switch {
+		case !listed:
+			one, err := a.Konnect.APIs.Resolve(ctx, api.API)
+			if err != nil {
+				return t, lookupError("API", api.API, err)
+			}
+			found = []konnect.API{*one}
+		case len(found) == 0:
+			return t, lookupError("API", api.API, konnect.ErrNotFound)
+		case len(found) > 1:
+			return t, lookupError("API", api.API, konnect.ErrAmbiguous)
 		}
-		t.APIs = append(t.APIs, ResolvedAPI{ID: found.ID, Spec: api})
+		t.APIs = append(t.APIs, ResolvedAPI{ID: found[0].ID, Spec: api})
 	}
 	return t, nil
+}
+
+// apisByName finds the APIs named by name (not by id) in one filtered list when
+// there are several: a name that is absent from the map is resolved on its own, one
+// mapped to nothing exists nowhere.
+func (a *Activities) apisByName(ctx context.Context, apis []dcrflow.APISpec) (map[string][]konnect.API, error) {
+	var names []string
+	for _, api := range apis {
+		if !looksLikeUUID(api.API) && !strings.Contains(api.API, ",") && !slices.Contains(names, api.API) {
+			names = append(names, api.API)
+		}
+	}
+	if len(names) < 2 {
+		return nil, nil
+	}
+	found, err := a.Konnect.APIs.FindByNames(ctx, names)
+	if err != nil {
+		return nil, apiError("find APIs "+strings.Join(names, ", "), err)
+	}
+	for _, n := range names {
+		if _, ok := found[n]; !ok {
+			found[n] = nil
+		}
+	}
+	return found, nil
+}
+
+// looksLikeUUID: Konnect ids are UUIDs; such a name is read by id first.
+func looksLikeUUID(s string) bool {
+	return len(s) == 36 && strings.Count(s, "-") == 4 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-'
 }
 
 // authServer finds a server by id, then by exact name.
@@ -124,44 +167,76 @@ func ownedByAnother(description, portalKey string) bool {
 }
 
 // EnsureScope adopts the custom scope when it exists and client_credentials can be
-// granted it, creates it (IMPLICIT consent, published in metadata) when missing.
+// granted it, creates it (IMPLICIT consent, published in metadata) when missing. Runs
+// that started before EnsureScopes still call it.
 func (a *Activities) EnsureScope(ctx context.Context, in ScopeInput) (dcrflow.Resource, error) {
-	res := dcrflow.Resource{Kind: dcrflow.KindScope, Name: in.Scope.Name}
+	rs, err := a.EnsureScopes(ctx, ScopesInput{AuthServerID: in.AuthServerID, Scopes: []dcrflow.ScopeSpec{in.Scope}, PortalKey: in.PortalKey})
+	if err != nil {
+		return dcrflow.Resource{Kind: dcrflow.KindScope, Name: in.Scope.Name}, err
+	}
+	return rs[0], nil
+}
+
+// EnsureScopes ensures a portal's scopes as EnsureScope does each, with one list of
+// the server's scopes for all of them (Okta's q with their common prefix): it joins
+// every scope's record (at once), finds them in one call, refuses before writing
+// anything when one that exists cannot be adopted, then creates the missing ones.
+// The resources come in the order of the input.
+func (a *Activities) EnsureScopes(ctx context.Context, in ScopesInput) ([]dcrflow.Resource, error) {
 	marker := scopeMarker(in.PortalKey, runID(ctx))
-	adopt := func(s *okta.Scope) (dcrflow.Resource, error) {
+	out := make([]dcrflow.Resource, len(in.Scopes))
+	names := make([]string, len(in.Scopes))
+	keys := make([]usage.Key, len(in.Scopes))
+	for i, sc := range in.Scopes {
+		out[i] = dcrflow.Resource{Kind: dcrflow.KindScope, Name: sc.Name}
+		names[i], keys[i] = sc.Name, usage.KeyOf(out[i])
+	}
+	if err := a.joinAll(ctx, usage.OktaDomain(in.AuthServerID), keys, in.PortalKey); err != nil {
+		return nil, err
+	}
+	found, err := a.Okta.FindScopes(ctx, in.AuthServerID, names)
+	if err != nil {
+		return nil, apiError("find scopes "+strings.Join(names, ", "), err)
+	}
+	adopt := func(i int, s *okta.Scope) error {
 		v := judgeScope(s, marker)
 		if v.Action == dcrflow.PlanConflict {
-			return res, conflict("%s", scopeConflict(s.Name, v))
+			return conflict("%s", scopeConflict(s.Name, v))
 		}
-		res.ID, res.Action = s.ID, v.RunAction()
-		return res, nil
+		out[i].ID, out[i].Action = s.ID, v.RunAction()
+		return nil
 	}
-	if err := a.join(ctx, usage.OktaDomain(in.AuthServerID), usage.KeyOf(res), in.PortalKey); err != nil {
-		return res, err
-	}
-	s, err := a.Okta.FindScope(ctx, in.AuthServerID, in.Scope.Name)
-	if err != nil {
-		return res, apiError("find scope "+in.Scope.Name, err)
-	}
-	if s != nil {
-		return adopt(s)
+	for i, n := range names {
+		if s, ok := found[n]; ok {
+			if err := adopt(i, &s); err != nil {
+				return nil, err
+			}
+		}
 	}
 	no := false
-	s, err = a.Okta.CreateScope(ctx, in.AuthServerID, okta.Scope{
-		Name: in.Scope.Name, Description: strings.TrimSpace(in.Scope.Description + " " + marker),
-		Consent: okta.ConsentImplicit, MetadataPublish: okta.PublishAllClients, Default: &no,
-	})
-	if okta.IsDuplicate(err) {
-		// Created meanwhile by someone else: look again and judge what is there.
-		if s, err = a.Okta.FindScope(ctx, in.AuthServerID, in.Scope.Name); err == nil && s != nil {
-			return adopt(s)
+	for i, sc := range in.Scopes {
+		if out[i].ID != "" {
+			continue
 		}
+		s, err := a.Okta.CreateScope(ctx, in.AuthServerID, okta.Scope{
+			Name: sc.Name, Description: strings.TrimSpace(sc.Description + " " + marker),
+			Consent: okta.ConsentImplicit, MetadataPublish: okta.PublishAllClients, Default: &no,
+		})
+		if okta.IsDuplicate(err) {
+			// Created meanwhile by someone else: look again and judge what is there.
+			if s, err = a.Okta.FindScope(ctx, in.AuthServerID, sc.Name); err == nil && s != nil {
+				if err := adopt(i, s); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		if err != nil {
+			return nil, apiError("create scope "+sc.Name, err)
+		}
+		out[i].ID, out[i].Action = s.ID, dcrflow.ActionCreated
 	}
-	if err != nil {
-		return res, apiError("create scope "+in.Scope.Name, err)
-	}
-	res.ID, res.Action = s.ID, dcrflow.ActionCreated
-	return res, nil
+	return out, nil
 }
 
 // DeleteScope undoes EnsureScope; already gone counts as done.

@@ -23,6 +23,13 @@ type ScopeInput struct {
 	PortalKey    string            `json:"portal_key"`
 }
 
+// ScopesInput ensures a portal's custom scopes on one server.
+type ScopesInput struct {
+	AuthServerID string              `json:"auth_server_id"`
+	Scopes       []dcrflow.ScopeSpec `json:"scopes"`
+	PortalKey    string              `json:"portal_key"`
+}
+
 // ClaimInput ensures the client-id claim.
 type ClaimInput struct {
 	AuthServerID string `json:"auth_server_id"`

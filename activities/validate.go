@@ -25,6 +25,7 @@ const cleanupTimeout = 30 * time.Second
 // a failed validation (with Okta's reason), not an error to retry.
 func (a *Activities) ValidateDCR(ctx context.Context, in ValidateInput) (dcrflow.Validation, error) {
 	var v dcrflow.Validation
+	ctx = patient(ctx)
 	token, ok := a.DCRTokens[in.TokenName]
 	if !ok {
 		return v, configError("the worker has no DCR token named %q", in.TokenName)

@@ -92,13 +92,13 @@ func onboardDirect(env *testsuite.TestActivityEnvironment, spec dcrflow.PortalSp
 	if err := call(env, &t, a.ResolveTargets, spec); err != nil {
 		return err
 	}
+	var made []dcrflow.Resource
+	if err := call(env, &made, a.EnsureScopes, activities.ScopesInput{AuthServerID: t.AuthServerID, Scopes: spec.Scopes, PortalKey: spec.Key}); err != nil {
+		return err
+	}
 	var scopes []string
-	for _, sc := range spec.Scopes {
-		var r dcrflow.Resource
-		if err := call(env, &r, a.EnsureScope, activities.ScopeInput{AuthServerID: t.AuthServerID, Scope: sc, PortalKey: spec.Key}); err != nil {
-			return err
-		}
-		scopes = append(scopes, sc.Name)
+	for _, r := range made {
+		scopes = append(scopes, r.Name)
 	}
 	claim := activities.ClaimInput{AuthServerID: t.AuthServerID, Name: spec.ClaimName}
 	var res dcrflow.Resource

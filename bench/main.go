@@ -42,6 +42,7 @@ type options struct {
 	xl            string
 	orgPortals    int
 	orgConc       int
+	orgRequests   string
 
 	// The soak (make soak): -soak runs it instead of the bench's phases.
 	soak              bool
@@ -62,7 +63,8 @@ func main() {
 	flag.IntVar(&o.budgetConc, "budget-max-concurrent", 30, "the fleets' MaxConcurrent under the budget (phases 1 and 4): enough to keep it busy, few enough that requests seldom wait long for a slot")
 	flag.StringVar(&o.out, "out", "bench/report", "where REPORT.md and the chart go (relative to the module root)")
 	flag.StringVar(&o.phases, "phases", "1,2,3,4,6", "which phases to run (5: the -xl fleets; 6: the real org)")
-	flag.IntVar(&o.orgConc, "org-max-concurrent", 8, "phase 6: the fleet's MaxConcurrent; the DCR bucket (100/min, 4 calls a portal) keeps about 8 portals busy: more only make DCR requests wait past a step's attempt")
+	flag.IntVar(&o.orgConc, "org-max-concurrent", 8, "phase 6: the fleet's MaxConcurrent; the DCR bucket (100/min, 4 calls a portal) serves 25 portals a minute, and its steps wait their turn in it: 8 keep it nearly busy, 16 fill it but reach it later (the start's management and Konnect calls of 16 portals at once)")
+	flag.StringVar(&o.orgRequests, "org-requests", "", "phase 6: also write the fleet's request log (the sandbox's, JSON) to this file, to read the calls again")
 	flag.IntVar(&o.orgPortals, "org-portals", 60, "phase 6: the fleet under a real org's limits (its DCR bucket allows about 25 portals a minute)")
 	flag.StringVar(&o.xl, "xl", "1000,10000", "phase 5: fleet sizes, without limits and validation, each measured for memory, CPU per portal and the fleet workflow's history and payloads")
 	flag.StringVar(&o.temporalBin, "temporal", os.Getenv("DCRFLOW_TEMPORAL_BIN"), "the Temporal CLI (default: bin/temporal at the module root)")

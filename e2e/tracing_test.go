@@ -108,7 +108,7 @@ func TestTracing_OnePortalProducesSpansThatCarryNoSecret(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, "the spans of one portal", func() bool {
 		return recv.has("dcrflow", "StartWorkflow:OnboardPortal") &&
-			recv.has("dcrflow-worker", "RunWorkflow:OnboardPortal", "StartActivity:EnsureScope", "RunActivity:EnsureScope",
+			recv.has("dcrflow-worker", "RunWorkflow:OnboardPortal", "StartActivity:EnsureScopes", "RunActivity:EnsureScopes",
 				"RunActivity:PublishAPI", "RunActivity:ValidateDCR", "okta GET", "okta POST", "konnect GET", "konnect POST")
 	})
 	recv.mu.Lock()

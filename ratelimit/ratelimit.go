@@ -249,10 +249,12 @@ type bucket struct {
 	budget float64       // requests per window, all workers together
 	rate   float64       // this worker's requests per window
 	gap    time.Duration // between two of this worker's slots
-	next   time.Time     // the earliest free slot
-	capped bool          // the server's headers leave the fleet less than its budget:
-	cap    float64       // this many requests per window
-	win    serverWindow
+	// fullGap is gap without the headers' cap.
+	fullGap time.Duration
+	next    time.Time // the earliest free slot
+	capped  bool      // the server's headers leave the fleet less than its budget:
+	cap     float64   // this many requests per window
+	win     serverWindow
 }
 
 // recomputeLocked derives every bucket's rate from the budget, the worker count and
@@ -264,6 +266,7 @@ func (b *Budget) recomputeLocked() {
 			continue
 		}
 		fleet := bk.budget * (1 - b.cfg.Headroom)
+		bk.fullGap = time.Duration(float64(b.cfg.Window) / (fleet / float64(b.workers)))
 		if bk.capped && bk.cap < fleet {
 			fleet = max(bk.cap, bk.budget*b.cfg.Floor)
 		}
@@ -303,6 +306,7 @@ func (b *Budget) reserve(now time.Time, systems []System, maxWait time.Duration)
 		}
 		maxWait += need
 	}
+	b.lapseCapsLocked(now, systems)
 	var taken []slot
 	var wait time.Duration
 	var worst System
@@ -315,7 +319,7 @@ func (b *Budget) reserve(now time.Time, systems []System, maxWait time.Duration)
 		if at.Before(now) {
 			at = now
 		}
-		sl := slot{bk: bk, prev: bk.next, end: at.Add(bk.gap), wait: at.Sub(now)}
+		sl := slot{bk: bk, prev: bk.next, end: bk.slotEnd(at), wait: at.Sub(now)}
 		bk.next = sl.end
 		taken = append(taken, sl)
 		if sl.wait > wait || worst == "" {
@@ -329,6 +333,43 @@ func (b *Budget) reserve(now time.Time, systems []System, maxWait time.Duration)
 		return nil, 0, &BudgetError{System: worst, Wait: wait}
 	}
 	return taken, wait, nil
+}
+
+// slotEnd is when the slot taken at at ends: a gap later, except that a cap which
+// only rations what the server's window has left (nobody else seen) ends with that
+// window: the next slot is then a full gap after the window's reset at the latest,
+// at the full rate after it. Spaced at the capped rate, slots reserved near a window's end would
+// reach seconds into the next one (a verify takes two) while the budget sat idle.
+func (bk *bucket) slotEnd(at time.Time) time.Time {
+	end := at.Add(bk.gap)
+	if !bk.capped || bk.win.reset.IsZero() || max(bk.win.seen, bk.win.carry) > 0 || end.Before(bk.win.reset) {
+		return end
+	}
+	// One full gap after the reset at the earliest: the header's reset is rounded to
+	// the second, and a slot right on it may still fall in the old window.
+	if at.Before(bk.win.reset) {
+		at = bk.win.reset
+	}
+	return at.Add(bk.fullGap)
+}
+
+// lapseCapsLocked lifts the cap of a system whose server window has ended when
+// nobody else was seen using it: the cap only rationed what that window had left
+// (this fleet's own requests came bunched: a verify's two DCR calls go together),
+// and a request waiting for the next answer's headers would wait at the lowered rate
+// into a fresh window. A cap for others' use stays until the headers say otherwise.
+func (b *Budget) lapseCapsLocked(now time.Time, systems []System) {
+	lapsed := false
+	for _, s := range systems {
+		bk := b.buckets[s]
+		if bk == nil || !bk.capped || bk.win.reset.IsZero() || !now.After(bk.win.reset) || max(bk.win.seen, bk.win.carry) > 0 {
+			continue
+		}
+		bk.capped, lapsed = false, true
+	}
+	if lapsed {
+		b.recomputeLocked()
+	}
 }
 
 // release gives back slots a request will not use, where no later one was taken.
@@ -348,7 +389,12 @@ func (b *Budget) wait(ctx context.Context, systems []System) error {
 		return err
 	}
 	now := b.cfg.Clock.Now()
-	taken, wait, err := b.reserve(now, systems, b.cfg.MaxWait)
+	maxWait := b.cfg.MaxWait
+	beat := patienceOf(ctx)
+	if dl, ok := ctx.Deadline(); ok && beat != nil {
+		maxWait = max(maxWait, dl.Sub(now)*3/4)
+	}
+	taken, wait, err := b.reserve(now, systems, maxWait)
 	if dl, ok := ctx.Deadline(); ok && err == nil && wait > max(dl.Sub(now)*3/4, 0) {
 		// Past what the step has left: give the slots back, retry when they are free.
 		b.release(taken)
@@ -374,14 +420,49 @@ func (b *Budget) wait(ctx context.Context, systems []System) error {
 			}
 		}
 	}
-	if wait <= 0 {
-		return nil
-	}
-	if err := b.cfg.Clock.Sleep(ctx, wait); err != nil {
+	if err := b.sleep(ctx, wait, beat); err != nil {
 		b.release(taken)
 		return err
 	}
 	return nil
+}
+
+// sleep waits d, calling beat (when given) every patientBeat on the way.
+func (b *Budget) sleep(ctx context.Context, d time.Duration, beat func()) error {
+	for d > 0 {
+		step := d
+		if beat != nil {
+			step = min(d, patientBeat)
+		}
+		if err := b.cfg.Clock.Sleep(ctx, step); err != nil {
+			return err
+		}
+		if d -= step; d > 0 {
+			beat()
+		}
+	}
+	return nil
+}
+
+// patientBeat is how often a patient request reports that it is alive while it waits.
+const patientBeat = time.Second
+
+type patienceKey struct{}
+
+// Patient marks ctx as the context of a caller that reports its liveness (an
+// activity that heartbeats): its requests take their place in line however far
+// ahead it lies — within ¾ of what ctx has left, as every request — instead of
+// failing with *BudgetError beyond MaxWait, and beat is called every second while
+// they wait. A request deferred loses its place: on the binding budget, a caller
+// that can wait keeps the budget busy instead of coming back after its slot went
+// to nobody.
+func Patient(ctx context.Context, beat func()) context.Context {
+	return context.WithValue(ctx, patienceKey{}, beat)
+}
+
+func patienceOf(ctx context.Context) func() {
+	beat, _ := ctx.Value(patienceKey{}).(func())
+	return beat
 }
 
 // needLocked is the shortest wait of a request for systems on idle budgets: k slots

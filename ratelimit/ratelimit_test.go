@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -310,6 +311,43 @@ func TestBudget_ErrBudgetWhenTheWaitExceedsWhatTheContextAllows(t *testing.T) {
 	}
 }
 
+// A caller that heartbeats takes its place in line beyond MaxWait (within ¾ of
+// what its context has left) and beats every second while it waits; one that does
+// not is deferred at MaxWait as before.
+func TestBudget_APatientRequestKeepsItsPlaceInLineAndBeats(t *testing.T) {
+	// 60 a minute at half headroom: a slot every 2 s; MaxWait 3 s.
+	r := newRig(t, Config{Budgets: map[System]int{OktaDCR: 60}, Headroom: 0.5, MaxWait: 3 * time.Second})
+	ctx, cancel := context.WithDeadline(context.Background(), r.clock.Now().Add(20*time.Second))
+	defer cancel()
+	beats := 0
+	patient := Patient(ctx, func() { beats++ })
+	// The clock stands still: slots at 0, 2, 4, 6, 8 s. ¾ of 20 s allows 15 s.
+	for i := range 5 {
+		if err := r.get(patient, "/oauth2/v1/clients"); err != nil {
+			t.Fatalf("patient request %d: %v", i, err)
+		}
+	}
+	if got := r.clock.slept; len(got) != 2+4+6+8 || beats != 1+3+5+7 {
+		t.Errorf("slept %v with %d beats, want 1 s steps (20) and a beat between two (16)", got, beats)
+	}
+	if err := r.get(ctx, "/oauth2/v1/clients"); err == nil {
+		t.Error("an impatient request 10 s back in line went, want *BudgetError beyond MaxWait")
+	} else if eb, ok := AsBudgetError(err); !ok || eb.Wait != 10*time.Second {
+		t.Errorf("impatient request: %v, want *BudgetError with a 10 s wait", err)
+	}
+	for range 3 { // 10, 12, 14 s: within 15 s
+		if err := r.get(patient, "/oauth2/v1/clients"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := AsBudgetError(r.get(patient, "/oauth2/v1/clients")); !ok {
+		t.Error("a patient request 16 s back in line went, want *BudgetError beyond ¾ of its 20 s")
+	}
+	if n := len(r.srv.sentTimes()); n != 8 {
+		t.Errorf("sent %d requests, want 8", n)
+	}
+}
+
 func TestBudget_ACanceledWaitGivesItsSlotBack(t *testing.T) {
 	r := newRig(t, Config{Budgets: map[System]int{OktaManagement: 60}, Headroom: 0.5})
 	if err := r.get(context.Background(), "/api/v1/a"); err != nil { // takes the slot at 0 s
@@ -562,5 +600,59 @@ func TestBudget_ARequestNoShareCanRunIsTooSmallWithItsArithmetic(t *testing.T) {
 	}
 	if MaxWorkers(map[System]int{OktaDCR: 50}, 0) != 6 || MaxWorkers(map[System]int{OktaManagement: 600}, 0) != -1 {
 		t.Error("MaxWorkers")
+	}
+}
+
+// A cap that only rationed what this fleet's own bunched requests left of a window
+// lapses once the window has ended; one that others' use set stays until the next
+// headers.
+func TestBudget_ACapFromThisFleetsOwnUseLapsesWithItsWindow(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		used   int
+		lapses bool
+	}{{"own use", 53, true}, {"others seen", 80, false}} {
+		r := newRig(t, Config{Budgets: map[System]int{OktaDCR: 100}})
+		full := r.b.Rate(OktaDCR)
+		reset := r.clock.Now().Add(time.Minute)
+		r.clock.Add(30 * time.Second) // half-way through the window
+		r.b.observe(OktaDCR, http.StatusOK, oktaHeaders(100, 100-tc.used, reset))
+		if capped := r.b.Rate(OktaDCR); capped >= full {
+			t.Fatalf("%s: rate %v not capped", tc.name, capped)
+		}
+		r.clock.Add(31 * time.Second) // the window is over
+		if err := r.get(context.Background(), "/oauth2/v1/clients"); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.b.Rate(OktaDCR); (got == full) != tc.lapses {
+			t.Errorf("%s: rate %v after the window ended (full %v), want lapsed %v", tc.name, got, full, tc.lapses)
+		}
+	}
+}
+
+// Slots reserved under a cap that rations what this fleet's own use left of a
+// window do not reach into the next window at the capped rate.
+func TestBudget_SlotsUnderAnOwnUseCapEndWithItsWindow(t *testing.T) {
+	r := newRig(t, Config{Budgets: map[System]int{OktaDCR: 100}})
+	reset := r.clock.Now().Add(time.Minute)
+	r.clock.Add(58 * time.Second) // 2 s left, 1 request remains: 30/min, all this fleet's own
+	r.b.observe(OktaDCR, http.StatusOK, oktaHeaders(100, 1, reset))
+	now := r.clock.Now()
+	rate := 100 * (1 - DefaultHeadroom)
+	full := time.Duration(float64(time.Minute) / rate)
+	var ends []time.Duration
+	for range 3 {
+		sl, _, err := r.b.reserve(now, toOktaDCR, time.Hour)
+		if err != nil || len(sl) != 1 {
+			t.Fatalf("reserve: %v %v", sl, err)
+		}
+		ends = append(ends, sl[0].end.Sub(now))
+	}
+	// The capped gap is 2 s: spaced so, the slots would end at 2, 4 and 6 s, reaching
+	// into the next window; instead the next request goes a full gap after the reset
+	// (not right on it: the header's reset is rounded), and the full rate follows.
+	want := []time.Duration{2*time.Second + full, 2*time.Second + 2*full, 2*time.Second + 3*full}
+	if !slices.Equal(ends, want) {
+		t.Errorf("slot ends %v, want %v", ends, want)
 	}
 }

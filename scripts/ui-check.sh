@@ -132,7 +132,7 @@ check "fleet-metadata" "$wf/$fleet_id/$fleet_run/user-metadata" 1400x1000 \
 check "$PORTAL-history" "$wf/$wf_id" 1400x1400 \
   "$wf_id" "OnboardPortal" "Completed" "dcrflow-fleet-$FLEET" \
   "Onboard portal $PORTAL to Okta DCR" \
-  "ResolveTargets • Resolve Okta server" "EnsureScope • Ensure scope " \
+  "ResolveTargets • Resolve Okta server" "EnsureScopes • Ensure scopes " \
   "Validate: DCR client, token, JWKS signature, claim and scopes"
 portal_run=$(run_id "$PORTAL-history" "$wf_id")
 # ... its User Metadata: static summary, the Current Details checklist (a query to the
@@ -141,7 +141,7 @@ check "$PORTAL-metadata" "$wf/$wf_id/$portal_run/user-metadata" 1400x1000 \
   "Summary" "[iframe] Onboard portal $PORTAL to Okta DCR" \
   "Current Details" "[iframe] **$PORTAL**: succeeded" \
   "[iframe] - step 1 of $STEPS, resolve: **done**" "[iframe] - step $STEPS of $STEPS, validate: **done**" \
-  "Events with Metadata" "Ensure scope "
+  "Events with Metadata" "Ensure scopes "
 # ... and the Current Details as the UI renders them (its markdown endpoint), a list.
 details=$(grep -o 'src="/render?content=[^"]*' "$RUN/ui-$PORTAL-metadata.html" | grep 'step%201%20of' | head -1)
 [ -n "$details" ] || die "no Current Details iframe in $RUN/ui-$PORTAL-metadata.html"

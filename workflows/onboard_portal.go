@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -77,6 +78,11 @@ type onboarding struct {
 
 	// shared: the run keeps the usage record (runs started before it existed do not).
 	shared bool
+	// lean: the run ensures its scopes in one activity and upserts its search
+	// attributes only when its outcome changes (runs started before do not).
+	lean bool
+	// shownOutcome is the outcome last upserted (lean runs).
+	shownOutcome dcrflow.Outcome
 
 	// What earlier steps found, for later ones.
 	targets    activities.Targets
@@ -93,10 +99,14 @@ type step struct {
 // run executes the steps in order. Each step is idempotent within the run, so a held
 // run can execute the failed step again.
 func (o *onboarding) run(ctx workflow.Context) error {
-	o.shared = workflow.GetVersion(ctx, changeUsageRecord, workflow.DefaultVersion, 1) >= 1
+	// One version for runs from here on, whose marker and search-attribute upsert
+	// stand for the two before it (each GetVersion costs both): such runs keep the
+	// usage record and have step 4.
+	o.lean = workflow.GetVersion(ctx, changeFewerRoundTrips, workflow.DefaultVersion, 1) >= 1
+	o.shared = o.lean || workflow.GetVersion(ctx, changeUsageRecord, workflow.DefaultVersion, 1) >= 1
 	steps := []step{{StepResolve, o.resolve}, {StepScopes, o.scopes}, {StepClaim, o.claim}}
 	// Runs started before step 4 existed replay without it.
-	if workflow.GetVersion(ctx, changeAccessPolicy, workflow.DefaultVersion, 1) >= 1 {
+	if o.lean || workflow.GetVersion(ctx, changeAccessPolicy, workflow.DefaultVersion, 1) >= 1 {
 		steps = append(steps, step{StepPolicy, o.accessPolicy})
 	}
 	steps = append(steps, step{StepProvider, o.provider}, step{StepStrategy, o.strategy}, step{StepPublish, o.publish})
@@ -191,9 +201,29 @@ func (o *onboarding) resolve(ctx workflow.Context) error {
 	return nil
 }
 
+// changeFewerRoundTrips versions the lean runs (workflow.GetVersion): one activity
+// for the scopes, the publications at once, search attributes upserted when the
+// outcome changes.
+const changeFewerRoundTrips = "fewer-round-trips"
+
 func (o *onboarding) scopes(ctx workflow.Context) error {
 	o.scopeNames = nil
 	t := o.targets
+	if o.lean {
+		for _, sc := range o.spec.Scopes {
+			o.relies(dcrflow.KindScope, sc.Name, activities.ReleaseInput{})
+		}
+		var rs []dcrflow.Resource
+		in := activities.ScopesInput{AuthServerID: t.AuthServerID, Scopes: o.spec.Scopes, PortalKey: o.spec.Key}
+		if err := workflow.ExecuteActivity(withSummary(ctx, "Ensure scopes "+scopeList(in.Scopes)+" on "+t.AuthServerID), a.EnsureScopes, in).Get(ctx, &rs); err != nil {
+			return err
+		}
+		for _, r := range rs {
+			o.record(r, nil)
+			o.scopeNames = append(o.scopeNames, r.Name)
+		}
+		return nil
+	}
 	for _, sc := range o.spec.Scopes {
 		o.relies(dcrflow.KindScope, sc.Name, activities.ReleaseInput{})
 		var r dcrflow.Resource
@@ -206,6 +236,15 @@ func (o *onboarding) scopes(ctx workflow.Context) error {
 		o.scopeNames = append(o.scopeNames, sc.Name)
 	}
 	return nil
+}
+
+// scopeList names the scopes for an activity's summary.
+func scopeList(scopes []dcrflow.ScopeSpec) string {
+	names := make([]string, len(scopes))
+	for i, sc := range scopes {
+		names[i] = sc.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 func (o *onboarding) claim(ctx workflow.Context) error {
@@ -271,7 +310,7 @@ func (o *onboarding) provider(ctx workflow.Context) error {
 	o.record(p, o.legacy(func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(withSummary(ctx, "Undo: delete DCR provider "+p.Name), a.DeleteDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
 	}))
-	return workflow.ExecuteActivity(withSummary(ctx, "Verify DCR provider "+p.Name+" against Okta"), a.VerifyDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
+	return workflow.ExecuteActivity(withSummary(workflow.WithActivityOptions(ctx, verifyOptions), "Verify DCR provider "+p.Name+" against Okta"), a.VerifyDCRProvider, activities.KonnectResourceInput{ID: p.ID, Name: p.Name}).Get(ctx, nil)
 }
 
 func (o *onboarding) strategy(ctx workflow.Context) error {
@@ -291,6 +330,9 @@ func (o *onboarding) strategy(ctx workflow.Context) error {
 
 func (o *onboarding) publish(ctx workflow.Context) error {
 	t := o.targets
+	if o.lean {
+		return o.publishAtOnce(ctx)
+	}
 	for _, api := range t.APIs {
 		in := activities.PublishInput{APIID: api.ID, APIName: api.Spec.API, PortalID: t.PortalID, StrategyID: o.strategyID,
 			Visibility: api.Spec.Visibility, AutoApprove: api.Spec.AutoApprove}
@@ -315,6 +357,34 @@ func (o *onboarding) publish(ctx workflow.Context) error {
 		}))
 	}
 	return nil
+}
+
+// publishAtOnce publishes every API at once (lean runs): each publication is its own
+// resource with its own record, so they need not wait for one another. Every
+// release is recorded before; the step fails with the first failure once all are
+// through, so what the others did is known.
+func (o *onboarding) publishAtOnce(ctx workflow.Context) error {
+	t := o.targets
+	pending := make([]workflow.Future, len(t.APIs))
+	for i, api := range t.APIs {
+		in := activities.PublishInput{APIID: api.ID, APIName: api.Spec.API, PortalID: t.PortalID, StrategyID: o.strategyID,
+			Visibility: api.Spec.Visibility, AutoApprove: api.Spec.AutoApprove, PortalKey: o.spec.Key}
+		o.relies(dcrflow.KindPublication, api.Spec.API, activities.ReleaseInput{APIID: api.ID, PortalID: t.PortalID, StrategyID: o.strategyID})
+		pending[i] = workflow.ExecuteActivity(withSummary(ctx, "Publish "+api.Spec.API+" on portal "+o.spec.Portal), a.PublishAPI, in)
+	}
+	var first error
+	for _, f := range pending {
+		var pub activities.PublishResult
+		if err := f.Get(ctx, &pub); err != nil {
+			first = cmp.Or(first, err)
+			continue
+		}
+		if pub.Resource.Action == dcrflow.ActionUnchanged && o.has(pub.Resource) {
+			continue // published earlier in this run (a held step run again)
+		}
+		o.res.Resources = append(o.res.Resources, pub.Resource)
+	}
+	return first
 }
 
 func (o *onboarding) validate(ctx workflow.Context) error {

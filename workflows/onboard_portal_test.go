@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/activities"
@@ -41,6 +42,9 @@ type fixture struct {
 	failUndo   string
 	validFail  bool
 	claimInUse bool
+	// refundsStarted, when set, makes pay-api's publication wait until refunds' has
+	// started (or fail after a while).
+	refundsStarted chan struct{}
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -70,6 +74,17 @@ func newFixture(t *testing.T) *fixture {
 			action = dcrflow.ActionAdopted
 		}
 		return dcrflow.Resource{Kind: dcrflow.KindScope, Name: in.Scope.Name, ID: "scp-" + in.Scope.Name, Action: action}, fail("EnsureScope:" + in.Scope.Name)
+	})
+	env.OnActivity(a.EnsureScopes, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ScopesInput) ([]dcrflow.Resource, error) {
+		var out []dcrflow.Resource
+		for _, sc := range in.Scopes {
+			action := dcrflow.ActionCreated
+			if sc.Name == "pay:write" {
+				action = dcrflow.ActionAdopted
+			}
+			out = append(out, dcrflow.Resource{Kind: dcrflow.KindScope, Name: sc.Name, ID: "scp-" + sc.Name, Action: action})
+		}
+		return out, fail("EnsureScopes")
 	})
 	env.OnActivity(a.EnsureClaim, mock.Anything, mock.Anything).Return(func(context.Context, activities.ClaimInput) (dcrflow.Resource, error) {
 		return dcrflow.Resource{Kind: dcrflow.KindClaim, Name: "client_id", ID: "ocl1", Action: dcrflow.ActionCreated}, fail("EnsureClaim")
@@ -103,6 +118,13 @@ func newFixture(t *testing.T) *fixture {
 		return dcrflow.Resource{Kind: dcrflow.KindAuthStrategy, Name: "dcrflow-payments", ID: "strat1", Action: dcrflow.ActionCreated}, fail("EnsureAuthStrategy")
 	})
 	env.OnActivity(a.PublishAPI, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PublishInput) (activities.PublishResult, error) {
+		if f.refundsStarted != nil && in.APIName == "pay-api" {
+			select {
+			case <-f.refundsStarted:
+			case <-time.After(5 * time.Second):
+				return activities.PublishResult{}, temporal.NewNonRetryableApplicationError("refunds never started while pay-api was publishing", dcrflow.ErrTypeInvalid, nil)
+			}
+		}
 		r := activities.PublishResult{Resource: dcrflow.Resource{Kind: dcrflow.KindPublication, Name: in.APIName, Action: dcrflow.ActionPublished}}
 		if in.APIID == "api2" {
 			r.Resource.Action = dcrflow.ActionUpdated
@@ -147,6 +169,10 @@ func detail(name string, args converter.EncodedValues) string {
 		var in activities.ScopeInput
 		_ = args.Get(&in)
 		return ":" + in.Scope.Name
+	case "EnsureScopes":
+		var in activities.ScopesInput
+		_ = args.Get(&in)
+		return ":" + scopeList(in.Scopes)
 	case "ReleaseResource":
 		var in activities.ReleaseInput
 		_ = args.Get(&in)
@@ -184,6 +210,22 @@ func (f *fixture) run(t *testing.T) (*dcrflow.OnboardResult, error) {
 	return &res, nil
 }
 
+// publishedInOrder sorts the publications, which run at once, in the order of the
+// spec's APIs (pay-api, refunds).
+func publishedInOrder(calls []string) []string {
+	out := slices.Clone(calls)
+	i := slices.IndexFunc(out, func(c string) bool { return strings.HasPrefix(c, "PublishAPI:") })
+	if i < 0 {
+		return out
+	}
+	j := i
+	for j < len(out) && strings.HasPrefix(out[j], "PublishAPI:") {
+		j++
+	}
+	slices.SortFunc(out[i:j], func(a, b string) int { return strings.Compare(a, b) })
+	return out
+}
+
 // undos returns the calls after the failing one: the compensation, in order.
 func (f *fixture) undos() []string {
 	var out []string
@@ -195,7 +237,7 @@ func (f *fixture) undos() []string {
 	return out
 }
 
-var forward = []string{"ResolveTargets", "EnsureScope:pay:read", "EnsureScope:pay:write", "EnsureClaim", "EnsureAccessPolicy", "EnsureAccessPolicyRule", "EnsureDCRProvider",
+var forward = []string{"ResolveTargets", "EnsureScopes:pay:read, pay:write", "EnsureClaim", "EnsureAccessPolicy", "EnsureAccessPolicyRule", "EnsureDCRProvider",
 	"VerifyDCRProvider", "EnsureAuthStrategy", "PublishAPI:pay-api", "PublishAPI:refunds", "ValidateDCR"}
 
 func TestOnboardPortal_HappyPathRunsEveryStepInOrder(t *testing.T) {
@@ -204,8 +246,8 @@ func TestOnboardPortal_HappyPathRunsEveryStepInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(f.calls, forward) {
-		t.Fatalf("calls = %v\nwant    %v", f.calls, forward)
+	if got := publishedInOrder(f.calls); !slices.Equal(got, forward) {
+		t.Fatalf("calls = %v\nwant    %v", got, forward)
 	}
 	if res.AuthServerID != "aus1" || res.PortalID != "p1" || res.Validation == nil || !res.Validation.Passed || res.Failure != nil {
 		t.Fatalf("result = %+v", res)
@@ -238,15 +280,14 @@ func TestOnboardPortal_FailureAtEachStepUndoesWhatThisRunDidInReverse(t *testing
 		wantUndo []string
 	}{
 		{"ResolveTargets", StepResolve, nil},
-		{"EnsureScope:pay:read", StepScopes, all[7:]},
-		{"EnsureScope:pay:write", StepScopes, all[6:]},
+		{"EnsureScopes", StepScopes, all[6:]},
 		{"EnsureClaim", StepClaim, all[5:]},
 		{"EnsureAccessPolicy", StepPolicy, all[4:]},
 		{"EnsureAccessPolicyRule", StepPolicy, all[4:]},
 		{"EnsureDCRProvider", StepProvider, all[3:]},
 		{"VerifyDCRProvider", StepProvider, all[3:]},
 		{"EnsureAuthStrategy", StepStrategy, all[2:]},
-		{"PublishAPI:pay-api", StepPublish, all[1:]},
+		{"PublishAPI:pay-api", StepPublish, all}, // the publications run at once: refunds is published too
 		{"PublishAPI:refunds", StepPublish, all},
 		{"ValidateDCR", StepValidate, all},
 	}
@@ -392,7 +433,7 @@ func TestOnboardPortal_HoldThenRetryRunsTheFailedStepAgain(t *testing.T) {
 
 func TestOnboardPortal_HoldThenAbandonUndoesEverythingOnce(t *testing.T) {
 	f := newFixture(t)
-	f.failAt = "EnsureScope:pay:write"
+	f.failAt = "EnsureScopes"
 	// Retry with the fault still there: held again at the same step, then abandon.
 	holdAndDecide(t, f, StepScopes, false, dcrflow.DecisionRetry)
 	f.env.RegisterDelayedCallback(func() { f.env.SignalWorkflow(dcrflow.SignalDecision, dcrflow.DecisionAbandon) }, 2*time.Hour)
@@ -468,5 +509,88 @@ func TestOnboardPortal_ValidateThroughKonnect(t *testing.T) {
 	}
 	if len(f.undos()) != 8 {
 		t.Errorf("compensation = %v", f.undos())
+	}
+}
+
+// upserts records the search attributes a run upserts, each as "key=value" pairs.
+func (f *fixture) upserts() *[][]string {
+	var got [][]string
+	f.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		sa := args.Get(0).(temporal.SearchAttributes)
+		var pairs []string
+		for _, k := range []temporal.SearchAttributeKeyKeyword{saPortal, saStep, saOutcome} {
+			if v, ok := sa.GetKeyword(k); ok {
+				pairs = append(pairs, k.GetName()+"="+v)
+			}
+		}
+		got = append(got, pairs)
+	}).Return(nil)
+	return &got
+}
+
+// Search attributes are upserted when the outcome changes, not at every step: the
+// start, a hold and the decision, the end with the step it ended at. The step being
+// run is in the current details.
+func TestOnboardPortal_SearchAttributesOnlyWhenTheOutcomeChanges(t *testing.T) {
+	withSA := spec
+	withSA.UpsertSearchAttributes = true
+	f := newFixture(t)
+	got := f.upserts()
+	f.env.ExecuteWorkflow(OnboardPortal, withSA)
+	if err := f.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"DcrflowPortal=payments", "DcrflowOutcome=running"}, {"DcrflowStep=validate", "DcrflowOutcome=succeeded"}}
+	if !slices.EqualFunc(*got, want, slices.Equal) {
+		t.Errorf("upserts = %v\nwant      %v", *got, want)
+	}
+
+	f = newFixture(t)
+	got = f.upserts()
+	f.failAt = "EnsureAuthStrategy"
+	holdAndDecide(t, f, StepStrategy, false, dcrflow.DecisionAbandon)
+	held := withSA
+	held.OnFailure = dcrflow.OnFailureHold
+	f.env.ExecuteWorkflow(OnboardPortal, held)
+	want = [][]string{{"DcrflowPortal=payments", "DcrflowOutcome=running"}, {"DcrflowStep=auth_strategy", "DcrflowOutcome=held"},
+		{"DcrflowStep=auth_strategy", "DcrflowOutcome=running"}, {"DcrflowStep=auth_strategy", "DcrflowOutcome=compensated"}}
+	if !slices.EqualFunc(*got, want, slices.Equal) {
+		t.Errorf("held then abandoned: upserts = %v\nwant      %v", *got, want)
+	}
+}
+
+// Runs started before the lean version replay with their commands: a scope per
+// activity and the search attributes at every step.
+func TestOnboardPortal_RunsBeforeTheLeanVersionKeepTheirCommands(t *testing.T) {
+	withSA := spec
+	withSA.UpsertSearchAttributes = true
+	f := newFixture(t)
+	got := f.upserts()
+	f.env.OnGetVersion(changeFewerRoundTrips, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	f.env.ExecuteWorkflow(OnboardPortal, withSA)
+	if err := f.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Concat(forward[:1], []string{"EnsureScope:pay:read", "EnsureScope:pay:write"}, forward[2:])
+	if !slices.Equal(f.calls, want) {
+		t.Errorf("calls = %v\nwant    %v", f.calls, want)
+	}
+	if len(*got) != 9 { // 8 steps and the end
+		t.Errorf("upserts = %d, want one per step and one at the end: %v", len(*got), *got)
+	}
+}
+
+// The APIs are published at once: pay-api's publication is still running when
+// refunds' starts.
+func TestOnboardPortal_PublishesEveryAPIAtOnce(t *testing.T) {
+	f := newFixture(t)
+	f.refundsStarted = make(chan struct{})
+	f.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+		if c := info.ActivityType.Name + detail(info.ActivityType.Name, args); c == "PublishAPI:refunds" {
+			close(f.refundsStarted)
+		}
+	})
+	if _, err := f.run(t); err != nil {
+		t.Fatalf("pay-api waited for refunds to start: %v", err)
 	}
 }

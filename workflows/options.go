@@ -49,6 +49,11 @@ var validateOptions = func() workflow.ActivityOptions {
 	return o
 }()
 
+// verifyOptions: Konnect's verify spends two calls of the Okta DCR budget, the one
+// that binds first on a real org; the attempt waits its turn in that budget,
+// heartbeating (activities.patient), instead of being deferred after StepTimeout.
+var verifyOptions = validateOptions
+
 // undoOptions: compensation must get through, so it retries longer than a step.
 var undoOptions = workflow.ActivityOptions{
 	StartToCloseTimeout:    StepTimeout,

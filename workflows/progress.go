@@ -64,13 +64,28 @@ func (c *checklist) markdown(portal string, outcome dcrflow.Outcome) string {
 }
 
 // show publishes the progress: current details, and search attributes when asked.
+// Lean runs upsert them only when the outcome changes (each upsert is an event and
+// a billed action): running at the start, held and running again, and the end, with
+// the step it ended or is held at; the step being run is in the current details and
+// the progress query. Earlier runs upsert at every step.
 func (o *onboarding) show(ctx workflow.Context, outcome dcrflow.Outcome) {
 	o.outcome = outcome
 	workflow.SetCurrentDetails(ctx, o.checks.markdown(o.spec.Key, outcome))
 	if !o.spec.UpsertSearchAttributes {
 		return
 	}
-	err := workflow.UpsertTypedSearchAttributes(ctx, saPortal.ValueSet(o.spec.Key), saStep.ValueSet(o.step), saOutcome.ValueSet(string(outcome)))
+	var err error
+	switch {
+	case !o.lean:
+		err = workflow.UpsertTypedSearchAttributes(ctx, saPortal.ValueSet(o.spec.Key), saStep.ValueSet(o.step), saOutcome.ValueSet(string(outcome)))
+	case outcome == o.shownOutcome:
+		return
+	case o.shownOutcome == "": // the start: no step done yet
+		err = workflow.UpsertTypedSearchAttributes(ctx, saPortal.ValueSet(o.spec.Key), saOutcome.ValueSet(string(outcome)))
+	default:
+		err = workflow.UpsertTypedSearchAttributes(ctx, saStep.ValueSet(o.step), saOutcome.ValueSet(string(outcome)))
+	}
+	o.shownOutcome = outcome
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
 	}

@@ -66,3 +66,39 @@ func TestPages_LargestPageSize(t *testing.T) {
 		}
 	}
 }
+
+// A portal's scopes are found in one request: q is their common prefix, and only
+// exact names count; names sharing no prefix take the whole list.
+func TestFindScopes_OneRequestForAPortalsScopes(t *testing.T) {
+	h := start(t)
+	rec := &urls{base: h.env.HTTPClient.Transport}
+	c := h.client(mgmtToken, &http.Client{Transport: rec})
+	for _, n := range []string{"pay:read", "pay:write", "pay:readonly", "payroll:read"} {
+		if _, err := c.CreateScope(ctx(t), "default", Scope{Name: n, Consent: ConsentImplicit}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark := len(rec.since(0))
+	found, err := c.FindScopes(ctx(t), "default", []string{"pay:read", "pay:write", "pay:admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 2 || found["pay:read"].ID == "" || found["pay:write"].ID == "" {
+		t.Errorf("found %+v, want pay:read and pay:write only", found)
+	}
+	got := rec.since(mark)
+	if len(got) != 1 || !strings.Contains(got[0], "q=pay%3A") {
+		t.Errorf("requests %v, want one list with q=pay:", got)
+	}
+	mark = len(rec.since(0))
+	found, err = c.FindScopes(ctx(t), "default", []string{"payroll:read", "openid"})
+	if err != nil || len(found) != 2 {
+		t.Errorf("no common prefix: found %+v %v, want both", found, err)
+	}
+	if got := rec.since(mark); len(got) != 1 || strings.Contains(got[0], "q=") {
+		t.Errorf("no common prefix: requests %v, want one unfiltered list", got)
+	}
+	if _, err := c.FindScopes(ctx(t), "default", []string{"pay:read", ""}); err == nil {
+		t.Error("an empty name was accepted")
+	}
+}

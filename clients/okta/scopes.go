@@ -2,6 +2,7 @@ package okta
 
 import (
 	"context"
+	"slices"
 
 	oktasdk "github.com/okta/okta-sdk-golang/v2/okta"
 )
@@ -59,6 +60,46 @@ func (c *Client) FindScope(ctx context.Context, asID, name string) (*Scope, erro
 		}
 	}
 	return nil, nil
+}
+
+// FindScopes returns the scopes named exactly as names, by name (missing ones are
+// absent), in one list: Okta's q with the names' common prefix (every name matches
+// it, whether q matches a prefix or anywhere in the name), or the whole list when
+// they share none.
+func (c *Client) FindScopes(ctx context.Context, asID string, names []string) (map[string]Scope, error) {
+	const op = "FindScopes"
+	for _, n := range names {
+		if n == "" {
+			return nil, invalidArgument(op, "scope name is empty")
+		}
+	}
+	out := map[string]Scope{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	scopes, err := c.listScopes(ctx, op, asID, commonPrefix(names))
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range scopes {
+		if slices.Contains(names, s.Name) {
+			out[s.Name] = s
+		}
+	}
+	return out, nil
+}
+
+// commonPrefix is the longest prefix every name starts with.
+func commonPrefix(names []string) string {
+	p := names[0]
+	for _, n := range names[1:] {
+		i := 0
+		for i < len(p) && i < len(n) && p[i] == n[i] {
+			i++
+		}
+		p = p[:i]
+	}
+	return p
 }
 
 // listScopes lists with Okta's q (a search, so callers match exactly).
