@@ -205,6 +205,9 @@ func (p *parser) affordable(raw []byte) bool {
 
 // parseWhole reads the file as one tree and checks it.
 func (p *parser) parseWhole(raw []byte) []dcrflow.PortalSpec {
+	if p.tooManyToReadWhole(raw) {
+		return nil
+	}
 	if root, ok := p.readDoc(raw); ok {
 		if f, ok := p.file(root); ok {
 			return p.check(f)

@@ -2,6 +2,8 @@ package onboarding
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -208,4 +210,138 @@ func subtree(n *yaml.Node, size map[*yaml.Node]int) int {
 	}
 	size[n] = s
 	return s
+}
+
+// A yaml.v3 tree costs up to about 350 bytes of heap a value valueBound counts (a
+// flow list of one-letter items, the worst shape measured; usual files cost 100 to
+// 250). Every tree built at once is kept within wholeBudget of the file: a file read
+// whole (anchors, several documents, portals not a block list) or the head of a file
+// read in pieces, whose tree is held to the end; and within pieceBudget for a batch
+// of portals read alone.
+const (
+	bytesPerValue = 350
+	wholeFactor   = 30        // times the file's size ...
+	wholeFixed    = 16 << 20  // ... plus this ...
+	wholeCap      = 150 << 20 // ... and never more than this, however large the file
+	pieceBudget   = wholeFixed / bytesPerValue
+)
+
+// wholeBudget is the most values (as valueBound counts them) a tree read at once from
+// a file of size bytes may hold.
+func wholeBudget(size int) int {
+	return min(wholeFactor*size+wholeFixed, wholeCap) / bytesPerValue
+}
+
+// tooManyToReadWhole refuses a file read whole whose tree could cost more than
+// wholeBudget, before yaml.v3 builds it. Where most of the values are in one field of
+// a portal (labels, scopes, ...), the problem names that field and its line.
+func (p *parser) tooManyToReadWhole(raw []byte) bool {
+	values, budget := valueBound(raw), wholeBudget(len(raw))
+	if values <= budget {
+		return false
+	}
+	line, key := crowded(raw)
+	if fix, ok := crowdedFix[key]; ok {
+		p.add(line, "", key, "holds up to %d values (keys, items and their values), too many to read; %s", values, fix)
+		return true
+	}
+	where := ""
+	if line > 0 {
+		where = fmt.Sprintf(", most of them from line %d", line)
+	}
+	p.add(0, "", "", "holds up to %d values (keys, items and their values)%s; a file read whole (one with anchors (&name, *name), several documents, portals not written as a block list under `portals:`, or a portal too large to read alone) may hold %d in %s: write the portals as a block list (`- name: ...`) without anchors, or split them into several files",
+		values, where, budget, approxSize(len(raw)))
+	return true
+}
+
+// approxSize writes a file's size for a message: 1.2 MB, 640 KB.
+func approxSize(n int) string {
+	if n >= 1e6 {
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%d KB", max(n/1000, 1))
+}
+
+// crowdedFix says, for a field of a portal that may be found to hold most of a file's
+// values, how many it may hold.
+var crowdedFix = map[string]string{
+	"labels":       "Konnect allows at most 50 labels per resource (47 besides dcrflow's own): keep those you need and remove the rest",
+	"scopes":       "a Konnect auth strategy holds at most 50 scopes: keep those you need and remove the rest",
+	"apis":         "no portal needs this many APIs: list each API once, and split the portal into several if it must publish more",
+	"auth_methods": "there are a handful of auth methods (client_credentials, bearer, session): list each once",
+}
+
+// crowded finds the innermost block of lines (a line and those indented below it)
+// that holds more than half of raw's values, as valueBound counts them line by line:
+// its first line, and its key when it is a field of the onboarding file. It is a hint
+// for a message, read from the text alone (a value over several lines counts where
+// its lines are).
+func crowded(raw []byte) (line int, key string) {
+	type block struct {
+		depth, line, values int
+		key                 string
+	}
+	var (
+		stack []block
+		total int
+		found bool
+	)
+	closeTo := func(depth int) { // close the blocks at depth or deeper
+		for len(stack) > 0 && stack[len(stack)-1].depth >= depth {
+			top := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if !found && 2*top.values > total {
+				line, key, found = top.line, top.key, true
+			}
+			if len(stack) > 0 {
+				stack[len(stack)-1].values += top.values
+			}
+		}
+	}
+	// First pass: the total, so that the blocks can be compared with it as they close.
+	forLines(raw, func(_ int, text []byte) { total += lineValues(text) })
+	forLines(raw, func(n int, text []byte) {
+		body := bytes.TrimLeft(text, " ")
+		if len(body) == 0 || body[0] == '#' {
+			return
+		}
+		// An item `- ` sits below a key at its own indentation: `portals:\n- a`.
+		depth := 2 * (len(text) - len(body))
+		item := body[0] == '-' && (len(body) == 1 || blank(body[1]))
+		if item {
+			depth++
+			body = bytes.TrimLeft(body[1:], " ")
+		}
+		closeTo(depth)
+		stack = append(stack, block{depth: depth, line: n, values: lineValues(text), key: fieldKey(body)})
+	})
+	closeTo(-1)
+	return line, key
+}
+
+// forLines calls fn with each line of raw (without its break) and its number.
+func forLines(raw []byte, fn func(n int, text []byte)) {
+	for n := 1; len(raw) > 0; n++ {
+		text, rest, _ := bytes.Cut(raw, []byte("\n"))
+		fn(n, bytes.TrimSuffix(text, []byte("\r")))
+		raw = rest
+	}
+}
+
+// lineValues is valueBound of one line, without what valueBound counts for any text.
+func lineValues(text []byte) int { return valueBound(text) - valueBound(nil) }
+
+// fieldKey is the key a line starts with (`labels:`, `labels: {...}`) when it is a
+// field of the onboarding file, else "" (nothing else of the file is echoed).
+func fieldKey(body []byte) string {
+	k, _, ok := bytes.Cut(body, []byte(":"))
+	if !ok {
+		return ""
+	}
+	for _, fields := range [][]string{topFields, defaultsFields, portalFields} {
+		if i := slices.Index(fields, string(k)); i >= 0 {
+			return fields[i]
+		}
+	}
+	return ""
 }

@@ -158,6 +158,9 @@ func (p *parser) parseSplit(raw []byte) ([]dcrflow.PortalSpec, bool) {
 	if !ok {
 		return nil, false
 	}
+	if valueBound(l.head) > wholeBudget(len(raw)) {
+		return nil, false // the head alone is too large a tree: read whole, which says so
+	}
 	q := &parser{fname: p.fname, items: &l, raw: raw}
 	root, ok := q.readDoc(l.head)
 	if !ok || !q.portalsAt(root, l.portalsLine) {

@@ -297,9 +297,17 @@ func (p *parser) splitPortals(f rawFile) (rawFile, bool) {
 	p.specs = make([]dcrflow.PortalSpec, 0, p.items.maps)
 	where := make([]lines, 0, p.items.maps)
 	for len(all) > 0 {
-		n := 1
-		for n < len(all) && all[n-1].end-all[0].start < batchBytes {
-			n++
+		n, values := 0, 0
+		for n < len(all) && (n == 0 || all[n-1].end-all[0].start < batchBytes) {
+			v := valueBound(p.raw[all[n].start:all[n].end])
+			if n > 0 && values+v > pieceBudget {
+				break
+			}
+			n, values = n+1, values+v
+		}
+		if values > pieceBudget {
+			p.whole = true // one portal too large to read alone: read whole, which says so
+			return f, false
 		}
 		items, err := p.batch(all[:n])
 		if err != nil {
