@@ -35,8 +35,9 @@ type span struct {
 
 // findPortals finds the items of the file's `portals:` list, written as a block list
 // under a `portals:` at the start of a line. It reports false for any other shape, and
-// for a file with anchors, aliases, tags defined by directives or several documents:
-// those are read whole.
+// for a file with anchors, aliases or directives: those are read whole. A document
+// marker (`---`, `...`) at the start of a line ends the list; the documents before and
+// after it are the head's, read and checked as in a file read whole.
 func findPortals(raw []byte) (layout, bool) {
 	var l layout
 	if bytes.ContainsAny(raw, "&*") || bareCR(raw) {
@@ -56,7 +57,7 @@ func findPortals(raw []byte) (layout, bool) {
 			next = end + 1
 		}
 		text := bytes.TrimSuffix(raw[off:end], []byte("\r"))
-		if bytes.HasPrefix(text, []byte("---")) || bytes.HasPrefix(text, []byte("...")) || bytes.HasPrefix(text, []byte("%")) {
+		if bytes.HasPrefix(text, []byte("%")) {
 			return l, false
 		}
 		if isPortalsKey(text) {
