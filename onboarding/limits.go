@@ -3,6 +3,7 @@ package onboarding
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -234,20 +235,24 @@ func wholeBudget(size int) int {
 
 // tooManyToReadWhole refuses a file read whole whose tree could cost more than
 // wholeBudget, before yaml.v3 builds it. Where most of the values are in one field of
-// a portal (labels, scopes, ...), the problem names that field and its line.
+// a portal (labels, scopes, ...), the problem names that field, its line and portal.
 func (p *parser) tooManyToReadWhole(raw []byte) bool {
 	values, budget := valueBound(raw), wholeBudget(len(raw))
 	if values <= budget {
 		return false
 	}
-	line, key := crowded(raw)
-	if fix, ok := crowdedFix[key]; ok {
-		p.add(line, "", key, "holds up to %d values (keys, items and their values), too many to read; %s", values, fix)
+	at := crowded(raw)
+	if fix, ok := crowdedFix[at.key]; ok {
+		field := at.key
+		if at.inDefaults {
+			field = "defaults." + field
+		}
+		p.add(at.line, at.portal, field, "holds up to %d values (keys, items and their values), too many to read; %s", values, fix)
 		return true
 	}
 	where := ""
-	if line > 0 {
-		where = fmt.Sprintf(", most of them from line %d", line)
+	if at.line > 0 {
+		where = fmt.Sprintf(", most of them from line %d", at.line)
 	}
 	p.add(0, "", "", "holds up to %d values (keys, items and their values)%s; a file read whole (one with anchors (&name, *name), several documents, portals not written as a block list under `portals:`, or a portal too large to read alone) may hold %d in %s: write the portals as a block list (`- name: ...`) without anchors, or split them into several files",
 		values, where, budget, approxSize(len(raw)))
@@ -271,19 +276,27 @@ var crowdedFix = map[string]string{
 	"auth_methods": "there are a handful of auth methods (client_credentials, bearer, session): list each once",
 }
 
+// spot is where most of a file's values are, as crowded finds it.
+type spot struct {
+	line       int
+	key        string // the field on that line, when it is one of the onboarding file
+	portal     string // the name of the portal it is in, when written `- name: x`
+	inDefaults bool
+}
+
 // crowded finds the innermost block of lines (a line and those indented below it)
-// that holds more than half of raw's values, as valueBound counts them line by line:
-// its first line, and its key when it is a field of the onboarding file. It is a hint
-// for a message, read from the text alone (a value over several lines counts where
-// its lines are).
-func crowded(raw []byte) (line int, key string) {
+// that holds more than half of raw's values, as valueBound counts them line by line.
+// It is a hint for a message, read from the text alone (a value over several lines
+// counts where its lines are).
+func crowded(raw []byte) spot {
 	type block struct {
-		depth, line, values int
-		key                 string
+		depth, values int
+		spot
 	}
 	var (
 		stack []block
 		total int
+		at    spot
 		found bool
 	)
 	closeTo := func(depth int) { // close the blocks at depth or deeper
@@ -291,7 +304,7 @@ func crowded(raw []byte) (line int, key string) {
 			top := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			if !found && 2*top.values > total {
-				line, key, found = top.line, top.key, true
+				at, found = top.spot, true
 			}
 			if len(stack) > 0 {
 				stack[len(stack)-1].values += top.values
@@ -313,11 +326,22 @@ func crowded(raw []byte) (line int, key string) {
 			body = bytes.TrimLeft(body[1:], " ")
 		}
 		closeTo(depth)
-		stack = append(stack, block{depth: depth, line: n, values: lineValues(text), key: fieldKey(body)})
+		b := block{depth: depth, values: lineValues(text), spot: spot{line: n, key: fieldKey(body)}}
+		if len(stack) > 0 {
+			up := stack[len(stack)-1].spot
+			b.portal, b.inDefaults = up.portal, up.inDefaults || up.key == "defaults" && !item
+			if name, ok := bytes.CutPrefix(body, []byte("name: ")); ok && item && up.key == "portals" && plainName.Match(name) {
+				b.portal = string(name) // an item of `portals:` written `- name: x`
+			}
+		}
+		stack = append(stack, b)
 	})
 	closeTo(-1)
-	return line, key
+	return at
 }
+
+// plainName is a portal's name as crowded takes it from a line: plain text alone.
+var plainName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // forLines calls fn with each line of raw (without its break) and its number.
 func forLines(raw []byte, fn func(n int, text []byte)) {
