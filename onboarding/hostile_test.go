@@ -42,7 +42,7 @@ var hostileFiles = []struct {
 	// Shapes of a few values a byte, whose tree would cost 150 to 350 times the file:
 	// refused from their text, before yaml.v3 builds anything.
 	{name: "a flow list of 1 MB", big: true, maxMB: 16, gen: func() string { return "portals: [" + strings.Repeat("a,", 499_000) + "]\n" }, n: 1, want: []string{
-		"f.yaml: holds up to 998007 values (keys, items and their values), most of them from line 1; a file read whole (one with anchors (&name, *name), several documents, portals not written as a block list under `portals:`, or a portal too large to read alone) may hold 133478 in 998 KB: write the portals as a block list (`- name: ...`) without anchors, or split them into several files"}},
+		"f.yaml: holds up to 998007 values (keys, items and their values), most of them from line 1; a file read whole (one with anchors (&name, *name), several documents, portals not written as a block list under `portals:`, or a portal too large to read alone) may hold 103816 in 998 KB: write the portals as a block list (`- name: ...`) without anchors, or split them into several files"}},
 	{name: "a portal of 330,000 labels", big: true, maxMB: 16, gen: func() string { return string(blockLabels(330_000)) }, n: 1, want: []string{
 		`f.yaml:4: portal "a": labels: holds up to 990018 values (keys, items and their values), too many to read; Konnect allows at most 50 labels per resource (47 besides dcrflow's own): keep those you need and remove the rest`}},
 	{name: "a portal of 490,000 scopes", big: true, maxMB: 16, gen: func() string {
@@ -54,13 +54,13 @@ var hostileFiles = []struct {
 	}, n: 1, want: []string{
 		`f.yaml:2: defaults.labels: holds up to 960024 values (keys, items and their values), too many to read; Konnect allows at most 50 labels per resource (47 besides dcrflow's own): keep those you need and remove the rest`}},
 	{name: "20,000 valid portals sharing labels through an alias", big: true, maxMB: 16, gen: func() string { return string(anchorFleet(20_000)) }, n: 1, want: []string{
-		"f.yaml: holds up to 320018 values (keys, items and their values), most of them from line 3; a file read whole (one with anchors (&name, *name), several documents, portals not written as a block list under `portals:`, or a portal too large to read alone) may hold 186415 in 1.6 MB: write the portals as a block list (`- name: ...`) without anchors, or split them into several files"}},
+		"f.yaml: holds up to 320018 values (keys, items and their values), most of them from line 3; a file read whole (one with anchors (&name, *name), several documents, portals not written as a block list under `portals:`, or a portal too large to read alone) may hold 144989 in 1.6 MB: write the portals as a block list (`- name: ...`) without anchors, or split them into several files"}},
 	{name: "250,000 empty documents", big: true, maxMB: 16, gen: func() string { return "portals:\n  - name: a\n    scopes: [x]\n" + strings.Repeat("---\n", 250_000) }, n: 1, want: []string{
-		"f.yaml: holds up to 500015 values (keys, items and their values); a file read whole (one with anchors (&name, *name), several documents, portals not written as a block list under `portals:`, or a portal too large to read alone) may hold 133652 in 1.0 MB: write the portals as a block list (`- name: ...`) without anchors, or split them into several files"}},
+		"f.yaml: holds up to 500015 values (keys, items and their values); a file read whole (one with anchors (&name, *name), several documents, portals not written as a block list under `portals:`, or a portal too large to read alone) may hold 103951 in 1.0 MB: write the portals as a block list (`- name: ...`) without anchors, or split them into several files"}},
 	{name: "a second document of a flow list of 1 MB", big: true, maxMB: 16, gen: func() string {
 		return "portals:\n  - name: a\n    scopes: [x]\n---\n[" + strings.Repeat("a,", 490_000) + "]\n"
 	}, n: 1, want: []string{
-		"f.yaml: holds up to 980020 values (keys, items and their values), most of them from line 5; a file read whole (one with anchors (&name, *name), several documents, portals not written as a block list under `portals:`, or a portal too large to read alone) may hold 131938 in 980 KB: write the portals as a block list (`- name: ...`) without anchors, or split them into several files"}},
+		"f.yaml: holds up to 980020 values (keys, items and their values), most of them from line 5; a file read whole (one with anchors (&name, *name), several documents, portals not written as a block list under `portals:`, or a portal too large to read alone) may hold 102618 in 980 KB: write the portals as a block list (`- name: ...`) without anchors, or split them into several files"}},
 	{name: "a portal of 40,000 labels in a fleet", big: true, maxMB: 16, gen: func() string {
 		return string(fleetFile(1000)) + "  - name: big\n    scopes: [x]\n    labels: {" + strings.Repeat("k: v, ", 40_000) + "}\n" + string(fleetFile(1000)[len("defaults:\n  auth_server: default\n  labels: {env: prod}\nportals:\n"):])
 	}, n: 1, want: []string{
@@ -254,7 +254,7 @@ func blockLabels(n int) []byte {
 // and anchor their scopes: it is read whole.
 func anchorFleet(n int) []byte {
 	var b strings.Builder
-	b.WriteString("defaults:\n  claim: cid\nportals:\n  - name: p0\n    scopes: [p0:read]\n    labels: &team {team: payments, env: prod}\n")
+	b.WriteString("defaults:\n  claim: app_id\nportals:\n  - name: p0\n    scopes: [p0:read]\n    labels: &team {team: payments, env: prod}\n")
 	for i := 1; i < n; i++ {
 		fmt.Fprintf(&b, "  - name: p%d\n    scopes: &s%d [p%d:read, p%d:write]\n    labels: *team\n", i, i, i, i)
 	}

@@ -213,14 +213,14 @@ func subtree(n *yaml.Node, size map[*yaml.Node]int) int {
 	return s
 }
 
-// A yaml.v3 tree costs up to about 350 bytes of heap a value valueBound counts (a
+// A yaml.v3 tree costs up to about 410 bytes (450 with a margin) of heap a value valueBound counts (a
 // flow list of one-letter items, the worst shape measured; usual files cost 100 to
 // 250). Every tree built at once is kept within wholeBudget of the file: a file read
 // whole (anchors, several documents, portals not a block list) or the head of a file
 // read in pieces, whose tree is held to the end; and within pieceBudget for a batch
 // of portals read alone.
 const (
-	bytesPerValue = 350
+	bytesPerValue = 450
 	wholeFactor   = 30        // times the file's size ...
 	wholeFixed    = 16 << 20  // ... plus this ...
 	wholeCap      = 150 << 20 // ... and never more than this, however large the file
