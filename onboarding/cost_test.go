@@ -35,9 +35,25 @@ var costCases = []struct {
 	// Document markers around the portals no longer make the file read whole (it was
 	// 40 times the file, 114 MiB).
 	{"20,000 portals between document markers", func() []byte { return append(append([]byte("---\n"), fleetFile(20_000)...), "...\n"...) }, 20_000, 20},
+	// A flow list, here JSON, is read in pieces too (it was 35 times the file, 114 MiB).
+	{"20,000 portals in JSON", func() []byte { return jsonFleet(20_000) }, 20_000, 20},
 	// Read whole (it has aliases): near the most portals the budget of a file read
 	// whole lets through, 3,400 of them (0.26 MB).
 	{"3,000 portals sharing an alias", func() []byte { return anchorFleet(3000) }, 3000, 30},
+}
+
+// jsonFleet is fleetFile in JSON.
+func jsonFleet(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"defaults": {"auth_server": "default", "labels": {"env": "prod"}},` + "\n" + ` "portals": [` + "\n")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		fmt.Fprintf(&b, `  {"name": "portal-%d", "scopes": ["p%d:read", "p%d:write"], "apis": ["api-%d", {"api": "orders-%d", "visibility": "public"}], "labels": {"team": "t%d"}}`, i, i, i, i, i, i)
+	}
+	b.WriteString("\n]}\n")
+	return []byte(b.String())
 }
 
 // fixedCost is what reading a file costs whatever its size: a batch's tree, the

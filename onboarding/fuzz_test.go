@@ -37,8 +37,12 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("portals:\n  - &p {name: a, scopes: [x], labels: {a: b}}\n  - <<: *p\n    name: b\n"))
 	f.Add([]byte("x: 1\n---\n- a\n"))
-	// Read in pieces: a fleet, with the defaults after it.
+	// Read in pieces: a fleet, with the defaults after it; between document markers;
+	// as a flow list; as JSON.
 	f.Add(append(fleetFile(3), "defaults: {claim: cid}\n"...))
+	f.Add(append(append([]byte("---\n"), fleetFile(2)...), "...\n--- ~\n"...))
+	f.Add([]byte("portals: [ # all\n  {name: a, portal: \"x, ]y\", scopes: [x]},\n{name: b, scopes: ['y, '' }', z]},\n]\ndefaults: {claim: cid}\n"))
+	f.Add([]byte("{\"defaults\": {\"claim\": \"app_id\"},\n \"portals\": [{\"name\": \"a\", \"scopes\": [\"x\"]},\n  {\"name\": \"b\", \"scopes\":[\"y\"]}]}\n"))
 	for _, c := range hostileFiles {
 		if raw := c.gen(); len(raw) < 2000 {
 			f.Add([]byte(raw))

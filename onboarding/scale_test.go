@@ -90,7 +90,7 @@ func TestParse_MemoryAtTheValueBound(t *testing.T) {
 			if b := valueBound(raw); b > maxValues || b < maxValues*3/4 {
 				t.Fatalf("valueBound = %d: not just under %d", b, maxValues)
 			}
-			cost := costtest.Within(t, 5*time.Second, 64<<20, func() { _, _ = Parse("f.yaml", raw) })
+			cost := costtest.Within(t, 5*time.Second, wholeCap, func() { _, _ = Parse("f.yaml", raw) })
 			t.Logf("%s, %.1f MB: %v, heap peak %.0f MiB", name, float64(len(raw))/1e6, cost.Time, cost.MB())
 		})
 	}

@@ -24,7 +24,8 @@ type layout struct {
 	head        []byte // the file with the portals' lines left empty (lines keep their numbers)
 	portalsLine int    // the line of `portals:`
 	items       []span
-	maps        int // items that look like mappings on their first line: the portals to expect
+	maps        int  // items that look like mappings on their first line: the portals to expect
+	flow        bool // the items are those of a flow list (splitflow.go)
 }
 
 // span is one item of the portals' list: its bytes and its first line (a file has at
@@ -39,6 +40,14 @@ type span struct {
 // marker (`---`, `...`) at the start of a line ends the list; the documents before and
 // after it are the head's, read and checked as in a file read whole.
 func findPortals(raw []byte) (layout, bool) {
+	if l, ok := findBlockPortals(raw); ok {
+		return l, true
+	}
+	return findFlowPortals(raw)
+}
+
+// findBlockPortals is findPortals for a block list.
+func findBlockPortals(raw []byte) (layout, bool) {
 	var l layout
 	if bytes.ContainsAny(raw, "&*") || bareCR(raw) {
 		return l, false
@@ -199,7 +208,11 @@ const batchBytes = 64 << 10
 // file is read whole.
 func (p *parser) batch(items []span) ([]*yaml.Node, error) {
 	var doc yaml.Node
-	if err := unmarshalNode(p.raw[items[0].start:items[len(items)-1].end], &doc); err != nil {
+	text := p.raw[items[0].start:items[len(items)-1].end]
+	if p.items.flow {
+		text = append(append(append(make([]byte, 0, len(text)+2), '['), text...), ']')
+	}
+	if err := unmarshalNode(text, &doc); err != nil {
 		return nil, err
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.SequenceNode || len(doc.Content[0].Content) != len(items) {
