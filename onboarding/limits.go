@@ -254,7 +254,7 @@ func (p *parser) tooManyToReadWhole(raw []byte) bool {
 	if at.line > 0 {
 		where = fmt.Sprintf(", most of them from line %d", at.line)
 	}
-	p.add(0, "", "", "holds up to %d values (keys, items and their values)%s; a file read whole (one with anchors (&name, *name), several documents, portals not written as a block list under `portals:`, or a portal too large to read alone) may hold %d in %s: write the portals as a block list (`- name: ...`) without anchors, or split them into several files",
+	p.add(0, "", "", "holds up to %d values (keys, items and their values)%s; a file read whole (one with anchors (&name, *name) or `%%` directives, portals not written as a list of mappings under `portals:`, a portal too large to read alone, or more than that besides its portals) may hold %d in %s: write the portals as a block list (`- name: ...`) without anchors, or split them into several files",
 		values, where, budget, approxSize(len(raw)))
 	return true
 }
