@@ -230,8 +230,12 @@ func (p *parser) readDoc(raw []byte) (root *yaml.Node, ok bool) {
 				p.add(0, "", "", "the file is empty; list the portals to onboard under `portals:` (see examples/portals.yaml)")
 				return nil, false
 			}
-			if size := expansion(root, map[*yaml.Node]int{}); size > maxExpanded {
+			size := expansion(root, map[*yaml.Node]int{})
+			if size > maxExpanded {
 				p.add(0, "", "", "the file's aliases (*name) expand to more than %d values; write the values out instead of nesting aliases", maxExpanded)
+				return nil, false
+			}
+			if p.aliasesTooCostly(raw, root, size) {
 				return nil, false
 			}
 			return root, true

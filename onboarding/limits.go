@@ -259,6 +259,36 @@ func (p *parser) tooManyToReadWhole(raw []byte) bool {
 	return true
 }
 
+// bytesPerExpanded is what a value an alias expands to costs: each portal read keeps
+// its own copy of what its aliases stand for (measured: about 135 to 150 bytes a value; 180 with a margin).
+const bytesPerExpanded = 180
+
+// aliasesTooCostly refuses a file whose aliases expand to more values than its budget
+// leaves beside its tree (root, of nodes values): a small file of many aliases would
+// otherwise cost hundreds of times its size.
+func (p *parser) aliasesTooCostly(raw []byte, root *yaml.Node, expanded int) bool {
+	if expanded == 0 {
+		return false
+	}
+	promise := min(wholeFactor*len(raw)+wholeFixed, wholeCap)
+	left := max(promise-nodes(root)*bytesPerValue, 0) / bytesPerExpanded
+	if expanded <= left {
+		return false
+	}
+	p.add(0, "", "", "the file's aliases (*name) expand to %d values, more than the %d a file of %s may add to its own; write the portals without anchors and aliases (the file is then read a few portals at a time), or split them into several files",
+		expanded, left, approxSize(len(raw)))
+	return true
+}
+
+// nodes is how many values the tree under n holds, aliases not expanded.
+func nodes(n *yaml.Node) int {
+	c := 1
+	for _, k := range n.Content {
+		c += nodes(k)
+	}
+	return c
+}
+
 // approxSize writes a file's size for a message: 1.2 MB, 640 KB.
 func approxSize(n int) string {
 	if n >= 1e6 {

@@ -208,3 +208,40 @@ func TestParse_MemoryAtTheWholeBudget(t *testing.T) {
 		}
 	}
 }
+
+// sharedLabels is a file of n portals whose 47 labels are one alias: each portal read
+// keeps its own copy, so the aliases, not the file, make its cost.
+func sharedLabels(n int) []byte {
+	var b strings.Builder
+	b.WriteString("defaults: {claim: app_id}\nportals:\n  - {name: p, scopes: [x], labels: &l {")
+	for i := range maxUserLabels {
+		fmt.Fprintf(&b, "k%d: v%d, ", i, i)
+	}
+	b.WriteString("}}\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {name: p%d, scopes: [x], labels: *l}\n", i)
+	}
+	return []byte(b.String())
+}
+
+// The most portals sharing their labels through an alias that a file may hold loads
+// within the budget of its size (before the aliases were budgeted, 2,250 of them,
+// 96 KB, took 29 MiB: 300 times the file).
+func TestParse_AliasesWithinTheBudget(t *testing.T) {
+	accepted := func(n int) bool { _, err := Parse("f.yaml", sharedLabels(n)); return err == nil }
+	lo, hi := 1, 2250 // accepted, refused
+	if !accepted(lo) || accepted(hi) {
+		t.Fatalf("%d portals refused, or %d accepted", lo, hi)
+	}
+	for hi-lo > 1 {
+		if mid := (lo + hi) / 2; accepted(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	raw := sharedLabels(lo)
+	promise := uint64(min(wholeFactor*len(raw)+wholeFixed, wholeCap))
+	acceptWithin(t, raw, lo+1, 2*time.Second, promise)
+	t.Logf("the most: %d portals, %d bytes (promised %d MiB)", lo+1, len(raw), promise>>20)
+}
