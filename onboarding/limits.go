@@ -289,6 +289,32 @@ func nodes(n *yaml.Node) int {
 	return c
 }
 
+// A portal with labels of its own gets a copy of the defaults' labels beside them
+// (about 70 bytes a label; 120 with a margin): a short line a portal can thus cost
+// kilobytes. What the copies may take is what the budget of the file leaves beside
+// the portals read (at most 24 times the file, measured).
+const (
+	bytesPerCopy  = 120
+	portalsFactor = 24
+)
+
+// copyBudget is how many of the defaults' labels a file of size bytes may copy into
+// its portals.
+func copyBudget(size int) int {
+	return max(min(wholeFactor*size+wholeFixed, wholeCap)-portalsFactor*size, 0) / bytesPerCopy
+}
+
+// tooManyCopies refuses, at the portal where it happens, copying the defaults' labels
+// past copyBudget (mergeLabels stops copying then).
+func (p *parser) tooManyCopies(d labelMap, r rawPortal, who string) {
+	if p.copied <= copyBudget(p.size) || p.copyRefused {
+		return
+	}
+	p.copyRefused = true
+	p.add(firstNonZero(r.labels.line, r.line), who, "labels", "the defaults' %d labels go into every portal with labels of its own, %d copies up to here, more than the %d a file of %s may hold; keep fewer labels in defaults, or split the portals into several files",
+		len(d.items), p.copied, copyBudget(p.size), approxSize(p.size))
+}
+
 // approxSize writes a file's size for a message: 1.2 MB, 640 KB.
 func approxSize(n int) string {
 	if n >= 1e6 {

@@ -81,7 +81,7 @@ func Parse(name string, raw []byte) ([]dcrflow.PortalSpec, error) {
 // parse is Parse, reading a file of the usual shape in pieces when split is set (see
 // split.go), else whole.
 func parse(name string, raw []byte, split bool) ([]dcrflow.PortalSpec, error) {
-	p := &parser{fname: name}
+	p := &parser{fname: name, size: len(raw)}
 	var specs []dcrflow.PortalSpec
 	if p.affordable(raw) {
 		var done bool
@@ -220,7 +220,8 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 
 	p.checkLabels(r.labels, who, "labels")
 	p.checkLabelSpelling(d.labels, r.labels, who)
-	s.Labels = mergeLabels(d.labels, r.labels)
+	s.Labels = p.mergeLabels(d.labels, r.labels)
+	p.tooManyCopies(d.labels, r, who)
 	if n := len(s.Labels); n > maxUserLabels && len(d.labels.items) <= maxUserLabels {
 		p.add(firstNonZero(r.labels.line, r.line), who, "labels", "%d labels with the defaults'; %s", n, labelCountFix)
 	}

@@ -245,3 +245,55 @@ func TestParse_AliasesWithinTheBudget(t *testing.T) {
 	acceptWithin(t, raw, lo+1, 2*time.Second, promise)
 	t.Logf("the most: %d portals, %d bytes (promised %d MiB)", lo+1, len(raw), promise>>20)
 }
+
+// defaultsFanOut is a file of n portals, each with a label of its own beside the
+// defaults' 46: each keeps a copy of the defaults' labels.
+func defaultsFanOut(n int) []byte {
+	var b strings.Builder
+	b.WriteString("defaults:\n  labels: {")
+	for i := range maxUserLabels - 1 {
+		fmt.Fprintf(&b, "k%d: v%d, ", i, i)
+	}
+	b.WriteString("}\nportals:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - name: p%d\n    scopes: [x]\n    labels: {t: x}\n", i)
+	}
+	return []byte(b.String())
+}
+
+// The most portals with labels of their own beside the defaults' 46 that a file may
+// hold loads within the budget of its size (before the copies were budgeted, 10,000
+// of them, 0.5 MB, took 41 MiB: 85 times the file; and 99,000 portals sharing the
+// defaults' 47 labels took 414 MiB, where they now share one map).
+func TestParse_DefaultLabelsWithinTheBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("files of half a megabyte")
+	}
+	accepted := func(n int) bool { _, err := Parse("f.yaml", defaultsFanOut(n)); return err == nil }
+	lo, hi := 100, 10_000 // accepted, refused
+	if !accepted(lo) || accepted(hi) {
+		t.Fatalf("%d portals refused, or %d accepted", lo, hi)
+	}
+	for hi-lo > 50 {
+		if mid := (lo + hi) / 2; accepted(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	raw := defaultsFanOut(lo)
+	promise := uint64(min(wholeFactor*len(raw)+wholeFixed, wholeCap))
+	acceptWithin(t, raw, lo, 5*time.Second, promise)
+	t.Logf("about the most: %d portals, %d bytes (promised %d MiB)", lo, len(raw), promise>>20)
+
+	var b strings.Builder
+	b.WriteString("defaults:\n  labels: {")
+	for i := range maxUserLabels {
+		fmt.Fprintf(&b, "k%d: v%d, ", i, i)
+	}
+	b.WriteString("}\nportals:\n")
+	for i := range 99_000 {
+		fmt.Fprintf(&b, "  - name: p%d\n    scopes: [x]\n", i)
+	}
+	acceptWithin(t, []byte(b.String()), 99_000, 20*time.Second, 128<<20)
+}

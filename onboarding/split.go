@@ -171,7 +171,7 @@ func (p *parser) parseSplit(raw []byte) ([]dcrflow.PortalSpec, bool) {
 	if valueBound(l.head) > wholeBudget(len(raw)) {
 		return nil, false // the head alone is too large a tree: read whole, which says so
 	}
-	q := &parser{fname: p.fname, items: &l, raw: raw}
+	q := &parser{fname: p.fname, items: &l, raw: raw, size: len(raw)}
 	root, ok := q.readDoc(l.head)
 	if !ok || !q.portalsAt(root, l.portalsLine) {
 		return nil, false
