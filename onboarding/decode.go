@@ -148,11 +148,12 @@ type parser struct {
 	dropLate int
 	specs    []dcrflow.PortalSpec // the portals, checked
 
-	size          int // the file's, for the budgets that depend on it
-	copied        int // the defaults' labels copied into portals with labels of their own
-	copyRefused   bool
-	defaultKeys   map[string]string // the defaults' label keys by their folded form
-	defaultLabels map[string]string // the defaults' labels, shared by the portals without labels
+	size           int // the file's, for the budgets that depend on it
+	copied         int // the defaults' labels copied into portals with labels of their own
+	copyRefused    bool
+	defaultKeys    map[string]string // the defaults' label keys by their folded form
+	defaultLabels  map[string]string // the defaults' labels, shared by the portals without labels
+	defaultMethods []string          // the defaults' auth methods, shared likewise
 }
 
 func (p *parser) add(line int, portal, field, format string, args ...any) {

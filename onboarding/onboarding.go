@@ -178,7 +178,10 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 
 	s.Strategy = dcrflow.StrategySpec{Name: "dcrflow-" + key, DisplayName: "Okta DCR (" + key + ")", AuthMethods: DefaultAuthMethods}
 	if len(d.authMethods.items) > 0 {
-		s.Strategy.AuthMethods = texts(d.authMethods.items)
+		if p.defaultMethods == nil { // one list for every portal: nothing writes to it
+			p.defaultMethods = texts(d.authMethods.items)
+		}
+		s.Strategy.AuthMethods = p.defaultMethods
 	}
 	if st := r.strategy; st != nil {
 		p.checkText(st.name, who, "auth_strategy.name", maxStrategyNameLen, "a Konnect auth strategy name",
