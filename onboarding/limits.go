@@ -260,8 +260,8 @@ func (p *parser) tooManyToReadWhole(raw []byte) bool {
 }
 
 // bytesPerExpanded is what a value an alias expands to costs: each portal read keeps
-// its own copy of what its aliases stand for (measured: about 135 to 150 bytes a value; 180 with a margin).
-const bytesPerExpanded = 180
+// its own copy of what its aliases stand for (measured: 135 to 185 bytes a value; 260 with a margin).
+const bytesPerExpanded = 260
 
 // aliasesTooCostly refuses a file whose aliases expand to more values than its budget
 // leaves beside its tree (root, of nodes values): a small file of many aliases would
