@@ -228,3 +228,24 @@ func fieldKey(body []byte) string {
 	}
 	return ""
 }
+
+// bytesPerPortal is what a portal read keeps (its spec, its lines; measured: about
+// 700 bytes for an empty one): a file of empty portals, `- {}`, would cost 150 times
+// its size. A valid portal takes 20 bytes or more of the file (a name and a scope).
+const bytesPerPortal = 800
+
+// portalBudget is how many portals a file of size bytes may list.
+func portalBudget(size int) int {
+	return min(wholeFactor*size+wholeFixed, wholeCap) / bytesPerPortal
+}
+
+// tooManyPortals refuses a file that lists more portals than portalBudget, before any
+// is read.
+func (p *parser) tooManyPortals(n int) bool {
+	if n <= portalBudget(p.size) {
+		return false
+	}
+	p.add(0, "", "portals", "lists %d portals in %s, more than the %d a file of its size may hold (a portal takes about 800 bytes to check, and a valid one needs at least a name and a scope); give each portal its name and scopes, or split the portals into several files",
+		n, approxSize(p.size), portalBudget(p.size))
+	return true
+}

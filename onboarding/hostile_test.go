@@ -73,6 +73,10 @@ var hostileFiles = []struct {
 		return "defaults:\n  auth_methods: [" + strings.Repeat("bearer, ", 600) + "]\n" + string(fleetFile(20_000)[len("defaults:\n  auth_server: default\n  labels: {env: prod}\n"):])
 	}, n: 599, want: []string{ // every portal shares one list of the defaults' (each had its own: 246 MiB)
 		`f.yaml:2: defaults.auth_methods: "bearer" is listed twice (first at line 2); keep one`}},
+	{name: "160,000 empty portals", big: true, maxMB: 16, gen: func() string { return "portals:\n" + strings.Repeat("- {}\n", 160_000) }, n: 1, want: []string{
+		"f.yaml: portals: lists 160000 portals in 800 KB, more than the 50971 a file of its size may hold (a portal takes about 800 bytes to check, and a valid one needs at least a name and a scope); give each portal its name and scopes, or split the portals into several files"}},
+	{name: "190,000 empty portals in a flow list", big: true, maxMB: 16, gen: func() string { return "portals: [" + strings.Repeat("{},", 190_000) + "]\n" }, n: 1, want: []string{
+		"f.yaml: portals: lists 190000 portals in 570 KB, more than the 42346 a file of its size may hold (a portal takes about 800 bytes to check, and a valid one needs at least a name and a scope); give each portal its name and scopes, or split the portals into several files"}},
 	{name: "nested empty lists", gen: func() string { return "portals: " + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "\n" }, n: 1, want: []string{
 		"f.yaml:1: portals: an entry is a list, expected a portal (a mapping); write each portal as a mapping: `- name: payments` with its fields below"}},
 	{name: "30 MB of blank lines, then a tab", big: true, gen: func() string { return strings.Repeat("\n", 30<<20) + "portals:\n\t- name: a\n" }, n: 1, want: []string{

@@ -45,6 +45,9 @@ func (p *parser) file(root *yaml.Node) (rawFile, bool) {
 		p.add(p.resolve(portals).Line, "", "portals", "the file lists no portal; add at least one under `portals:`")
 		return f, false
 	}
+	if p.tooManyPortals(len(items)) {
+		return f, false
+	}
 	f.portals = make([]rawPortal, 0, len(items))
 	for _, it := range items {
 		if pt, ok := p.portal(it); ok {
@@ -289,6 +292,9 @@ func (p *parser) api(n *yaml.Node, who string) (rawAPI, bool) {
 // its lines.
 func (p *parser) splitPortals(f rawFile) (rawFile, bool) {
 	all := p.items.items
+	if p.tooManyPortals(len(all)) {
+		return f, true // refused as when read whole: nothing more is checked
+	}
 	d := f.defaults
 	p.checking = true
 	p.checkDefaults(d)
