@@ -154,6 +154,8 @@ type parser struct {
 	defaultKeys    map[string]string // the defaults' label keys by their folded form
 	defaultLabels  map[string]string // the defaults' labels, shared by the portals without labels
 	defaultMethods []string          // the defaults' auth methods, shared likewise
+	tokenIn        string            // the last DCR token name normalised (tokenName) ...
+	tokenOut       string            // ... and its normal form
 }
 
 func (p *parser) add(line int, portal, field, format string, args ...any) {

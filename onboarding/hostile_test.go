@@ -77,6 +77,15 @@ var hostileFiles = []struct {
 		"f.yaml: portals: lists 160000 portals in 800 KB, more than the 50971 a file of its size may hold (a portal takes about 800 bytes to check, and a valid one needs at least a name and a scope); give each portal its name and scopes, or split the portals into several files"}},
 	{name: "190,000 empty portals in a flow list", big: true, maxMB: 16, gen: func() string { return "portals: [" + strings.Repeat("{},", 190_000) + "]\n" }, n: 1, want: []string{
 		"f.yaml: portals: lists 190000 portals in 570 KB, more than the 42346 a file of its size may hold (a portal takes about 800 bytes to check, and a valid one needs at least a name and a scope); give each portal its name and scopes, or split the portals into several files"}},
+	{name: "a Konnect portal name of 100 KB in capitals with 10,000 APIs", gen: func() string {
+		var b strings.Builder
+		b.WriteString("portals:\n  - name: a\n    portal: " + strings.Repeat("A", 100_000) + "\n    scopes: [x]\n    apis: [")
+		for i := range 10_000 {
+			fmt.Fprintf(&b, "a%d,", i)
+		}
+		return b.String() + "]\n"
+	}, n: 1, maxMB: 32, want: []string{ // the name was folded once an API: 1 GiB
+		`f.yaml:3: portal "a": portal: "` + strings.Repeat("A", 60) + `…" is 100000 characters long; a Konnect portal name has at most 255, shorten it`}},
 	{name: "nested empty lists", gen: func() string { return "portals: " + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "\n" }, n: 1, want: []string{
 		"f.yaml:1: portals: an entry is a list, expected a portal (a mapping); write each portal as a mapping: `- name: payments` with its fields below"}},
 	{name: "30 MB of blank lines, then a tab", big: true, gen: func() string { return strings.Repeat("\n", 30<<20) + "portals:\n\t- name: a\n" }, n: 1, want: []string{

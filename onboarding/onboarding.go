@@ -140,6 +140,16 @@ func (p *parser) checkDefaults(d rawDefaults) {
 	}
 }
 
+// tokenName is dcrflow.DCRTokenName, the defaults' name normalised once for every
+// portal that takes it (a long name in other letters would otherwise be copied once a
+// portal).
+func (p *parser) tokenName(name string) string {
+	if name != p.tokenIn || p.tokenOut == "" {
+		p.tokenIn, p.tokenOut = name, dcrflow.DCRTokenName(name)
+	}
+	return p.tokenOut
+}
+
 const labelCountFix = "Konnect allows 50 labels per resource and dcrflow adds 3 of its own (managed-by, dcrflow-portal, dcrflow-run), so at most 47 with the defaults' and the portal's together; remove some"
 
 func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
@@ -174,7 +184,7 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 	}
 	// One normal form for token names, as the worker keys its tokens: Partners_EU,
 	// partners-eu and DCRFLOW_DCR_TOKEN_PARTNERS_EU all name partners-eu.
-	s.DCRTokenName = dcrflow.DCRTokenName(s.DCRTokenName)
+	s.DCRTokenName = p.tokenName(s.DCRTokenName)
 
 	s.Strategy = dcrflow.StrategySpec{Name: "dcrflow-" + key, DisplayName: "Okta DCR (" + key + ")", AuthMethods: DefaultAuthMethods}
 	if len(d.authMethods.items) > 0 {
