@@ -20,13 +20,16 @@ import (
 // 250): 450 with a margin. Every tree built at once is kept within wholeBudget of the
 // file: a file read whole (anchors, directives, portals not a list of mappings) or the
 // head of a file read in pieces, whose tree is held to the end; and within
-// pieceBudget for a batch of portals read alone.
+// pieceBudget for a portal read alone (batchBudget for several).
 const (
 	bytesPerValue = 450
 	wholeFactor   = 30        // times the file's size ...
 	wholeFixed    = 16 << 20  // ... plus this ...
 	wholeCap      = 150 << 20 // ... and never more than this, however large the file
 	pieceBudget   = wholeFixed / bytesPerValue
+	// Several portals are read at once within a quarter of that: the portals read
+	// keep about 900 bytes each (their specs), which the rest pays for.
+	batchBudget = pieceBudget / 4
 )
 
 // wholeBudget is the most values (as valueBound counts them) a tree read at once from

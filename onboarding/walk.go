@@ -306,7 +306,7 @@ func (p *parser) splitPortals(f rawFile) (rawFile, bool) {
 		n, values := 0, 0
 		for n < len(all) && (n == 0 || all[n-1].end-all[0].start < batchBytes) {
 			v := valueBound(p.raw[all[n].start:all[n].end])
-			if n > 0 && values+v > pieceBudget {
+			if n > 0 && values+v > batchBudget {
 				break
 			}
 			n, values = n+1, values+v
