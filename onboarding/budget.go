@@ -17,12 +17,13 @@ import (
 
 // A yaml.v3 tree costs up to about 410 bytes of heap a value valueBound counts (a
 // flow list of one-letter items, the worst shape measured; usual files cost 100 to
-// 250): 450 with a margin. Every tree built at once is kept within wholeBudget of the
-// file: a file read whole (anchors, directives, portals not a list of mappings) or the
-// head of a file read in pieces, whose tree is held to the end; and within
-// pieceBudget for a portal read alone (batchBudget for several).
+// 250), and a long comment a few copies of itself: 500 with a margin. Every tree
+// built at once is kept within wholeBudget of the file: a file read whole (anchors,
+// directives, portals not a list of mappings) or the head of a file read in pieces,
+// whose tree is held to the end; and within pieceBudget for a portal read alone
+// (batchBudget for several).
 const (
-	bytesPerValue = 450
+	bytesPerValue = 500
 	wholeFactor   = 30        // times the file's size ...
 	wholeFixed    = 16 << 20  // ... plus this ...
 	wholeCap      = 150 << 20 // ... and never more than this, however large the file

@@ -262,7 +262,7 @@ func acceptsTheMostWithin(t *testing.T, gen func(n int) []byte, lo, hi, extra in
 // within the budget of its size (before the aliases were budgeted, 2,250 of them,
 // 96 KB, took 29 MiB: 300 times the file).
 func TestParse_AliasesWithinTheBudget(t *testing.T) {
-	acceptsTheMostWithin(t, sharedLabels, 1, 2250, 1)
+	acceptsTheMostWithin(t, sharedLabels, 1, 1500, 1)
 }
 
 // The most portals with labels of their own beside the defaults' 46 that a file may
