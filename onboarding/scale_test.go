@@ -194,7 +194,10 @@ func TestParse_MemoryAtTheWholeBudget(t *testing.T) {
 			func(i int) string { return fmt.Sprintf("  - {name: p%d, scopes: [x], labels: *l}\n", i) }},
 	}
 	for _, size := range []int{1 << 20, 5 << 20} {
-		for _, c := range shapes {
+		for i, c := range shapes {
+			if size > 1<<20 && i > 2 {
+				break // at the cap, the shapes that cost the most a value
+			}
 			t.Run(fmt.Sprintf("%s, %d MiB", c.name, size>>20), func(t *testing.T) {
 				raw := underWholeBudget(t, size, c.head, c.unit, c.tail)
 				if valueBound(raw) <= pieceBudget {
