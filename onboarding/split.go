@@ -49,7 +49,7 @@ func findPortals(raw []byte) (layout, bool) {
 // findBlockPortals is findPortals for a block list.
 func findBlockPortals(raw []byte) (layout, bool) {
 	var l layout
-	if bytes.ContainsAny(raw, "&*") || bareCR(raw) {
+	if mayHoldAnchors(raw) || bareCR(raw) {
 		return l, false
 	}
 	regionStart, regionEnd := -1, len(raw) // the items' bytes
@@ -123,6 +123,23 @@ func findBlockPortals(raw []byte) (layout, bool) {
 	l.head = append(l.head, bytes.Repeat([]byte("\n"), lines)...)
 	l.head = append(l.head, raw[regionEnd:]...)
 	return l, true
+}
+
+// mayHoldAnchors says whether raw may hold an anchor (&name) or an alias (*name): a
+// '&' or '*' where a node may start (after a blank, at the start, or after one of
+// `[{,:`) and before a name. Text such as "R&D" or "Payments & Billing" holds none.
+// A file with anchors is read whole, where aliases are counted by what they expand
+// to; a piece holding an alias this missed is read whole all the same (batch).
+func mayHoldAnchors(raw []byte) bool {
+	for i, c := range raw {
+		if c != '&' && c != '*' || i+1 < len(raw) && blank(raw[i+1]) {
+			continue
+		}
+		if i == 0 || blank(raw[i-1]) || bytes.IndexByte([]byte("[{,:"), raw[i-1]) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // bareCR says whether raw holds a carriage return without a line feed after it,
@@ -217,6 +234,9 @@ func (p *parser) batch(items []span) ([]*yaml.Node, error) {
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.SequenceNode || len(doc.Content[0].Content) != len(items) {
 		return nil, errWhole
+	}
+	if bytes.ContainsAny(text, "&*") && expansion(&doc, map[*yaml.Node]int{}) > 0 {
+		return nil, errWhole // an alias mayHoldAnchors did not see: read whole, where it is counted
 	}
 	seq := doc.Content[0].Content
 	for i, n := range seq {

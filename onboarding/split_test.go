@@ -1,6 +1,7 @@
 package onboarding
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -86,6 +87,10 @@ func TestFindPortals(t *testing.T) {
 		{"a multi-line flow list", "portals:\n  - name: a\n    scopes: [x,\n  - y]\n", 2, true},
 		{"a block scalar", "portals:\n  - name: a\n    portal: |\n      x\n  - name: b\n", 2, false},
 		{"an alias", "portals:\n  - &p {name: a, scopes: [x]}\n  - *p\n", 0, false},
+		{"ampersands and stars in text", "portals:\n  - name: a\n    portal: R&D * Payments & Billing\n    scopes: [x]\n  - name: b\n    scopes: [\"a*\", b&c]\n", 2, false},
+		{"an anchor in a flow list", "portals: [{name: a, scopes: &s [x]}, {name: b, scopes: *s}]\n", 0, false},
+		{"an anchor after a JSON key", "{\"portals\": [{\"name\": \"a\", \"scopes\":&s [\"x\"]}, {\"name\": \"b\", \"scopes\":*s}]}\n", 0, false},
+		{"an alias at the start of a line", "portals:\n  - name: a\n    scopes:\n*s\n", 0, false},
 		{"a second document", "portals:\n" + two + "---\nportals: []\n", 2, false},
 		{"a document marker first", "# fleet\n--- # all\nportals:\n" + two + "...\n", 2, false},
 		{"empty documents after", "---\nportals:\n" + two + "---\n---\n...\n", 2, false},
@@ -126,5 +131,19 @@ func TestFindPortals(t *testing.T) {
 			}
 			sameAsWhole(t, []byte(c.doc))
 		})
+	}
+}
+
+// A piece holding an alias is not read alone, whatever found the pieces: the file is
+// read whole, where aliases are counted by what they expand to.
+func TestBatch_RefusesAliases(t *testing.T) {
+	raw := []byte("portals:\n  - {name: a, scopes: &s [x]}\n  - {name: b, scopes: *s}\n")
+	items := []span{{start: 9, end: 39, line: 2}, {start: 39, end: int32(len(raw)), line: 3}}
+	p := &parser{fname: "f.yaml", raw: raw, items: &layout{items: items}}
+	if _, err := p.batch(items); !errors.Is(err, errWhole) {
+		t.Fatalf("err = %v; want errWhole", err)
+	}
+	if _, err := p.batch(items[:1]); err != nil {
+		t.Fatalf("an anchor alone: err = %v", err)
 	}
 }

@@ -14,7 +14,7 @@ import "bytes"
 // reports false for any other shape. The head keeps the file's bytes around the list, the list blanked out.
 func findFlowPortals(raw []byte) (layout, bool) {
 	var l layout
-	if bytes.ContainsAny(raw, "&*") || bareCR(raw) || len(raw) > 0 && raw[0] == '%' || bytes.Contains(raw, []byte("\n%")) {
+	if mayHoldAnchors(raw) || bareCR(raw) || len(raw) > 0 && raw[0] == '%' || bytes.Contains(raw, []byte("\n%")) {
 		return l, false
 	}
 	var (
