@@ -36,6 +36,7 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add([]byte("portals:\n  - &p {name: a, scopes: [x], labels: {a: b}}\n  - <<: *p\n    name: b\n"))
+	f.Add([]byte("portals:\n  - name: a\n    portal: R&D * Payments & Billing\n    scopes: [\"a*\", b&c]\n  - name: b\n    scopes: [&s y]\n  - {name: c, scopes: *s}\n"))
 	f.Add([]byte("x: 1\n---\n- a\n"))
 	// Read in pieces: a fleet, with the defaults after it; between document markers;
 	// as a flow list; as JSON.
