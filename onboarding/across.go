@@ -52,11 +52,12 @@ func (p *parser) across(where []lines, specs []dcrflow.PortalSpec) {
 				quote(s.Strategy.Name), specs[u.idx].Key, u.line, strings.Join(diff, ", "))
 		}
 
+		portal := textsafe.Fold(s.Portal) // once a portal: each key of pubs shares it
 		for j, a := range s.APIs {
 			if a.API == "" {
 				continue
 			}
-			k := [2]string{textsafe.Fold(s.Portal), textsafe.Fold(a.API)}
+			k := [2]string{portal, textsafe.Fold(a.API)}
 			u, ok := pubs[k]
 			if !ok {
 				u = at(i, r.apis[j])

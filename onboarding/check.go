@@ -261,10 +261,16 @@ func (p *parser) checkLabels(l labelMap, who, field string) {
 // checkLabelSpelling refuses a portal's label key that is a key of the defaults'
 // written differently: merged, they would be two keys that Konnect may take for one.
 func (p *parser) checkLabelSpelling(d, l labelMap, who string) {
-	keys := map[string]string{}
-	for _, lb := range d.items {
-		keys[textsafe.Fold(lb.key)] = lb.key
+	if len(l.items) == 0 {
+		return
 	}
+	if p.defaultKeys == nil { // the same defaults for every portal: folded once
+		p.defaultKeys = map[string]string{}
+		for _, lb := range d.items {
+			p.defaultKeys[textsafe.Fold(lb.key)] = lb.key
+		}
+	}
+	keys := p.defaultKeys
 	for _, lb := range l.items {
 		if had, ok := keys[textsafe.Fold(lb.key)]; ok && had != lb.key {
 			p.add(lb.line, who, join("labels", lb.key), "is the defaults' label %s written differently; Konnect may take them for one key: write it as in the defaults", quote(had))
@@ -272,10 +278,27 @@ func (p *parser) checkLabelSpelling(d, l labelMap, who string) {
 	}
 }
 
-func mergeLabels(d, p labelMap) map[string]string {
+// mergeLabels is the defaults' labels with the portal's over them. A portal without
+// labels of its own shares the defaults' map with the others (nothing writes to a
+// spec's labels: activities copy them), so that a fleet does not hold one copy of the
+// defaults' labels a portal.
+func (pr *parser) mergeLabels(d, p labelMap) map[string]string {
 	if len(d.items) == 0 && len(p.items) == 0 {
 		return nil
 	}
+	if len(p.items) == 0 {
+		if pr.defaultLabels == nil {
+			pr.defaultLabels = labelsOf(d, p)
+		}
+		return pr.defaultLabels
+	}
+	if pr.copied += len(d.items); pr.copied > copyBudget(pr.size) {
+		return nil // refused: see tooManyCopies
+	}
+	return labelsOf(d, p)
+}
+
+func labelsOf(d, p labelMap) map[string]string {
 	m := map[string]string{}
 	for _, l := range d.items {
 		m[l.key] = l.val

@@ -147,6 +147,15 @@ type parser struct {
 	later    []problem
 	dropLate int
 	specs    []dcrflow.PortalSpec // the portals, checked
+
+	size           int // the file's, for the budgets that depend on it
+	copied         int // the defaults' labels copied into portals with labels of their own
+	copyRefused    bool
+	defaultKeys    map[string]string // the defaults' label keys by their folded form
+	defaultLabels  map[string]string // the defaults' labels, shared by the portals without labels
+	defaultMethods []string          // the defaults' auth methods, shared likewise
+	tokenIn        string            // the last DCR token name normalised (tokenName) ...
+	tokenOut       string            // ... and its normal form
 }
 
 func (p *parser) add(line int, portal, field, format string, args ...any) {
@@ -205,6 +214,9 @@ func (p *parser) affordable(raw []byte) bool {
 
 // parseWhole reads the file as one tree and checks it.
 func (p *parser) parseWhole(raw []byte) []dcrflow.PortalSpec {
+	if p.tooManyToReadWhole(raw) {
+		return nil
+	}
 	if root, ok := p.readDoc(raw); ok {
 		if f, ok := p.file(root); ok {
 			return p.check(f)
@@ -227,8 +239,12 @@ func (p *parser) readDoc(raw []byte) (root *yaml.Node, ok bool) {
 				p.add(0, "", "", "the file is empty; list the portals to onboard under `portals:` (see examples/portals.yaml)")
 				return nil, false
 			}
-			if size := expansion(root, map[*yaml.Node]int{}); size > maxExpanded {
+			size := expansion(root, map[*yaml.Node]int{})
+			if size > maxExpanded {
 				p.add(0, "", "", "the file's aliases (*name) expand to more than %d values; write the values out instead of nesting aliases", maxExpanded)
+				return nil, false
+			}
+			if p.aliasesTooCostly(raw, root, size) {
 				return nil, false
 			}
 			return root, true

@@ -39,6 +39,53 @@ var hostileFiles = []struct {
 		"f.yaml: holds more than 1000000 values (keys, items and their values); split the portals into several files"}},
 	{name: "a flow list of a million values", big: true, gen: func() string { return "portals: [" + strings.Repeat("a,", 1_000_000) + "]\n" }, n: 1, want: []string{
 		"f.yaml: holds more than 1000000 values (keys, items and their values); split the portals into several files"}},
+	// Shapes of a few values a byte, whose tree would cost 150 to 350 times the file:
+	// refused from their text, before yaml.v3 builds anything.
+	{name: "a flow list of 1 MB", big: true, maxMB: 16, gen: func() string { return "portals: [" + strings.Repeat("a,", 499_000) + "]\n" }, n: 1, want: []string{
+		"f.yaml: holds up to 998007 values (keys, items and their values), most of them from line 1; a file read whole (one with anchors (&name, *name) or `%` directives, portals not written as a list of mappings under `portals:`, a portal too large to read alone, or more than that besides its portals) may hold 93435 in 998 KB: write the portals as a block list (`- name: ...`) without anchors, or split them into several files"}},
+	{name: "a portal of 330,000 labels", big: true, maxMB: 16, gen: func() string { return string(blockLabels(330_000)) }, n: 1, want: []string{
+		`f.yaml:4: portal "a": labels: holds up to 990018 values (keys, items and their values), too many to read; Konnect allows at most 50 labels per resource (47 besides dcrflow's own): keep those you need and remove the rest`}},
+	{name: "a portal of 490,000 scopes", big: true, maxMB: 16, gen: func() string {
+		return "portals:\n  - name: a\n    scopes: [" + strings.Repeat("x,", 490_000) + "]\n  - name: b\n    scopes: [x]\n"
+	}, n: 1, want: []string{
+		`f.yaml:3: portal "a": scopes: holds up to 980025 values (keys, items and their values), too many to read; a Konnect auth strategy holds at most 50 scopes: keep those you need and remove the rest`}},
+	{name: "defaults of 240,000 labels", big: true, maxMB: 16, gen: func() string {
+		return "defaults:\n  labels: {" + strings.Repeat("k: v,", 240_000) + "}\nportals:\n  - name: a\n    scopes: [x]\n"
+	}, n: 1, want: []string{
+		`f.yaml:2: defaults.labels: holds up to 960024 values (keys, items and their values), too many to read; Konnect allows at most 50 labels per resource (47 besides dcrflow's own): keep those you need and remove the rest`}},
+	{name: "20,000 valid portals sharing labels through an alias", big: true, maxMB: 16, gen: func() string { return string(anchorFleet(20_000)) }, n: 1, want: []string{
+		"f.yaml: holds up to 320018 values (keys, items and their values), most of them from line 3; a file read whole (one with anchors (&name, *name) or `%` directives, portals not written as a list of mappings under `portals:`, a portal too large to read alone, or more than that besides its portals) may hold 130490 in 1.6 MB: write the portals as a block list (`- name: ...`) without anchors, or split them into several files"}},
+	{name: "250,000 empty documents", big: true, maxMB: 16, gen: func() string { return "portals:\n  - name: a\n    scopes: [x]\n" + strings.Repeat("---\n", 250_000) }, n: 1, want: []string{
+		"f.yaml: holds up to 500015 values (keys, items and their values); a file read whole (one with anchors (&name, *name) or `%` directives, portals not written as a list of mappings under `portals:`, a portal too large to read alone, or more than that besides its portals) may hold 93556 in 1.0 MB: write the portals as a block list (`- name: ...`) without anchors, or split them into several files"}},
+	{name: "a second document of a flow list of 1 MB", big: true, maxMB: 16, gen: func() string {
+		return "portals:\n  - name: a\n    scopes: [x]\n---\n[" + strings.Repeat("a,", 490_000) + "]\n"
+	}, n: 1, want: []string{
+		"f.yaml: holds up to 980020 values (keys, items and their values), most of them from line 5; a file read whole (one with anchors (&name, *name) or `%` directives, portals not written as a list of mappings under `portals:`, a portal too large to read alone, or more than that besides its portals) may hold 92357 in 980 KB: write the portals as a block list (`- name: ...`) without anchors, or split them into several files"}},
+	{name: "a portal of 40,000 labels in a fleet", big: true, maxMB: 16, gen: func() string {
+		return string(fleetFile(1000)) + "  - name: big\n    scopes: [x]\n    labels: {" + strings.Repeat("k: v, ", 40_000) + "}\n" + string(fleetFile(1000)[len("defaults:\n  auth_server: default\n  labels: {env: prod}\nportals:\n"):])
+	}, n: 1, want: []string{
+		`f.yaml:4007: portal "big": labels: holds up to 232035 values (keys, items and their values), too many to read; Konnect allows at most 50 labels per resource (47 besides dcrflow's own): keep those you need and remove the rest`}},
+	{name: "1,500 portals sharing 47 labels through an alias", gen: func() string { return string(sharedLabels(1500)) }, n: 1, want: []string{
+		"f.yaml: the file's aliases (*name) expand to 142500 values, more than the 48616 a file of 63 KB may add to its own; write the portals without anchors and aliases (the file is then read a few portals at a time), or split them into several files"}},
+	{name: "10,000 portals with a label beside the defaults' 46", big: true, gen: func() string { return string(defaultsFanOut(10_000)) }, n: 1, want: []string{
+		`f.yaml:10785: portal "p3593": labels: the defaults' 46 labels go into every portal with labels of its own, 165324 copies up to here, more than the 165278 a file of 509 KB may hold; keep fewer labels in defaults, or split the portals into several files`}},
+	{name: "defaults of 600 auth methods before 20,000 portals", big: true, gen: func() string {
+		return "defaults:\n  auth_methods: [" + strings.Repeat("bearer, ", 600) + "]\n" + string(fleetFile(20_000)[len("defaults:\n  auth_server: default\n  labels: {env: prod}\n"):])
+	}, n: 599, want: []string{ // every portal shares one list of the defaults' (each had its own: 246 MiB)
+		`f.yaml:2: defaults.auth_methods: "bearer" is listed twice (first at line 2); keep one`}},
+	{name: "160,000 empty portals", big: true, maxMB: 16, gen: func() string { return "portals:\n" + strings.Repeat("- {}\n", 160_000) }, n: 1, want: []string{
+		"f.yaml: portals: lists 160000 portals in 800 KB, more than the 50971 a file of its size may hold (a portal takes about 800 bytes to check, and a valid one needs at least a name and a scope); give each portal its name and scopes, or split the portals into several files"}},
+	{name: "190,000 empty portals in a flow list", big: true, maxMB: 16, gen: func() string { return "portals: [" + strings.Repeat("{},", 190_000) + "]\n" }, n: 1, want: []string{
+		"f.yaml: portals: lists 190000 portals in 570 KB, more than the 42346 a file of its size may hold (a portal takes about 800 bytes to check, and a valid one needs at least a name and a scope); give each portal its name and scopes, or split the portals into several files"}},
+	{name: "a Konnect portal name of 100 KB in capitals with 10,000 APIs", gen: func() string {
+		var b strings.Builder
+		b.WriteString("portals:\n  - name: a\n    portal: " + strings.Repeat("A", 100_000) + "\n    scopes: [x]\n    apis: [")
+		for i := range 10_000 {
+			fmt.Fprintf(&b, "a%d,", i)
+		}
+		return b.String() + "]\n"
+	}, n: 1, maxMB: 32, want: []string{ // the name was folded once an API: 1 GiB
+		`f.yaml:3: portal "a": portal: "` + strings.Repeat("A", 60) + `…" is 100000 characters long; a Konnect portal name has at most 255, shorten it`}},
 	{name: "nested empty lists", gen: func() string { return "portals: " + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "\n" }, n: 1, want: []string{
 		"f.yaml:1: portals: an entry is a list, expected a portal (a mapping); write each portal as a mapping: `- name: payments` with its fields below"}},
 	{name: "30 MB of blank lines, then a tab", big: true, gen: func() string { return strings.Repeat("\n", 30<<20) + "portals:\n\t- name: a\n" }, n: 1, want: []string{
@@ -212,4 +259,25 @@ func TestParse_RefusesHostileFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// blockLabels is a portal with n labels, one a line.
+func blockLabels(n int) []byte {
+	var b strings.Builder
+	b.WriteString("portals:\n  - name: a\n    scopes: [x]\n    labels:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "      k%d: v\n", i)
+	}
+	return []byte(b.String())
+}
+
+// anchorFleet is a valid file of n portals that share their labels through an alias
+// and anchor their scopes: it is read whole.
+func anchorFleet(n int) []byte {
+	var b strings.Builder
+	b.WriteString("defaults:\n  claim: app_id\nportals:\n  - name: p0\n    scopes: [p0:read]\n    labels: &team {team: payments, env: prod}\n")
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, "  - name: p%d\n    scopes: &s%d [p%d:read, p%d:write]\n    labels: *team\n", i, i, i, i)
+	}
+	return []byte(b.String())
 }

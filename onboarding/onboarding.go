@@ -81,7 +81,7 @@ func Parse(name string, raw []byte) ([]dcrflow.PortalSpec, error) {
 // parse is Parse, reading a file of the usual shape in pieces when split is set (see
 // split.go), else whole.
 func parse(name string, raw []byte, split bool) ([]dcrflow.PortalSpec, error) {
-	p := &parser{fname: name}
+	p := &parser{fname: name, size: len(raw)}
 	var specs []dcrflow.PortalSpec
 	if p.affordable(raw) {
 		var done bool
@@ -140,6 +140,16 @@ func (p *parser) checkDefaults(d rawDefaults) {
 	}
 }
 
+// tokenName is dcrflow.DCRTokenName, the defaults' name normalised once for every
+// portal that takes it (a long name in other letters would otherwise be copied once a
+// portal).
+func (p *parser) tokenName(name string) string {
+	if name != p.tokenIn || p.tokenOut == "" {
+		p.tokenIn, p.tokenOut = name, dcrflow.DCRTokenName(name)
+	}
+	return p.tokenOut
+}
+
 const labelCountFix = "Konnect allows 50 labels per resource and dcrflow adds 3 of its own (managed-by, dcrflow-portal, dcrflow-run), so at most 47 with the defaults' and the portal's together; remove some"
 
 func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
@@ -174,11 +184,14 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 	}
 	// One normal form for token names, as the worker keys its tokens: Partners_EU,
 	// partners-eu and DCRFLOW_DCR_TOKEN_PARTNERS_EU all name partners-eu.
-	s.DCRTokenName = dcrflow.DCRTokenName(s.DCRTokenName)
+	s.DCRTokenName = p.tokenName(s.DCRTokenName)
 
 	s.Strategy = dcrflow.StrategySpec{Name: "dcrflow-" + key, DisplayName: "Okta DCR (" + key + ")", AuthMethods: DefaultAuthMethods}
 	if len(d.authMethods.items) > 0 {
-		s.Strategy.AuthMethods = texts(d.authMethods.items)
+		if p.defaultMethods == nil { // one list for every portal: nothing writes to it
+			p.defaultMethods = texts(d.authMethods.items)
+		}
+		s.Strategy.AuthMethods = p.defaultMethods
 	}
 	if st := r.strategy; st != nil {
 		p.checkText(st.name, who, "auth_strategy.name", maxStrategyNameLen, "a Konnect auth strategy name",
@@ -220,7 +233,8 @@ func (p *parser) portalSpec(r rawPortal, d rawDefaults) dcrflow.PortalSpec {
 
 	p.checkLabels(r.labels, who, "labels")
 	p.checkLabelSpelling(d.labels, r.labels, who)
-	s.Labels = mergeLabels(d.labels, r.labels)
+	s.Labels = p.mergeLabels(d.labels, r.labels)
+	p.tooManyCopies(d.labels, r, who)
 	if n := len(s.Labels); n > maxUserLabels && len(d.labels.items) <= maxUserLabels {
 		p.add(firstNonZero(r.labels.line, r.line), who, "labels", "%d labels with the defaults'; %s", n, labelCountFix)
 	}

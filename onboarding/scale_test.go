@@ -64,7 +64,8 @@ func TestParse_AcceptsTheLargestFileTheBoundAllows(t *testing.T) {
 }
 
 // Files just under the value bound, of the shapes yaml.v3 makes most values of, stay
-// within a bounded heap: the bound, not the file's size, caps memory.
+// within a bounded heap: read in pieces, or refused before any tree is built when
+// read whole (until the budget of a file read whole, 320 to 510 MiB).
 func TestParse_MemoryAtTheValueBound(t *testing.T) {
 	if testing.Short() {
 		t.Skip("files of up to 5 MB")
@@ -89,7 +90,7 @@ func TestParse_MemoryAtTheValueBound(t *testing.T) {
 			if b := valueBound(raw); b > maxValues || b < maxValues*3/4 {
 				t.Fatalf("valueBound = %d: not just under %d", b, maxValues)
 			}
-			cost := costtest.Within(t, 5*time.Second, 512<<20, func() { _, _ = Parse("f.yaml", raw) })
+			cost := costtest.Within(t, 5*time.Second, wholeCap, func() { _, _ = Parse("f.yaml", raw) })
 			t.Logf("%s, %.1f MB: %v, heap peak %.0f MiB", name, float64(len(raw))/1e6, cost.Time, cost.MB())
 		})
 	}
@@ -138,4 +139,152 @@ func TestParse_AcceptsHarmlessText(t *testing.T) {
 	if err != nil || specs[0].Portal != "Zoë's 日本 shop" || specs[0].Labels["Team"] != "payments" {
 		t.Fatalf("specs = %+v, err = %v", specs, err)
 	}
+}
+
+// underWholeBudget is a file of size bytes (padded with a comment) holding as many
+// units as the budget of a file read whole lets through: head, then unit(i) for each
+// i, then tail.
+func underWholeBudget(t *testing.T, size int, head string, unit func(i int) string, tail string) []byte {
+	t.Helper()
+	build := func(k int) []byte {
+		var b strings.Builder
+		b.WriteString(head)
+		for i := range k {
+			b.WriteString(unit(i))
+		}
+		b.WriteString(tail)
+		if pad := size - b.Len() - 2; pad > 0 {
+			b.WriteString("#" + strings.Repeat("x", pad) + "\n")
+		}
+		return []byte(b.String())
+	}
+	// valueBound grows by the same amount a unit: find k from two points, then step
+	// down to the first k within the budget.
+	at1k, at2k := valueBound(build(1000)), valueBound(build(2000))
+	perUnit := float64(at2k-at1k) / 1000
+	k := int(float64(wholeBudget(size)-at1k)/perUnit) + 1000
+	for ; k > 0; k -= max(k/1000, 1) {
+		if raw := build(k); valueBound(raw) <= wholeBudget(len(raw)) && len(raw) <= size {
+			return raw
+		}
+	}
+	t.Fatalf("no file of %d bytes fits", size)
+	return nil
+}
+
+// Files read whole, of the shapes yaml.v3 makes most values of, padded to just under
+// the budget of a file read whole: the heap's peak stays within what the budget
+// promises (30 times the file plus 16 MiB, and 150 MiB at most), which checks
+// bytesPerValue.
+func TestParse_MemoryAtTheWholeBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("files of up to 5 MB")
+	}
+	const portal = "portals:\n  - name: a\n    scopes: [x]\n"
+	shapes := []struct {
+		name, head, tail string
+		unit             func(i int) string
+	}{
+		{"a flow list", "portals: [", "]\n", func(int) string { return "a," }},
+		{"nested flow lists", "portals: [", "]\n", func(int) string { return "[[]]," }},
+		{"flow labels", portal + "    labels: {", "}\n", func(i int) string { return fmt.Sprintf("k%d: v,", i) }},
+		{"explicit keys only", portal + "    labels: {", "}\n", func(int) string { return "? ," }},
+		{"block scopes", portal[:len(portal)-len(" [x]\n")] + "\n", "", func(int) string { return "      - x\n" }},
+		{"portals sharing an alias", "defaults: {claim: app_id}\nportals:\n  - {name: p, scopes: [x], labels: &l {a: b}}\n", "",
+			func(i int) string { return fmt.Sprintf("  - {name: p%d, scopes: [x], labels: *l}\n", i) }},
+	}
+	for _, size := range []int{1 << 20, 5 << 20} {
+		for i, c := range shapes {
+			if size > 1<<20 && i > 2 {
+				break // at the cap, the shapes that cost the most a value
+			}
+			t.Run(fmt.Sprintf("%s, %d MiB", c.name, size>>20), func(t *testing.T) {
+				raw := underWholeBudget(t, size, c.head, c.unit, c.tail)
+				if valueBound(raw) <= pieceBudget {
+					t.Fatal("a file of few values: it may be read in pieces")
+				}
+				promise := uint64(min(wholeFactor*len(raw)+wholeFixed, wholeCap))
+				var err error
+				cost := costtest.Within(t, 10*time.Second, promise, func() { _, err = Parse("f.yaml", raw) })
+				t.Logf("%.1f MB, %d values counted: %v, heap peak %.0f MiB (promised %d MiB); %.200v", float64(len(raw))/1e6, valueBound(raw), cost.Time, cost.MB(), promise>>20, err)
+			})
+		}
+	}
+}
+
+// labelsFile is a file of n portals after defaults (or a first portal) holding
+// labels: a label's key and value, k0: v0, ...
+func labelsFile(n, labels int, head, perPortal, headTail string) []byte {
+	var b strings.Builder
+	b.WriteString(head)
+	for i := range labels {
+		fmt.Fprintf(&b, "k%d: v%d, ", i, i)
+	}
+	b.WriteString(headTail)
+	for i := range n {
+		fmt.Fprintf(&b, perPortal, i)
+	}
+	return []byte(b.String())
+}
+
+// sharedLabels is a file of n+1 portals whose 47 labels are one alias: each portal
+// read keeps its own copy, so the aliases, not the file, make its cost.
+func sharedLabels(n int) []byte {
+	return labelsFile(n, maxUserLabels, "defaults: {claim: app_id}\nportals:\n  - {name: p, scopes: [x], labels: &l {", "  - {name: p%d, scopes: [x], labels: *l}\n", "}}\n")
+}
+
+// defaultsFanOut is a file of n portals, each with a label of its own beside the
+// defaults' 46: each keeps a copy of the defaults' labels.
+func defaultsFanOut(n int) []byte {
+	return labelsFile(n, maxUserLabels-1, "defaults:\n  labels: {", "  - name: p%d\n    scopes: [x]\n    labels: {t: x}\n", "}\nportals:\n")
+}
+
+// acceptsTheMostWithin finds, between lo (accepted) and hi (refused), about the
+// largest n whose file gen(n) loads, and checks that it loads within the budget of
+// its size (with its portals: n+extra).
+func acceptsTheMostWithin(t *testing.T, gen func(n int) []byte, lo, hi, extra int) {
+	t.Helper()
+	accepted := func(n int) bool { _, err := Parse("f.yaml", gen(n)); return err == nil }
+	if !accepted(lo) || accepted(hi) {
+		t.Fatalf("%d portals refused, or %d accepted", lo, hi)
+	}
+	for hi-lo > max(hi/200, 1) {
+		if mid := (lo + hi) / 2; accepted(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	raw := gen(lo)
+	promise := uint64(min(wholeFactor*len(raw)+wholeFixed, wholeCap))
+	acceptWithin(t, raw, lo+extra, 5*time.Second, promise)
+	t.Logf("about the most: %d portals, %d bytes (promised %d MiB)", lo+extra, len(raw), promise>>20)
+}
+
+// The most portals sharing their labels through an alias that a file may hold loads
+// within the budget of its size (before the aliases were budgeted, 2,250 of them,
+// 96 KB, took 29 MiB: 300 times the file).
+func TestParse_AliasesWithinTheBudget(t *testing.T) {
+	acceptsTheMostWithin(t, sharedLabels, 1, 1500, 1)
+}
+
+// The most portals with labels of their own beside the defaults' 46 that a file may
+// hold loads within the budget of its size (before the copies were budgeted, 10,000
+// of them, 0.5 MB, took 41 MiB: 85 times the file); 99,000 portals sharing the
+// defaults' 47 labels load within 128 MiB (they took 414 MiB: now they share one map).
+func TestParse_DefaultLabelsWithinTheBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("files of megabytes")
+	}
+	acceptsTheMostWithin(t, defaultsFanOut, 100, 10_000, 0)
+	shared := labelsFile(99_000, maxUserLabels, "defaults:\n  labels: {", "  - name: p%d\n    scopes: [x]\n", "}\nportals:\n")
+	acceptWithin(t, shared, 99_000, 20*time.Second, 128<<20)
+}
+
+// What the defaults give every portal is not copied into each: a DCR token name of
+// 100 KB in capitals (normalised once a portal, it took 106 MiB for 1,000 portals)
+// loads within the budget of the file.
+func TestParse_DefaultsAreNotCopiedIntoEachPortal(t *testing.T) {
+	raw := append([]byte("defaults:\n  dcr_token: "+strings.Repeat("A", 100_000)+"\nportals:\n"), fleetFile(1000)[len("defaults:\n  auth_server: default\n  labels: {env: prod}\nportals:\n"):]...)
+	acceptWithin(t, raw, 1000, 2*time.Second, uint64(wholeFactor*len(raw)+wholeFixed))
 }

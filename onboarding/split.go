@@ -24,7 +24,8 @@ type layout struct {
 	head        []byte // the file with the portals' lines left empty (lines keep their numbers)
 	portalsLine int    // the line of `portals:`
 	items       []span
-	maps        int // items that look like mappings on their first line: the portals to expect
+	maps        int  // items that look like mappings on their first line: the portals to expect
+	flow        bool // the items are those of a flow list (splitflow.go)
 }
 
 // span is one item of the portals' list: its bytes and its first line (a file has at
@@ -35,11 +36,20 @@ type span struct {
 
 // findPortals finds the items of the file's `portals:` list, written as a block list
 // under a `portals:` at the start of a line. It reports false for any other shape, and
-// for a file with anchors, aliases, tags defined by directives or several documents:
-// those are read whole.
+// for a file with anchors, aliases or directives: those are read whole. A document
+// marker (`---`, `...`) at the start of a line ends the list; the documents before and
+// after it are the head's, read and checked as in a file read whole.
 func findPortals(raw []byte) (layout, bool) {
+	if l, ok := findBlockPortals(raw); ok {
+		return l, true
+	}
+	return findFlowPortals(raw)
+}
+
+// findBlockPortals is findPortals for a block list.
+func findBlockPortals(raw []byte) (layout, bool) {
 	var l layout
-	if bytes.ContainsAny(raw, "&*") || bareCR(raw) {
+	if mayHoldAnchors(raw) || bareCR(raw) {
 		return l, false
 	}
 	regionStart, regionEnd := -1, len(raw) // the items' bytes
@@ -56,7 +66,7 @@ func findPortals(raw []byte) (layout, bool) {
 			next = end + 1
 		}
 		text := bytes.TrimSuffix(raw[off:end], []byte("\r"))
-		if bytes.HasPrefix(text, []byte("---")) || bytes.HasPrefix(text, []byte("...")) || bytes.HasPrefix(text, []byte("%")) {
+		if bytes.HasPrefix(text, []byte("%")) {
 			return l, false
 		}
 		if isPortalsKey(text) {
@@ -115,6 +125,23 @@ func findPortals(raw []byte) (layout, bool) {
 	return l, true
 }
 
+// mayHoldAnchors says whether raw may hold an anchor (&name) or an alias (*name): a
+// '&' or '*' where a node may start (after a blank, at the start, or after one of
+// `[{,:`) and before a name. Text such as "R&D" or "Payments & Billing" holds none.
+// A file with anchors is read whole, where aliases are counted by what they expand
+// to; a piece holding an alias this missed is read whole all the same (batch).
+func mayHoldAnchors(raw []byte) bool {
+	for i, c := range raw {
+		if c != '&' && c != '*' || i+1 < len(raw) && blank(raw[i+1]) {
+			continue
+		}
+		if i == 0 || blank(raw[i-1]) || bytes.IndexByte([]byte("[{,:"), raw[i-1]) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // bareCR says whether raw holds a carriage return without a line feed after it,
 // which YAML takes for a line break (the other breaks YAML knows, NEL and the Unicode
 // separators, are refused before: invisibles).
@@ -158,7 +185,10 @@ func (p *parser) parseSplit(raw []byte) ([]dcrflow.PortalSpec, bool) {
 	if !ok {
 		return nil, false
 	}
-	q := &parser{fname: p.fname, items: &l, raw: raw}
+	if valueBound(l.head) > wholeBudget(len(raw)) {
+		return nil, false // the head alone is too large a tree: read whole, which says so
+	}
+	q := &parser{fname: p.fname, items: &l, raw: raw, size: len(raw)}
 	root, ok := q.readDoc(l.head)
 	if !ok || !q.portalsAt(root, l.portalsLine) {
 		return nil, false
@@ -195,11 +225,18 @@ const batchBytes = 64 << 10
 // file is read whole.
 func (p *parser) batch(items []span) ([]*yaml.Node, error) {
 	var doc yaml.Node
-	if err := unmarshalNode(p.raw[items[0].start:items[len(items)-1].end], &doc); err != nil {
+	text := p.raw[items[0].start:items[len(items)-1].end]
+	if p.items.flow {
+		text = append(append(append(make([]byte, 0, len(text)+2), '['), text...), ']')
+	}
+	if err := unmarshalNode(text, &doc); err != nil {
 		return nil, err
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.SequenceNode || len(doc.Content[0].Content) != len(items) {
 		return nil, errWhole
+	}
+	if bytes.ContainsAny(text, "&*") && expansion(&doc, map[*yaml.Node]int{}) > 0 {
+		return nil, errWhole // an alias mayHoldAnchors did not see: read whole, where it is counted
 	}
 	seq := doc.Content[0].Content
 	for i, n := range seq {

@@ -1,6 +1,7 @@
 package onboarding
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -12,8 +13,16 @@ import (
 // the same portals, or the same problems in the same order.
 func sameAsWhole(t *testing.T, raw []byte) {
 	t.Helper()
-	specs, err := parse("f.yaml", raw, true)
 	wSpecs, wErr := parse("f.yaml", raw, false)
+	if valueBound(raw) > wholeBudget(len(raw)) {
+		// Read whole, the file is over its budget: refused before anything is built,
+		// whatever reading it in pieces finds.
+		if wErr == nil || !strings.Contains(wErr.Error(), ": holds up to ") {
+			t.Fatalf("read whole, a file over its budget gives %.300v", wErr)
+		}
+		return
+	}
+	specs, err := parse("f.yaml", raw, true)
 	if fmt.Sprint(err) != fmt.Sprint(wErr) || !reflect.DeepEqual(specs, wSpecs) {
 		t.Fatalf("read in pieces and whole, %.300q gives\n%.3000v\n%+.1000v\nand\n%.3000v\n%+.1000v", raw, err, specs, wErr, wSpecs)
 	}
@@ -78,10 +87,33 @@ func TestFindPortals(t *testing.T) {
 		{"a multi-line flow list", "portals:\n  - name: a\n    scopes: [x,\n  - y]\n", 2, true},
 		{"a block scalar", "portals:\n  - name: a\n    portal: |\n      x\n  - name: b\n", 2, false},
 		{"an alias", "portals:\n  - &p {name: a, scopes: [x]}\n  - *p\n", 0, false},
-		{"a second document", "portals:\n" + two + "---\nportals: []\n", 0, false},
+		{"ampersands and stars in text", "portals:\n  - name: a\n    portal: R&D * Payments & Billing\n    scopes: [x]\n  - name: b\n    scopes: [\"a*\", b&c]\n", 2, false},
+		{"an anchor in a flow list", "portals: [{name: a, scopes: &s [x]}, {name: b, scopes: *s}]\n", 0, false},
+		{"an anchor after a JSON key", "{\"portals\": [{\"name\": \"a\", \"scopes\":&s [\"x\"]}, {\"name\": \"b\", \"scopes\":*s}]}\n", 0, false},
+		{"an alias at the start of a line", "portals:\n  - name: a\n    scopes:\n*s\n", 0, false},
+		{"a second document", "portals:\n" + two + "---\nportals: []\n", 2, false},
+		{"a document marker first", "# fleet\n--- # all\nportals:\n" + two + "...\n", 2, false},
+		{"empty documents after", "---\nportals:\n" + two + "---\n---\n...\n", 2, false},
+		{"portals in the second document", "defaults: {claim: cid}\n---\nportals:\n" + two, 2, true},
+		{"a directive", "%YAML 1.2\n---\nportals:\n" + two, 0, false},
 		{"portals twice", "portals:\n" + two + "portals:\n" + two, 0, false},
 		{"quoted portals first", "\"portals\": [x]\nportals:\n" + two, 2, true},
-		{"a flow list", "portals: [{name: a, scopes: [x]}]\n", 0, false},
+		{"a flow list", "portals: [{name: a, scopes: [x]}]\n", 1, false},
+		{"a flow list over lines", "defaults: {claim: app_id}\nportals: [ # all\n  {name: a, scopes: [x]},\n\n  {name: b,\n   scopes: [y]},  # b\n]\n", 2, false},
+		{"a flow list at the start of lines", "portals: [\n{name: a, scopes: [x]},\n{name: b, scopes: [y]}]\n", 2, false},
+		{"JSON", "{\"defaults\": {\"claim\": \"app_id\"},\n \"portals\": [{\"name\": \"a\", \"scopes\": [\"x\"]},\n  {\"name\": \"b\", \"scopes\":[\"y\"]}]}\n", 2, false},
+		{"commas and brackets in quotes and comments", "portals: [{name: a, portal: \"x, ]y\\\"\", scopes: ['x, '' }']}, # a, ]\n  {name: b, scopes: [y]}]\n", 2, false},
+		{"a quote inside a plain value", "portals: [{name: a, portal: it's, scopes: [x]}, {name: b, portal: b\"c, scopes: [y]}]\n", 2, false},
+		{"a trailing comma", "portals: [{name: a, scopes: [x]},]\n", 1, false},
+		{"an empty item", "portals: [{name: a, scopes: [x]},,{name: b}]\n", 0, false},
+		{"items that are not mappings", "portals: [{name: a, scopes: [x]}, b]\n", 0, false},
+		{"a flow list on the next line", "portals:\n  [{name: a, scopes: [x]}]\n", 0, false},
+		{"a flow list after a tag", "portals: !!seq [{name: a, scopes: [x]}]\n", 0, false},
+		{"portals as a key and in a value", "portals: [{name: portals, scopes: [x]}]\n", 1, false},
+		{"a nested portals key", "defaults: {portals: [{name: a}]}\nportals: [{name: b, scopes: [x]}]\n", 0, false},
+		{"a flow list left open", "portals: [{name: a, scopes: [x]}\n", 0, false},
+		{"text after the list", "portals: [{name: a, scopes: [x]}] b\n", 1, true},
+		{"a flow list with a second document", "portals: [{name: a, scopes: [x]}]\n--- [x]\n", 1, false},
 		{"an item less indented", "portals:\n    - name: a\n  - name: b\n", 0, false},
 		{"a key beside the items", "portals:\n  - name: a\n  scopes: [x]\n", 0, false},
 		{"a tab", "portals:\n\t- name: a\n", 0, false},
@@ -99,5 +131,19 @@ func TestFindPortals(t *testing.T) {
 			}
 			sameAsWhole(t, []byte(c.doc))
 		})
+	}
+}
+
+// A piece holding an alias is not read alone, whatever found the pieces: the file is
+// read whole, where aliases are counted by what they expand to.
+func TestBatch_RefusesAliases(t *testing.T) {
+	raw := []byte("portals:\n  - {name: a, scopes: &s [x]}\n  - {name: b, scopes: *s}\n")
+	items := []span{{start: 9, end: 39, line: 2}, {start: 39, end: int32(len(raw)), line: 3}}
+	p := &parser{fname: "f.yaml", raw: raw, items: &layout{items: items}}
+	if _, err := p.batch(items); !errors.Is(err, errWhole) {
+		t.Fatalf("err = %v; want errWhole", err)
+	}
+	if _, err := p.batch(items[:1]); err != nil {
+		t.Fatalf("an anchor alone: err = %v", err)
 	}
 }

@@ -45,6 +45,9 @@ func (p *parser) file(root *yaml.Node) (rawFile, bool) {
 		p.add(p.resolve(portals).Line, "", "portals", "the file lists no portal; add at least one under `portals:`")
 		return f, false
 	}
+	if p.tooManyPortals(len(items)) {
+		return f, false
+	}
 	f.portals = make([]rawPortal, 0, len(items))
 	for _, it := range items {
 		if pt, ok := p.portal(it); ok {
@@ -289,6 +292,9 @@ func (p *parser) api(n *yaml.Node, who string) (rawAPI, bool) {
 // its lines.
 func (p *parser) splitPortals(f rawFile) (rawFile, bool) {
 	all := p.items.items
+	if p.tooManyPortals(len(all)) {
+		return f, true // refused as when read whole: nothing more is checked
+	}
 	d := f.defaults
 	p.checking = true
 	p.checkDefaults(d)
@@ -297,9 +303,17 @@ func (p *parser) splitPortals(f rawFile) (rawFile, bool) {
 	p.specs = make([]dcrflow.PortalSpec, 0, p.items.maps)
 	where := make([]lines, 0, p.items.maps)
 	for len(all) > 0 {
-		n := 1
-		for n < len(all) && all[n-1].end-all[0].start < batchBytes {
-			n++
+		n, values := 0, 0
+		for n < len(all) && (n == 0 || all[n-1].end-all[0].start < batchBytes) {
+			v := valueBound(p.raw[all[n].start:all[n].end])
+			if n > 0 && values+v > batchBudget {
+				break
+			}
+			n, values = n+1, values+v
+		}
+		if values > pieceBudget {
+			p.whole = true // one portal too large to read alone: read whole, which says so
+			return f, false
 		}
 		items, err := p.batch(all[:n])
 		if err != nil {
