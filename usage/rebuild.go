@@ -16,9 +16,10 @@ import (
 // completed onboarding, unless an offboarding completed after it, and the progress of
 // each onboarding still running (or held). beat is called as the reading goes on.
 // A completed run's result never changes, so it is read once per worker and kept for
-// the other records of the domain (its shards), which rebuild themselves at about the
-// same time; the results go when no rebuild is left, so a worker does not hold every
-// portal's result for the rest of its life.
+// the other records (a domain's shards, the other domains), which rebuild themselves
+// at about the same time; so is a running one's progress (see progress). Both go when
+// no rebuild is left, so a worker does not hold every portal's result for the rest of
+// its life.
 func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]Seed, error) {
 	t.seedsMu.Lock()
 	t.rebuilding++
@@ -26,7 +27,7 @@ func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]See
 	defer func() {
 		t.seedsMu.Lock()
 		if t.rebuilding--; t.rebuilding == 0 {
-			t.results = nil
+			t.results, t.running = nil, nil
 		}
 		t.seedsMu.Unlock()
 	}()
@@ -72,13 +73,7 @@ func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]See
 	}
 	for _, r := range running {
 		key := strings.TrimPrefix(r.id, dcrflow.OnboardWorkflowID(""))
-		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		v, err := t.Client.QueryWorkflow(qctx, r.id, r.runID, dcrflow.QueryProgress)
-		var p dcrflow.Progress
-		if err == nil {
-			err = v.Get(&p)
-		}
-		cancel()
+		p, err := t.progress(ctx, r.id, r.runID)
 		if err != nil {
 			return nil, fmt.Errorf("progress of %s (running): %w", r.id, err)
 		}
@@ -106,6 +101,37 @@ func (t *Temporal) result(ctx context.Context, id, runID string) (dcrflow.Onboar
 	}
 	t.results[runID] = dcrflow.OnboardResult{AuthServerID: res.AuthServerID, Resources: res.Resources}
 	return res, nil
+}
+
+// progress is a running onboarding's progress, read once for the rebuilds under way.
+// The first fleet after an upgrade starts every record at once (8 a domain), each
+// asking every running portal: without this, records × portals queries. A run that
+// goes on after its progress was read may add resources; that holds for a rebuild of
+// its own as much (a run old enough not to join the records never tells them), so
+// sharing the read loses nothing.
+func (t *Temporal) progress(ctx context.Context, id, runID string) (dcrflow.Progress, error) {
+	t.seedsMu.Lock()
+	p, ok := t.running[runID]
+	t.seedsMu.Unlock()
+	if ok {
+		return p, nil
+	}
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	v, err := t.Client.QueryWorkflow(qctx, id, runID, dcrflow.QueryProgress)
+	if err == nil {
+		err = v.Get(&p)
+	}
+	if err != nil {
+		return p, err
+	}
+	t.seedsMu.Lock()
+	defer t.seedsMu.Unlock()
+	if t.running == nil || len(t.running) >= maxCachedResults {
+		t.running = map[string]dcrflow.Progress{}
+	}
+	t.running[runID] = dcrflow.Progress{AuthServerID: p.AuthServerID, Resources: p.Resources}
+	return p, nil
 }
 
 // maxCachedResults bounds the results a worker keeps for rebuilds.

@@ -30,6 +30,7 @@ type Temporal struct {
 	seedsMu    sync.Mutex
 	rebuilding int                              // rebuilds under way
 	results    map[string]dcrflow.OnboardResult // completed runs' results, by run id, while rebuilding
+	running    map[string]dcrflow.Progress      // running runs' progress, by run id, while rebuilding
 }
 
 // WorkflowID is the id of the UsageRecord entity workflow that holds one shard of a
