@@ -27,7 +27,7 @@ func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]See
 	defer func() {
 		t.seedsMu.Lock()
 		if t.rebuilding--; t.rebuilding == 0 {
-			t.results, t.running = nil, nil
+			t.reads = nil
 		}
 		t.seedsMu.Unlock()
 	}()
@@ -62,7 +62,7 @@ func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]See
 		if err != nil {
 			return nil, fmt.Errorf("result of %s: %w", id, err)
 		}
-		seeds = append(seeds, SeedsFrom(domain, key, r.runID, res.AuthServerID, res.Resources)...)
+		seeds = append(seeds, SeedsFrom(domain, key, r.runID, res.authServerID, res.resources)...)
 		beat()
 	}
 	var running []run
@@ -77,64 +77,68 @@ func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]See
 		if err != nil {
 			return nil, fmt.Errorf("progress of %s (running): %w", r.id, err)
 		}
-		seeds = append(seeds, SeedsFrom(domain, key, r.runID, p.AuthServerID, p.Resources)...)
+		seeds = append(seeds, SeedsFrom(domain, key, r.runID, p.authServerID, p.resources)...)
 		beat()
 	}
 	return seeds, nil
 }
 
-// result is a completed run's result, read once.
-func (t *Temporal) result(ctx context.Context, id, runID string) (dcrflow.OnboardResult, error) {
-	t.seedsMu.Lock()
-	res, ok := t.results[runID]
-	t.seedsMu.Unlock()
-	if ok {
-		return res, nil
-	}
-	if err := t.Client.GetWorkflow(ctx, id, runID).Get(ctx, &res); err != nil {
-		return res, err
-	}
-	t.seedsMu.Lock()
-	defer t.seedsMu.Unlock()
-	if t.results == nil || len(t.results) >= maxCachedResults {
-		t.results = map[string]dcrflow.OnboardResult{}
-	}
-	t.results[runID] = dcrflow.OnboardResult{AuthServerID: res.AuthServerID, Resources: res.Resources}
-	return res, nil
+// seen is what a rebuild needs of a run: its authorization server and resources.
+type seen struct {
+	authServerID string
+	resources    []dcrflow.Resource
 }
 
-// progress is a running onboarding's progress, read once for the rebuilds under way.
-// The first fleet after an upgrade starts every record at once (8 a domain), each
-// asking every running portal: without this, records × portals queries. A run that
-// goes on after its progress was read may add resources; that holds for a rebuild of
-// its own as much (a run old enough not to join the records never tells them), so
-// sharing the read loses nothing.
-func (t *Temporal) progress(ctx context.Context, id, runID string) (dcrflow.Progress, error) {
+// result is a completed run's result.
+func (t *Temporal) result(ctx context.Context, id, runID string) (seen, error) {
+	return t.readOnce("completed/"+runID, func() (seen, error) {
+		var res dcrflow.OnboardResult
+		err := t.Client.GetWorkflow(ctx, id, runID).Get(ctx, &res)
+		return seen{res.AuthServerID, res.Resources}, err
+	})
+}
+
+// progress is a running onboarding's progress. The first fleet after an upgrade
+// starts every record at once (8 a domain), each asking every running portal:
+// without sharing, records × portals queries. A run that goes on after its progress
+// was read may add resources; that holds for a rebuild of its own as much (a run old
+// enough not to join the records never tells them), so sharing the read loses nothing.
+func (t *Temporal) progress(ctx context.Context, id, runID string) (seen, error) {
+	return t.readOnce("running/"+runID, func() (seen, error) {
+		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		var p dcrflow.Progress
+		v, err := t.Client.QueryWorkflow(qctx, id, runID, dcrflow.QueryProgress)
+		if err == nil {
+			err = v.Get(&p)
+		}
+		return seen{p.AuthServerID, p.Resources}, err
+	})
+}
+
+// readOnce is what read finds, read once for the rebuilds under way: key names the
+// run and whether it had completed (a completed run's result never changes).
+func (t *Temporal) readOnce(key string, read func() (seen, error)) (seen, error) {
 	t.seedsMu.Lock()
-	p, ok := t.running[runID]
+	r, ok := t.reads[key]
 	t.seedsMu.Unlock()
 	if ok {
-		return p, nil
+		return r, nil
 	}
-	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	v, err := t.Client.QueryWorkflow(qctx, id, runID, dcrflow.QueryProgress)
-	if err == nil {
-		err = v.Get(&p)
-	}
+	r, err := read()
 	if err != nil {
-		return p, err
+		return r, err
 	}
 	t.seedsMu.Lock()
 	defer t.seedsMu.Unlock()
-	if t.running == nil || len(t.running) >= maxCachedResults {
-		t.running = map[string]dcrflow.Progress{}
+	if t.reads == nil || len(t.reads) >= maxCachedResults {
+		t.reads = map[string]seen{}
 	}
-	t.running[runID] = dcrflow.Progress{AuthServerID: p.AuthServerID, Resources: p.Resources}
-	return p, nil
+	t.reads[key] = r
+	return r, nil
 }
 
-// maxCachedResults bounds the results a worker keeps for rebuilds.
+// maxCachedResults bounds the runs a worker keeps for rebuilds.
 const maxCachedResults = 20000
 
 // query lists the executions of a workflow type in a status on the record's task

@@ -61,15 +61,15 @@ func TestSeeds_KeepResultsOnlyWhileRebuilding(t *testing.T) {
 	}
 	run.AssertNumberOfCalls(t, "Get", 1)
 	c.AssertNumberOfCalls(t, "QueryWorkflow", 1)
-	if tm.results == nil || tm.running == nil {
+	if tm.reads == nil {
 		t.Fatal("the reads were not kept while a rebuild is under way")
 	}
 	tm.rebuilding = 0
 	if _, err := tm.Seeds(context.Background(), KonnectDomain, func() {}); err != nil {
 		t.Fatal(err)
 	}
-	if tm.results != nil || tm.running != nil || tm.rebuilding != 0 {
-		t.Fatalf("after the last rebuild the worker still keeps %d result(s) and %d progress, %d rebuilding", len(tm.results), len(tm.running), tm.rebuilding)
+	if tm.reads != nil || tm.rebuilding != 0 {
+		t.Fatalf("after the last rebuild the worker still keeps %d read(s), %d rebuilding", len(tm.reads), tm.rebuilding)
 	}
 	// The next rebuild reads afresh.
 	if _, err := tm.Seeds(context.Background(), KonnectDomain, func() {}); err != nil {

@@ -10,8 +10,6 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-
-	"github.com/dcrflow/dcrflow"
 )
 
 // Temporal is the Record kept by the UsageRecord entity workflows on a Temporal
@@ -28,9 +26,8 @@ type Temporal struct {
 	OktaOrg, KonnectOrg string
 
 	seedsMu    sync.Mutex
-	rebuilding int                              // rebuilds under way
-	results    map[string]dcrflow.OnboardResult // completed runs' results, by run id, while rebuilding
-	running    map[string]dcrflow.Progress      // running runs' progress, by run id, while rebuilding
+	rebuilding int             // rebuilds under way
+	reads      map[string]seen // what rebuilds under way read of runs (readOnce)
 }
 
 // WorkflowID is the id of the UsageRecord entity workflow that holds one shard of a
