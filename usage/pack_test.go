@@ -140,3 +140,19 @@ func BenchmarkState_Book(b *testing.B) {
 		})
 	}
 }
+
+// A book with nothing in it packs to nothing (no compressor for the many records
+// that rebuild from nothing) and reads back empty.
+func TestState_EmptyBookPacksToNothing(t *testing.T) {
+	s := usage.State{Domain: "konnect", Entries: []usage.Entry{{Key: claim}}}
+	if err := s.Pack(usage.NewBook(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if s.Packed != nil || s.Entries != nil {
+		t.Fatalf("an empty book packed to %d bytes and %d entries", len(s.Packed), len(s.Entries))
+	}
+	b, err := s.Book()
+	if err != nil || b.Len() != 0 {
+		t.Fatalf("read back: %d entries, %v", b.Len(), err)
+	}
+}
