@@ -294,15 +294,23 @@ func (f *fleet) attach(ctx workflow.Context, sel workflow.Selector, key string) 
 		case out.Succeeded:
 			f.ended(key, nil)
 		default:
-			f.running = slices.DeleteFunc(f.running, func(k string) bool { return k == key })
+			f.stopped(key)
 			f.fail(out.Failure)
 		}
 	})
 }
 
+// stopped takes one of the key's places off running: a key is there twice while one
+// start waits for another (attach), and the other must still be waited for.
+func (f *fleet) stopped(key string) {
+	if i := slices.Index(f.running, key); i >= 0 {
+		f.running = slices.Delete(f.running, i, i+1)
+	}
+}
+
 // ended counts a portal's outcome.
 func (f *fleet) ended(key string, err error) {
-	f.running = slices.DeleteFunc(f.running, func(k string) bool { return k == key })
+	f.stopped(key)
 	if err == nil {
 		f.sum.Succeeded++
 		return
