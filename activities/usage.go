@@ -164,24 +164,41 @@ func (in ReleaseInput) leave(run string) (usage.Leave, dcrflow.Resource) {
 
 // RebuildUsage rebuilds a record (a shard of a domain) from what Temporal knows of the
 // portals onboarded before the record existed; the UsageRecord workflow runs it once,
-// when it is first started.
+// when it is first started. What it reads holds the whole domain, so it also starts
+// the domain's other records with their part (those not started yet): each would
+// otherwise read every portal again on its first use, which comes later and later in
+// a large fleet (a shard first used by the 500th portal read 500 results).
 func (a *Activities) RebuildUsage(ctx context.Context, in usage.State) (usage.State, error) {
 	out := usage.State{Domain: in.Domain, Shard: in.Shard, Rebuilt: true}
 	seeder, ok := a.Usage.(interface {
-		Seeds(context.Context, string, func()) ([]usage.Seed, error)
+		Seeds(context.Context, string, int, func()) ([]usage.Seed, error)
+		StartRebuilt(context.Context, usage.State) (bool, error)
 	})
 	if !ok {
 		return out, nil
 	}
-	seeds, err := seeder.Seeds(ctx, in.Domain, func() { activity.RecordHeartbeat(ctx, nil) })
+	seeds, err := seeder.Seeds(ctx, in.Domain, in.Shard, func() { activity.RecordHeartbeat(ctx, nil) })
 	if err != nil {
 		return out, usageError("rebuild from onboarding records", err)
 	}
-	book := usage.NewBook(nil)
+	books := make([]*usage.Book, usage.Shards)
+	for i := range books {
+		books[i] = usage.NewBook(nil)
+	}
 	for _, s := range seeds {
-		if usage.ShardOf(s.Key) == in.Shard {
-			book.Add(s)
+		books[usage.ShardOf(s.Key)].Add(s)
+	}
+	for shard, book := range books {
+		if shard == in.Shard {
+			continue
+		}
+		sibling := usage.State{Domain: in.Domain, Shard: shard}
+		if err := sibling.Pack(book); err != nil {
+			return out, err
+		}
+		if _, err := seeder.StartRebuilt(ctx, sibling); err != nil {
+			return out, usageError("start the domain's other records", err)
 		}
 	}
-	return out, out.Pack(book)
+	return out, out.Pack(books[in.Shard])
 }

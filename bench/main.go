@@ -46,6 +46,7 @@ type options struct {
 
 	// The soak (make soak): -soak runs it instead of the bench's phases.
 	soak              bool
+	keep              bool
 	soakPortals       int
 	faultRate         float64
 	maxConcurrentSoak int
@@ -68,6 +69,7 @@ func main() {
 	flag.IntVar(&o.orgPortals, "org-portals", 60, "phase 6: the fleet under a real org's limits (its DCR bucket allows about 25 portals a minute)")
 	flag.StringVar(&o.xl, "xl", "1000,10000", "phase 5: fleet sizes, without limits and validation, each measured for memory, CPU per portal and the fleet workflow's history and payloads")
 	flag.StringVar(&o.temporalBin, "temporal", os.Getenv("DCRFLOW_TEMPORAL_BIN"), "the Temporal CLI (default: bin/temporal at the module root)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the processes' logs (the bench's work directory) after a run that succeeded")
 	flag.BoolVar(&o.soak, "soak", false, "run the soak (make soak) instead of the phases: a fleet under faults, kills and a server restart, then an audit")
 	flag.IntVar(&o.soakPortals, "soak-portals", 200, "the soak's fleet size")
 	flag.Float64Var(&o.faultRate, "fault-rate", 0.05, "the soak's share of calls answered by a random fault")
@@ -107,7 +109,7 @@ func run(ctx context.Context, o options) (err error) {
 	var cl cleanups
 	defer func() {
 		cl.run()
-		if err == nil {
+		if err == nil && !o.keep {
 			_ = os.RemoveAll(work)
 		} else {
 			fmt.Fprintf(os.Stderr, "bench: the processes' logs are in %s\n", work)

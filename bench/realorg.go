@@ -112,6 +112,7 @@ type portalLatency struct {
 	// Runs measured, and the lowest and highest ratio among them.
 	Runs               int
 	MinRatio, MaxRatio float64
+	Where              timeline // what the workflow was doing meanwhile
 }
 
 func (l *portalLatency) ratio() float64 { return l.Wall.Seconds() / l.Critical.Seconds() }
@@ -230,7 +231,11 @@ func (b *bench) onePortal() (*portalLatency, error) {
 		if log, err = b.sb.control.Requests(b.ctx, since); err != nil {
 			return nil, err
 		}
-		runs = append(runs, criticalPath(log, wall))
+		l := criticalPath(log, wall)
+		if l.Where, err = timelineOf(b.ctx, b.c, started[0].WorkflowID, started[0].RunID, t0, t0.Add(wall)); err != nil {
+			return nil, fmt.Errorf("portal %d's history: %w", i+1, err)
+		}
+		runs = append(runs, l)
 	}
 	slices.SortFunc(runs, func(x, y *portalLatency) int { return cmp.Compare(x.ratio(), y.ratio()) })
 	out := runs[len(runs)/2]
@@ -445,6 +450,11 @@ func (rep *report) orgMarkdown() string {
 			"its critical path is the sum, over the groups of its calls that had to follow one another (calls arriving within 15 ms of each other went together), "+
 			"of the group's latency. What is left (%s) is Temporal's and the worker's: task dispatch, workflow tasks and the shared-use record's updates.\n",
 			l.Runs, dur(l.Wall-l.Critical))
+		w := l.Where
+		p("From its history, the median portal's %s went: %s until its first workflow task; %s with an activity running (%d activities; the API's critical path %s of it, "+
+			"the rest the worker's own: the shared-use records' updates, the budget, encoding); %s with activities waiting for a worker; %s between activities "+
+			"(workflow tasks); %s from its completion until the launcher had the result.\n",
+			ms(l.Wall), ms(w.Start), ms(w.Running), w.Activities, ms(l.Critical), ms(w.Dispatch), ms(w.Between), ms(w.End))
 	}
 	return b.String()
 }
@@ -458,3 +468,6 @@ func bucketOfShape(s string) string {
 	}
 	return orgBucketOf(sandbox.Request{System: sys, Method: method, Path: strings.ReplaceAll(path, "*", "x")})
 }
+
+// ms is a duration in whole milliseconds.
+func ms(d time.Duration) string { return fmt.Sprintf("%d ms", d.Milliseconds()) }

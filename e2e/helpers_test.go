@@ -124,6 +124,15 @@ func quietTemporalLogger() tlog.Logger {
 // pointed at sb, until the test ends; it returns the clients.
 func startWorker(t *testing.T, c client.Client, sb *sandboxtest.Env, tq string) (*okta.Client, *konnect.Client) {
 	t.Helper()
+	w, oc, kc := startWorkerWith(t, c, sb, tq, worker.Options{})
+	t.Cleanup(w.Stop)
+	return oc, kc
+}
+
+// startWorkerWith runs an in-process worker like startWorker's, with opts, until the
+// caller stops it.
+func startWorkerWith(t *testing.T, c client.Client, sb *sandboxtest.Env, tq string, opts worker.Options) (worker.Worker, *okta.Client, *konnect.Client) {
+	t.Helper()
 	oc, err := okta.New(okta.Config{OrgURL: sb.OktaURL, Token: sbokta.DefaultManagementToken, HTTPClient: sb.HTTPClient})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +141,7 @@ func startWorker(t *testing.T, c client.Client, sb *sandboxtest.Env, tq string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := worker.New(c, tq, worker.Options{})
+	w := worker.New(c, tq, opts)
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{Okta: oc, Konnect: activities.KonnectFrom(kc),
 		DCRTokens: map[string]string{"default": sbokta.DefaultDCRToken}, Usage: &usage.Temporal{Client: c, TaskQueue: tq, OktaOrg: usage.OrgOf(sb.OktaURL), KonnectOrg: usage.OrgOf(sb.KonnectURL)}})
@@ -140,8 +149,7 @@ func startWorker(t *testing.T, c client.Client, sb *sandboxtest.Env, tq string) 
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(w.Stop)
-	return oc, kc
+	return w, oc, kc
 }
 
 // addFault adds f to the sandbox and returns it as added (with its ID).

@@ -3,24 +3,40 @@ package usage
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dcrflow/dcrflow"
 )
 
-// Seeds rebuilds a domain's uses from what Temporal knows of the portals onboarded
-// before the record existed (an upgrade): the result of each portal's newest
-// completed onboarding, unless an offboarding completed after it, and the progress of
-// each onboarding still running (or held). beat is called as the reading goes on.
+// Seeds rebuilds the uses of one record (a shard of a domain) from what Temporal
+// knows of the portals onboarded before it existed: the result of each portal's
+// newest completed onboarding, unless an offboarding completed after it, and the
+// progress of each onboarding still running (or held). beat is called as the reading
+// goes on.
+//
+// The first record of a domain needs only the runs that do not join the records
+// themselves (those of versions before the records, an upgrade): a run that joins
+// them and used a resource of this record would have started it. Otherwise (another
+// record of the domain runs or ran: this one may have been terminated, and its closed
+// runs go after the namespace's retention) it reads every run: runs that joined a
+// lost record are known nowhere else. The first record starts the others (see
+// activities.RebuildUsage), so this is the first use of a domain, or a lost record.
+//
 // A completed run's result never changes, so it is read once per worker and kept for
 // the other records (a domain's shards, the other domains), which rebuild themselves
 // at about the same time; so is a running one's progress (see progress). Both go when
 // no rebuild is left, so a worker does not hold every portal's result for the rest of
 // its life.
-func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]Seed, error) {
+func (t *Temporal) Seeds(ctx context.Context, domain string, shard int, beat func()) ([]Seed, error) {
 	t.seedsMu.Lock()
 	t.rebuilding++
 	t.seedsMu.Unlock()
@@ -31,57 +47,127 @@ func (t *Temporal) Seeds(ctx context.Context, domain string, beat func()) ([]See
 		}
 		t.seedsMu.Unlock()
 	}()
-	type run struct {
-		id, runID string
-		closed    time.Time
+	ranBefore, err := t.domainRanBefore(ctx, domain, shard)
+	if err != nil {
+		return nil, err
 	}
+	needed := func(e *workflowpb.WorkflowExecutionInfo) bool { return ranBefore || !JoinsRecords(e) }
 	done := map[string]run{}
-	if err := t.list(ctx, t.query("OnboardPortal", "Completed"), func(id, runID string, closed time.Time) {
+	if err := t.list(ctx, t.query("OnboardPortal", "Completed"), func(e *workflowpb.WorkflowExecutionInfo) {
+		id, closed := e.GetExecution().GetWorkflowId(), e.GetCloseTime().AsTime()
 		if r, ok := done[id]; !ok || closed.After(r.closed) {
-			done[id] = run{id, runID, closed}
+			done[id] = run{id, e.GetExecution().GetRunId(), closed, needed(e)}
 		}
 	}); err != nil {
 		return nil, err
 	}
 	offboarded := map[string]time.Time{}
-	if err := t.list(ctx, t.query("OffboardPortal", "Completed"), func(id, _ string, closed time.Time) {
-		key := strings.TrimPrefix(id, dcrflow.OffboardWorkflowID(""))
-		if closed.After(offboarded[key]) {
+	if err := t.list(ctx, t.query("OffboardPortal", "Completed"), func(e *workflowpb.WorkflowExecutionInfo) {
+		key := strings.TrimPrefix(e.GetExecution().GetWorkflowId(), dcrflow.OffboardWorkflowID(""))
+		if closed := e.GetCloseTime().AsTime(); closed.After(offboarded[key]) {
 			offboarded[key] = closed
 		}
 	}); err != nil {
 		return nil, err
 	}
-	var seeds []Seed
+	var completed []run
 	for id, r := range done {
-		key := strings.TrimPrefix(id, dcrflow.OnboardWorkflowID(""))
-		if offboarded[key].After(r.closed) {
-			continue
+		if r.needed && !offboarded[strings.TrimPrefix(id, dcrflow.OnboardWorkflowID(""))].After(r.closed) {
+			completed = append(completed, r)
 		}
-		res, err := t.result(ctx, id, r.runID)
-		if err != nil {
-			return nil, fmt.Errorf("result of %s: %w", id, err)
-		}
-		seeds = append(seeds, SeedsFrom(domain, key, r.runID, res.authServerID, res.resources)...)
-		beat()
 	}
 	var running []run
-	if err := t.list(ctx, t.query("OnboardPortal", "Running"), func(id, runID string, _ time.Time) {
-		running = append(running, run{id: id, runID: runID})
+	if err := t.list(ctx, t.query("OnboardPortal", "Running"), func(e *workflowpb.WorkflowExecutionInfo) {
+		if needed(e) {
+			running = append(running, run{id: e.GetExecution().GetWorkflowId(), runID: e.GetExecution().GetRunId()})
+		}
 	}); err != nil {
 		return nil, err
 	}
-	for _, r := range running {
+	return t.readSeeds(ctx, domain, completed, running, beat)
+}
+
+// readSeeds reads the completed runs' results and the running ones' progress and
+// returns the uses they show in the domain.
+func (t *Temporal) readSeeds(ctx context.Context, domain string, completed, running []run, beat func()) ([]Seed, error) {
+	var mu sync.Mutex
+	var seeds []Seed
+	add := func(r run, s seen) {
 		key := strings.TrimPrefix(r.id, dcrflow.OnboardWorkflowID(""))
-		p, err := t.progress(ctx, r.id, r.runID)
-		if err != nil {
-			return nil, fmt.Errorf("progress of %s (running): %w", r.id, err)
-		}
-		seeds = append(seeds, SeedsFrom(domain, key, r.runID, p.authServerID, p.resources)...)
+		mu.Lock()
+		defer mu.Unlock()
+		seeds = append(seeds, SeedsFrom(domain, key, r.runID, s.authServerID, s.resources)...)
 		beat()
 	}
-	return seeds, nil
+	err := readAll(ctx, completed, func(ctx context.Context, r run) error {
+		res, err := t.result(ctx, r.id, r.runID)
+		if err != nil {
+			return fmt.Errorf("result of %s: %w", r.id, err)
+		}
+		add(r, res)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = readAll(ctx, running, func(ctx context.Context, r run) error {
+		p, err := t.progress(ctx, r.id, r.runID)
+		if err != nil {
+			return fmt.Errorf("progress of %s (running): %w", r.id, err)
+		}
+		add(r, p)
+		return nil
+	})
+	return seeds, err
 }
+
+// rebuildReaders is how many runs a rebuild reads at once: each read is a round trip
+// to the server, and a namespace may hold tens of thousands of portals.
+const rebuildReaders = 8
+
+// readAll calls read for every run, rebuildReaders at a time, and returns the first
+// error (the others stop soon after).
+func readAll[R any](ctx context.Context, runs []R, read func(context.Context, R) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(rebuildReaders)
+	for _, r := range runs {
+		g.Go(func() error { return read(ctx, r) })
+	}
+	return g.Wait()
+}
+
+// run is one execution a rebuild reads.
+type run struct {
+	id, runID string
+	closed    time.Time
+	needed    bool // not known to join the records itself
+}
+
+// JoiningVersions are the versions (TemporalChangeVersion, which the SDK sets for each
+// workflow.GetVersion) of the onboarding runs that join the records themselves: the
+// first with the records, and the lean runs whose one marker stands for it.
+var JoiningVersions = []string{"usage-record-1", "fewer-round-trips-1"}
+
+// JoinsRecords says whether an execution, as visibility lists it, joins the records
+// itself. Visibility lags a little: a run not yet marked is read like an older one.
+func JoinsRecords(e *workflowpb.WorkflowExecutionInfo) bool {
+	p := e.GetSearchAttributes().GetIndexedFields()[changeVersionAttribute]
+	if p == nil {
+		return false
+	}
+	var versions []string
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &versions); err != nil {
+		return false
+	}
+	for _, v := range versions {
+		if slices.Contains(JoiningVersions, v) {
+			return true
+		}
+	}
+	return false
+}
+
+const changeVersionAttribute = "TemporalChangeVersion"
 
 // seen is what a rebuild needs of a run: its authorization server and resources.
 type seen struct {
@@ -91,7 +177,7 @@ type seen struct {
 
 // result is a completed run's result.
 func (t *Temporal) result(ctx context.Context, id, runID string) (seen, error) {
-	return t.readOnce("completed/"+runID, func() (seen, error) {
+	return t.readOnce(ctx, "completed/"+runID, func() (seen, error) {
 		var res dcrflow.OnboardResult
 		err := t.Client.GetWorkflow(ctx, id, runID).Get(ctx, &res)
 		return seen{res.AuthServerID, res.Resources}, err
@@ -104,7 +190,7 @@ func (t *Temporal) result(ctx context.Context, id, runID string) (seen, error) {
 // was read may add resources; that holds for a rebuild of its own as much (a run old
 // enough not to join the records never tells them), so sharing the read loses nothing.
 func (t *Temporal) progress(ctx context.Context, id, runID string) (seen, error) {
-	return t.readOnce("running/"+runID, func() (seen, error) {
+	return t.readOnce(ctx, "running/"+runID, func() (seen, error) {
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		var p dcrflow.Progress
@@ -117,25 +203,46 @@ func (t *Temporal) progress(ctx context.Context, id, runID string) (seen, error)
 }
 
 // readOnce is what read finds, read once for the rebuilds under way: key names the
-// run and whether it had completed (a completed run's result never changes).
-func (t *Temporal) readOnce(key string, read func() (seen, error)) (seen, error) {
+// run and whether it had completed (a completed run's result never changes). A
+// rebuild that needs a run another is reading waits for that read: a fleet's first
+// portals start every record at once, and each asks the same running portals. A
+// failed read is not kept; the next rebuild to need it reads again.
+func (t *Temporal) readOnce(ctx context.Context, key string, read func() (seen, error)) (seen, error) {
 	t.seedsMu.Lock()
 	r, ok := t.reads[key]
+	if !ok {
+		if t.reads == nil || len(t.reads) >= maxCachedResults {
+			t.reads = map[string]*reading{}
+		}
+		r = &reading{done: make(chan struct{})}
+		t.reads[key] = r
+	}
 	t.seedsMu.Unlock()
 	if ok {
-		return r, nil
+		select {
+		case <-r.done:
+			return r.seen, r.err
+		case <-ctx.Done():
+			return seen{}, ctx.Err()
+		}
 	}
-	r, err := read()
-	if err != nil {
-		return r, err
+	r.seen, r.err = read()
+	close(r.done)
+	if r.err != nil {
+		t.seedsMu.Lock()
+		if t.reads[key] == r {
+			delete(t.reads, key)
+		}
+		t.seedsMu.Unlock()
 	}
-	t.seedsMu.Lock()
-	defer t.seedsMu.Unlock()
-	if t.reads == nil || len(t.reads) >= maxCachedResults {
-		t.reads = map[string]seen{}
-	}
-	t.reads[key] = r
-	return r, nil
+	return r.seen, r.err
+}
+
+// reading is one run's read, shared by the rebuilds that need it.
+type reading struct {
+	done chan struct{} // closed when seen and err are set
+	seen seen
+	err  error
 }
 
 // maxCachedResults bounds the runs a worker keeps for rebuilds.
@@ -147,8 +254,30 @@ func (t *Temporal) query(workflowType, status string) string {
 	return fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = '%s' AND TaskQueue = '%s'", workflowType, status, strings.ReplaceAll(t.TaskQueue, "'", ""))
 }
 
+// domainRanBefore says whether a record of the domain other than this one runs, or
+// any ran and ended.
+func (t *Temporal) domainRanBefore(ctx context.Context, domain string, shard int) (bool, error) {
+	ran := false
+	own := t.WorkflowID(domain, shard)
+	err := t.list(ctx, t.domainRecords(domain), func(e *workflowpb.WorkflowExecutionInfo) {
+		if e.GetExecution().GetWorkflowId() != own || e.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			ran = true
+		}
+	})
+	return ran, err
+}
+
+// domainRecords lists every execution of the records of a domain.
+func (t *Temporal) domainRecords(domain string) string {
+	ids := make([]string, Shards)
+	for shard := range Shards {
+		ids[shard] = "'" + strings.ReplaceAll(t.WorkflowID(domain, shard), "'", "") + "'"
+	}
+	return "WorkflowId IN (" + strings.Join(ids, ", ") + ")"
+}
+
 // list calls fn for every execution the visibility query matches.
-func (t *Temporal) list(ctx context.Context, query string, fn func(id, runID string, closed time.Time)) error {
+func (t *Temporal) list(ctx context.Context, query string, fn func(*workflowpb.WorkflowExecutionInfo)) error {
 	var token []byte
 	for {
 		resp, err := t.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, PageSize: 1000, NextPageToken: token})
@@ -156,7 +285,7 @@ func (t *Temporal) list(ctx context.Context, query string, fn func(id, runID str
 			return fmt.Errorf("list %s: %w", query, err)
 		}
 		for _, e := range resp.GetExecutions() {
-			fn(e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId(), e.GetCloseTime().AsTime())
+			fn(e)
 		}
 		if token = resp.GetNextPageToken(); len(token) == 0 {
 			return nil

@@ -2,6 +2,7 @@ package usage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"sync"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 )
 
@@ -26,8 +28,8 @@ type Temporal struct {
 	OktaOrg, KonnectOrg string
 
 	seedsMu    sync.Mutex
-	rebuilding int             // rebuilds under way
-	reads      map[string]seen // what rebuilds under way read of runs (readOnce)
+	rebuilding int                 // rebuilds under way
+	reads      map[string]*reading // what rebuilds under way read of runs (readOnce)
 }
 
 // WorkflowID is the id of the UsageRecord entity workflow that holds one shard of a
@@ -42,14 +44,18 @@ func (t *Temporal) WorkflowID(domain string, shard int) string {
 
 var _ Record = (*Temporal)(nil)
 
-func (t *Temporal) update(ctx context.Context, domain string, k Key, name string, arg, out any) error {
-	shard := ShardOf(k)
-	op := t.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+func (t *Temporal) startOptions(domain string, shard int) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
 		ID:                       t.WorkflowID(domain, shard),
 		TaskQueue:                t.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		StaticSummary:            "dcrflow's record of which portals use the shared resources of " + domain,
-	}, WorkflowType, State{Domain: domain, Shard: shard})
+	}
+}
+
+func (t *Temporal) update(ctx context.Context, domain string, k Key, name string, arg, out any) error {
+	shard := ShardOf(k)
+	op := t.Client.NewWithStartWorkflowOperation(t.startOptions(domain, shard), WorkflowType, State{Domain: domain, Shard: shard})
 	h, err := t.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions: client.UpdateWorkflowOptions{
@@ -87,6 +93,27 @@ func (t *Temporal) Leave(ctx context.Context, l Leave) (Left, error) {
 // Release implements Record.
 func (t *Temporal) Release(ctx context.Context, r Release) error {
 	return t.update(ctx, r.Domain, r.Key, UpdateRelease, r, nil)
+}
+
+// StartRebuilt starts the record of a shard with the book a sibling's rebuild found
+// for it, so that it need not read every portal again on its first use; a record
+// that runs, or ever ran (its runs may have heard of portals since), is left alone:
+// it rebuilds itself if it must. It says whether it started the record.
+func (t *Temporal) StartRebuilt(ctx context.Context, st State) (bool, error) {
+	o := t.startOptions(st.Domain, st.Shard)
+	o.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+	o.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	o.WorkflowExecutionErrorWhenAlreadyStarted = true
+	st.Rebuilt = true
+	_, err := t.Client.ExecuteWorkflow(ctx, o, WorkflowType, st)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("usage record %s/%d: start it rebuilt: %w", st.Domain, st.Shard, err)
+	}
+	return true, nil
 }
 
 // OrgOf names an org by its API URL's host (the URL itself when it has none).

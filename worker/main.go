@@ -159,7 +159,13 @@ func run() error {
 		defer cancel()
 		go ready.Run(ctx)
 	}
-	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{Identity: identity})
+	// Pollers scale with the work (the SDK's default is 2 of each): every step of every
+	// portal waits on a workflow task, the shared-use records' updates too, and a task
+	// left more than 5 s on this worker's sticky queue goes back to the shared one, to
+	// be replayed whole.
+	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{Identity: identity,
+		WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
+		ActivityTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{})})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{Okta: oktaClient, Konnect: activities.KonnectFrom(konnectClient), DCRTokens: cfg.DCRTokens,
 		Usage: &usage.Temporal{Client: c, TaskQueue: cfg.Temporal.TaskQueue, OktaOrg: usage.OrgOf(cfg.Okta.OrgURL), KonnectOrg: usage.OrgOf(konnectClient.BaseURL())}})

@@ -109,3 +109,17 @@ func TestUsageRecord_RebuildsThenServesThenContinuesAsNew(t *testing.T) {
 		t.Errorf("entries carried = %+v (the claim created by dcrflow, the scope leased by a)", e)
 	}
 }
+
+// The usage package tells the runs that join the records from their version markers
+// (TemporalChangeVersion): its list names exactly the versions that take that path.
+func TestJoiningVersions_NameTheVersionsThatJoinTheRecords(t *testing.T) {
+	want := []string{changeUsageRecord + "-1", changeFewerRoundTrips + "-1"}
+	if len(usage.JoiningVersions) != len(want) {
+		t.Fatalf("usage.JoiningVersions = %v, want %v", usage.JoiningVersions, want)
+	}
+	for i := range want {
+		if usage.JoiningVersions[i] != want[i] {
+			t.Errorf("usage.JoiningVersions = %v, want %v", usage.JoiningVersions, want)
+		}
+	}
+}
