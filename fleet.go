@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"time"
 )
 
 // WorkerDeskID is the long-lived workflow of a task queue that answers the
@@ -41,6 +42,13 @@ type FleetInput struct {
 	TokenNames []string `json:"token_names,omitempty"`
 	// MaxConcurrent bounds the portals running at once (default 10).
 	MaxConcurrent int `json:"max_concurrent,omitempty"`
+	// StartInterval is the least time between two portals' starts (0: none). When an
+	// org's limits bind, portals started all at once share every budget from their
+	// first step, and the tightest bucket (DCR, whose calls come late in a portal)
+	// waits idle until one of them gets that far; started a little apart, the first
+	// ones reach it in a second or two. Only the first starts are held back: later
+	// ones wait for a place anyway.
+	StartInterval time.Duration `json:"start_interval,omitempty"`
 	// ContinueAsNewAfter bounds the children one run starts before it continues as
 	// new, which keeps each run's history small (default 500).
 	ContinueAsNewAfter int `json:"continue_as_new_after,omitempty"`

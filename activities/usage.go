@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/usage"
@@ -188,17 +189,22 @@ func (a *Activities) RebuildUsage(ctx context.Context, in usage.State) (usage.St
 	for _, s := range seeds {
 		books[usage.ShardOf(s.Key)].Add(s)
 	}
+	g, gctx := errgroup.WithContext(ctx) // the first portal of a domain waits for this
 	for shard, book := range books {
 		if shard == in.Shard {
 			continue
 		}
-		sibling := usage.State{Domain: in.Domain, Shard: shard}
-		if err := sibling.Pack(book); err != nil {
-			return out, err
-		}
-		if _, err := seeder.StartRebuilt(ctx, sibling); err != nil {
-			return out, usageError("start the domain's other records", err)
-		}
+		g.Go(func() error {
+			sibling := usage.State{Domain: in.Domain, Shard: shard}
+			if err := sibling.Pack(book); err != nil {
+				return err
+			}
+			_, err := seeder.StartRebuilt(gctx, sibling)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return out, usageError("start the domain's other records", err)
 	}
 	return out, out.Pack(books[in.Shard])
 }

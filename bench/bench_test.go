@@ -260,3 +260,19 @@ func TestSoakFaultsAddUpToTheRate(t *testing.T) {
 		t.Fatalf("the faults hit %.4f of the calls, want 0.05", got)
 	}
 }
+
+// The critical path follows the calls' arrivals, not the order they ended in: a
+// verify (60 ms) that registers a client (50 ms) and deletes it (50 ms) while in
+// flight ends last, and costs all three in a row.
+func TestCriticalPath_NestedCallsCountInTheOrderTheyArrived(t *testing.T) {
+	t0 := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	log := []sandbox.Request{ // as the sandbox logs them: when each ended
+		{Time: t0.Add(60 * time.Millisecond), System: "okta", Method: "POST", Path: "/oauth2/v1/clients"},
+		{Time: t0.Add(110 * time.Millisecond), System: "okta", Method: "DELETE", Path: "/oauth2/v1/clients/c1"},
+		{Time: t0, System: "konnect", Method: "POST", Path: "/v2/dcr-providers/p1/verify"},
+	}
+	l := criticalPath(log, 200*time.Millisecond)
+	if l.Critical != 160*time.Millisecond || l.Groups != 3 {
+		t.Fatalf("critical path = %v in %d groups, want 160ms in 3", l.Critical, l.Groups)
+	}
+}

@@ -47,6 +47,7 @@ type options struct {
 	// The soak (make soak): -soak runs it instead of the bench's phases.
 	soak              bool
 	keep              bool
+	orgStartInterval  time.Duration
 	soakPortals       int
 	faultRate         float64
 	maxConcurrentSoak int
@@ -66,6 +67,7 @@ func main() {
 	flag.StringVar(&o.phases, "phases", "1,2,3,4,6", "which phases to run (5: the -xl fleets; 6: the real org)")
 	flag.IntVar(&o.orgConc, "org-max-concurrent", 8, "phase 6: the fleet's MaxConcurrent; the DCR bucket (100/min, 4 calls a portal) serves 25 portals a minute, and its steps wait their turn in it: 8 keep it nearly busy, 16 fill it but reach it later (the start's management and Konnect calls of 16 portals at once)")
 	flag.StringVar(&o.orgRequests, "org-requests", "", "phase 6: also write the fleet's request log (the sandbox's, JSON) to this file, to read the calls again")
+	flag.DurationVar(&o.orgStartInterval, "org-start-interval", time.Second, "phase 6: the fleet's start interval (--start-interval): a portal makes about 8 management and 5 Konnect calls before its first DCR call; started a second apart, the first portals reach the DCR bucket (the tightest) after their own calls, not after everyone's")
 	flag.IntVar(&o.orgPortals, "org-portals", 60, "phase 6: the fleet under a real org's limits (its DCR bucket allows about 25 portals a minute)")
 	flag.StringVar(&o.xl, "xl", "1000,10000", "phase 5: fleet sizes, without limits and validation, each measured for memory, CPU per portal and the fleet workflow's history and payloads")
 	flag.StringVar(&o.temporalBin, "temporal", os.Getenv("DCRFLOW_TEMPORAL_BIN"), "the Temporal CLI (default: bin/temporal at the module root)")

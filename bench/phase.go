@@ -50,6 +50,7 @@ type phaseCfg struct {
 	portals       int
 	workers       int
 	maxConcurrent int
+	startInterval time.Duration      // between the fleet's first starts (FleetInput.StartInterval)
 	limits        sandbox.RateLimits // the sandbox's: what Okta and Konnect enforce
 	budget        budget             // the workers'
 	noValidate    bool               // step 8 off (phase 5: time)
@@ -171,7 +172,7 @@ func (b *bench) fleet(cfg phaseCfg) (*fleetRun, error) {
 		specs[i].Validate = !cfg.noValidate
 	}
 	f, err := launcher.StartFleet(b.ctx, b.c, taskQueue, dcrflow.FleetInput{Name: "bench-" + cfg.name,
-		Portals: specs, MaxConcurrent: cfg.maxConcurrent})
+		Portals: specs, MaxConcurrent: cfg.maxConcurrent, StartInterval: cfg.startInterval})
 	if err != nil {
 		return nil, err
 	}

@@ -130,8 +130,12 @@ func startTemporalAt(ctx context.Context, bin, logPath, hostPort, dbFile string)
 			temporal.NewSearchAttributeKeyKeyword(dcrflow.SearchAttrStep).ValueSet(""),
 			temporal.NewSearchAttributeKeyKeyword(dcrflow.SearchAttrOutcome).ValueSet(""),
 		),
-		Stdout: logf,
-		Stderr: logf,
+		// Activities of a workflow task go back with its answer to the worker that
+		// asked for them (eager activities; Temporal Cloud has it on), instead of a
+		// round trip through the task queue each.
+		ExtraArgs: []string{"--dynamic-config-value", "system.enableActivityEagerExecution=true"},
+		Stdout:    logf,
+		Stderr:    logf,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start Temporal dev server (%s): %w", bin, err)

@@ -16,6 +16,13 @@ import (
 type timeline struct {
 	Start, Running, Dispatch, Between, End time.Duration
 	Activities                             int
+	Steps                                  []stepSpan `json:"-"`
+}
+
+// stepSpan is one activity's attempt that completed: from its start to its completion.
+type stepSpan struct {
+	Name       string
+	Start, End time.Time
 }
 
 // timelineOf reads the run's history; t0 and t1 are when the launcher started it and
@@ -27,7 +34,8 @@ func timelineOf(ctx context.Context, c client.Client, id, run string, t0, t1 tim
 	}
 	var marks []mark
 	var first, done time.Time
-	scheduled := map[int64]bool{}
+	scheduled := map[int64]string{} // activity type by scheduled event
+	started := map[int64]time.Time{}
 	var out timeline
 	it := c.GetWorkflowHistory(ctx, id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
@@ -43,15 +51,19 @@ func timelineOf(ctx context.Context, c client.Client, id, run string, t0, t1 tim
 			}
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			out.Activities++
-			scheduled[ev.GetEventId()] = true
+			scheduled[ev.GetEventId()] = ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
 			marks = append(marks, mark{at, [2]int{1, 0}})
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
 			// Written with its completion (retries are not events): the attempt began
 			// at its started time all the same.
 			marks = append(marks, mark{at, [2]int{-1, 1}})
+			started[ev.GetActivityTaskStartedEventAttributes().GetScheduledEventId()] = at
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED,
 			enumspb.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
 			marks = append(marks, mark{at, [2]int{0, -1}})
+			if c := ev.GetActivityTaskCompletedEventAttributes(); c != nil {
+				out.Steps = append(out.Steps, stepSpan{scheduled[c.GetScheduledEventId()], started[c.GetScheduledEventId()], at})
+			}
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
 			done = at
 		}

@@ -56,7 +56,7 @@ up() {
     fi
   done
   start temporal bin/temporal server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
-    --db-filename "$RUN/temporal.db" --log-level warn \
+    --db-filename "$RUN/temporal.db" --log-level warn --dynamic-config-value system.enableActivityEagerExecution=true \
     --search-attribute DcrflowPortal=Keyword --search-attribute DcrflowStep=Keyword --search-attribute DcrflowOutcome=Keyword --search-attribute DcrflowDrift=Keyword
   start sandbox "$RUN/sandbox" -okta-addr "$SANDBOX_OKTA_ADDR" -konnect-addr "$SANDBOX_KONNECT_ADDR"
   wait_for temporal "port_open 127.0.0.1:$TEMPORAL_PORT"

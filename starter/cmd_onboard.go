@@ -15,6 +15,7 @@ func (a *app) onboardCommand() *cobra.Command {
 	var f fileFlags
 	var wait bool
 	var pf pruneFlags
+	var startInterval time.Duration
 	cmd := &cobra.Command{
 		Use:   "onboard -f FILE",
 		Short: "Onboard the portals of a file: one fleet workflow, or one workflow per --portal",
@@ -36,22 +37,34 @@ step; with -o json one "progress" object per change), then the outcome of each p
 ` + exitCodesHelp,
 		Example: `  dcrflow onboard -f portals.yaml --wait                     # the whole file, watched
   dcrflow onboard -f portals.yaml --wait --max-concurrent 25  # at most 25 portals at once
+  dcrflow onboard -f portals.yaml --wait --start-interval 1s  # the first portals a second apart
   dcrflow onboard -f portals.yaml --portal payments --wait    # just these portals
   dcrflow onboard -f portals.yaml -o json                     # start, print the workflow ids as JSON`,
 		Args: noStrayArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.onboard(cmd, f, wait, pf)
+			if startInterval < 0 || startInterval > maxStartInterval {
+				return usageErr("--start-interval %s: want a duration from 0 to %s, e.g. 1s", startInterval, maxStartInterval)
+			}
+			if startInterval > 0 && len(f.portals) > 0 {
+				return usageErr("--start-interval spaces the starts of a fleet; with --portal every named portal starts at once: drop one of them")
+			}
+			return a.onboard(cmd, f, wait, pf, startInterval)
 		},
 	}
 	f.add(cmd, "onboarding file (YAML), required", "onboard only these portals (comma-separated or repeated), one workflow each",
 		"fleet name, in its workflow id (default: the file's base name)")
 	cmd.Flags().BoolVarP(&wait, "wait", "w", false, "wait for every portal, watching live, and print its outcome (exit 1 if any failed)")
 	f.addConcurrency(cmd, "fleet: portals onboarded at once")
+	cmd.Flags().DurationVar(&startInterval, "start-interval", 0,
+		"fleet: least time between two portals' starts, e.g. 1s: when the org's rate limits bind, the first portals reach the DCR steps (the tightest limit) sooner")
 	pf.add(cmd)
 	return cmd
 }
 
-func (a *app) onboard(cmd *cobra.Command, f fileFlags, wait bool, pf pruneFlags) error {
+// maxStartInterval bounds --start-interval: longer spacing is a schedule, not a ramp.
+const maxStartInterval = 10 * time.Minute
+
+func (a *app) onboard(cmd *cobra.Command, f fileFlags, wait bool, pf pruneFlags, startInterval time.Duration) error {
 	s, err := a.open(cmd, f)
 	if err != nil {
 		return err
@@ -78,7 +91,7 @@ func (a *app) onboard(cmd *cobra.Command, f fileFlags, wait bool, pf pruneFlags)
 	specs := launcher.WithSearchAttributes(s.specs, sa)
 	ui := a.uiBase(s.cfg.Temporal.Namespace)
 	if len(f.portals) == 0 {
-		return a.runFleet(ctx, s, dcrflow.FleetInput{Name: s.name, Portals: specs, MaxConcurrent: f.maxConcurrent}, wait, ui)
+		return a.runFleet(ctx, s, dcrflow.FleetInput{Name: s.name, Portals: specs, MaxConcurrent: f.maxConcurrent, StartInterval: startInterval}, wait, ui)
 	}
 	runs, err := launcher.Start(ctx, s.c, tq, specs)
 	for _, r := range runs {

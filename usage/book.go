@@ -164,7 +164,14 @@ type State struct {
 	Packed []byte `json:"packed,omitempty"`
 	// Rebuilt: the record was rebuilt from what existed when it was first made.
 	Rebuilt bool `json:"rebuilt,omitempty"`
+	// UpdatesPerRun is how many updates a run of the record takes before it continues
+	// as new; records started before it was said decide by a version marker.
+	UpdatesPerRun int `json:"updates_per_run,omitempty"`
 }
+
+// UpdatesPerRun bounds the updates one run of a record takes (Temporal allows 2,000
+// per execution): a worker that replays a record reads its whole history and book.
+const UpdatesPerRun = 200
 
 // NewBook holds the entries of a state.
 func NewBook(entries []Entry) *Book {

@@ -103,6 +103,9 @@ func OnboardFleet(ctx workflow.Context, in dcrflow.FleetInput) (dcrflow.FleetSum
 			if !ok {
 				break
 			}
+			if !f.spaced(ctx) {
+				break // canceled
+			}
 			f.start(ctx, sel, spec)
 			started++
 		}
@@ -143,6 +146,7 @@ type fleet struct {
 	chunks    map[int][]byte       // chunks received, not yet taken
 	taken     int                  // chunks taken from chunks (for allReceived)
 	checked   *dcrflow.Preflight
+	lastStart time.Time // of the last child (StartInterval)
 }
 
 // foldLegacy turns the summary of a fleet started before counts (every portal by
@@ -254,6 +258,20 @@ var awaitOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: time.Hour,
 	HeartbeatTimeout:    30 * time.Second,
 	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
+}
+
+// spaced waits until StartInterval has passed since the last start (a timer, only
+// when it has not), and says whether the fleet goes on (false: canceled).
+func (f *fleet) spaced(ctx workflow.Context) bool {
+	if f.in.StartInterval > 0 && !f.lastStart.IsZero() {
+		if wait := f.lastStart.Add(f.in.StartInterval).Sub(workflow.Now(ctx)); wait > 0 {
+			if err := workflow.Sleep(ctx, wait); err != nil {
+				return false
+			}
+		}
+	}
+	f.lastStart = workflow.Now(ctx)
+	return true
 }
 
 // start launches one portal's child and registers what to do when it ends.

@@ -369,3 +369,29 @@ func TestOnboardFleet_PreflightRefusesAMissingToken(t *testing.T) {
 		t.Errorf("progress = %+v, %v", prog, err)
 	}
 }
+
+// With a start interval, the first portals start that far apart (the tightest budget
+// gets its first calls sooner); a portal that waits for a place starts when one frees,
+// the interval long past; without one, they all start at once.
+func TestOnboardFleet_StartIntervalSpacesTheFirstStarts(t *testing.T) {
+	for _, interval := range []time.Duration{0, 10 * time.Second} {
+		var at []time.Time
+		r := runFleet(t, dcrflow.FleetInput{Name: "spaced", Portals: keyed("s", 4), MaxConcurrent: 3, StartInterval: interval}, fleetSetup{
+			portal: func(ctx workflow.Context, spec dcrflow.PortalSpec) (*dcrflow.OnboardResult, error) {
+				at = append(at, workflow.Now(ctx))
+				if err := workflow.Sleep(ctx, time.Minute); err != nil {
+					return nil, err
+				}
+				return &dcrflow.OnboardResult{Portal: spec.Key}, nil
+			},
+		})
+		if r.err != nil || r.sum.Succeeded != 4 || len(at) != 4 {
+			t.Fatalf("interval %v: %+v, err %v, %d started", interval, r.sum, r.err, len(at))
+		}
+		for i, want := range []time.Duration{0, interval, 2 * interval, time.Minute} { // the 4th waits for the 1st to end
+			if got := at[i].Sub(at[0]); got < want || got > want+time.Second {
+				t.Errorf("interval %v: portal %d started %v after the first, want %v", interval, i, got, want)
+			}
+		}
+	}
+}

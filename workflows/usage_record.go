@@ -10,12 +10,14 @@ import (
 	"github.com/dcrflow/dcrflow/usage"
 )
 
-// usageUpdatesPerRun bounds the updates one run of a UsageRecord takes before it
-// continues as new (Temporal allows 2,000 per execution). A worker that has to replay
-// a record (it lost its cache; the server failed a workflow task, as it does now and
-// then for updates: temporalio/temporal#7741) reads its whole history and book, so
-// runs are kept short; runs started before (no changeShorterRuns marker) keep 500.
-var usageUpdatesPerRun = 200
+// usageUpdatesPerRun bounds the updates of a record whose input does not say
+// (usage.State.UpdatesPerRun): started by an older version, it decides by a version
+// marker, 500 for runs from before the marker. A worker that has to replay a record
+// (it lost its cache; the server failed a workflow task, as it does now and then for
+// updates: temporalio/temporal#7741) reads its whole history and book, so runs are
+// kept short. Records started now carry the bound in their input: no marker, and no
+// search-attribute upsert with it, in each of their runs.
+var usageUpdatesPerRun = usage.UpdatesPerRun
 
 const (
 	changeShorterRuns        = "usage-record-shorter-runs"
@@ -43,9 +45,12 @@ func UsageRecord(ctx workflow.Context, in usage.State) error {
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), dcrflow.ErrTypeInvalid, err)
 	}
-	limit := usageUpdatesPerRun
-	if workflow.GetVersion(ctx, changeShorterRuns, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		limit = usageUpdatesPerRunBefore
+	limit := in.UpdatesPerRun
+	if limit <= 0 {
+		limit = usageUpdatesPerRun
+		if workflow.GetVersion(ctx, changeShorterRuns, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			limit = usageUpdatesPerRunBefore
+		}
 	}
 	ready, updates := in.Rebuilt, 0
 	wait := func(ctx workflow.Context) error {
@@ -112,7 +117,7 @@ func UsageRecord(ctx workflow.Context, in usage.State) error {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return err
 	}
-	next := usage.State{Domain: in.Domain, Shard: in.Shard, Rebuilt: true}
+	next := usage.State{Domain: in.Domain, Shard: in.Shard, Rebuilt: true, UpdatesPerRun: usageUpdatesPerRun}
 	if err := next.Pack(book); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -121,5 +122,33 @@ func TestJoiningVersions_NameTheVersionsThatJoinTheRecords(t *testing.T) {
 		if usage.JoiningVersions[i] != want[i] {
 			t.Errorf("usage.JoiningVersions = %v, want %v", usage.JoiningVersions, want)
 		}
+	}
+}
+
+// A record started with its bound in its input continues as new after that many
+// updates, without asking for a version, and carries the bound on.
+func TestUsageRecord_ContinuesAsNewAtTheBoundItWasStartedWith(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(&activities.Activities{})
+	// Were it to ask, it would be told "a run from before the marker": 500 updates.
+	env.OnGetVersion(changeShorterRuns, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	env.RegisterDelayedCallback(func() {
+		for i := range 3 {
+			update(t, env, usage.UpdateJoin, fmt.Sprint(i), usage.Join{Domain: "konnect", Key: usage.Key{Kind: dcrflow.KindAuthStrategy, Name: fmt.Sprint("s", i)}, Portal: "p", Run: "r"}, nil)
+		}
+	}, time.Second)
+	env.ExecuteWorkflow(UsageRecord, usage.State{Domain: "konnect", Shard: 2, Rebuilt: true, UpdatesPerRun: 3})
+	var can *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("err = %v, want continue-as-new after 3 updates", err)
+	}
+	var next usage.State
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.UpdatesPerRun != usage.UpdatesPerRun {
+		t.Errorf("the next run's bound = %d, want %d", next.UpdatesPerRun, usage.UpdatesPerRun)
 	}
 }
