@@ -378,9 +378,9 @@ func (rep *report) orgMarkdown() string {
 	p("\n## 6. A real org: every limit at once\n\n")
 	p("%d portals, one worker, MaxConcurrent %d, the first started %s apart (`--start-interval`), under every limit that binds a real paid Okta org at once and Konnect's (per minute: "+
 		"management `/api/v1` %d, `/oauth2/v1/clients` %d, the authorization servers' token endpoint %d, Konnect %d — see `realOrg` in "+
-		"`bench/realorg.go` for where each comes from), enforced by the sandbox in %v windows (the same rates, smaller bursts); the worker's "+
-		"budgets are the per-minute figures. %d of %d portals succeeded.\n\n",
-		o.Portals, o.MaxConcurrent, rep.Options.orgStartInterval, realOrg[bucketOktaMgmt], realOrg[bucketOktaDCR], realOrg[bucketOktaToken], realOrg[bucketKonnect], orgWindow,
+		"`bench/realorg.go` for where each comes from), enforced by the sandbox in windows of %s, as Okta counts them; the worker's "+
+		"budgets are the same figures. %d of %d portals succeeded.\n\n",
+		o.Portals, o.MaxConcurrent, rep.Options.orgStartInterval, realOrg[bucketOktaMgmt], realOrg[bucketOktaDCR], realOrg[bucketOktaToken], realOrg[bucketKonnect], dur(orgWindow),
 		o.Succeeded, o.Portals)
 	p("| figure | value | target |\n|---|---|---|\n")
 	p("| efficiency against the tightest bucket (its lower bound ÷ wall time) | %.2f (%s vs %s) | ≥ %.2f: %s |\n", eff, dur(bound), dur(o.Wall), targetOrgEfficiency, mark(eff >= targetOrgEfficiency))
@@ -469,12 +469,12 @@ func (rep *report) orgMarkdown() string {
 		p("| %s | %d | %.1f |\n", kv.k, kv.v, float64(kv.v)/n)
 	}
 	if l := o.Latency; l != nil {
-		p("\nOne portal's latency: %d portals onboarded alone, one after the other, after a warm-up portal, no limits, the median kept; the bench's internet-like latency on every call; "+
+		p("\nOne portal's latency: %d portals onboarded alone, one after the other, after a warm-up portal on the same authorization server (its shared-use records exist, as for every portal but a server's first), no limits, the median kept; the bench's internet-like latency on every call; "+
 			"its critical path is the sum, over the groups of its calls that had to follow one another (calls arriving within 15 ms of each other went together), "+
 			"of the group's latency. What is left (%s) is Temporal's and the worker's: task dispatch, workflow tasks and the shared-use record's updates.\n",
 			l.Runs, dur(l.Wall-l.Critical))
 		w := l.Where
-		p("From its history, the median portal's %s went: %s until its first workflow task; %s with an activity running (%d activities; the API's critical path %s of it, "+
+		p("\nFrom its history, the median portal's %s went: %s until its first workflow task; %s with an activity running (%d activities; the API's critical path %s of it, "+
 			"the rest the worker's own: the shared-use records' updates, the budget, encoding); %s with activities waiting for a worker; %s between activities "+
 			"(workflow tasks); %s from its completion until the launcher had the result.\n",
 			ms(l.Wall), ms(w.Start), ms(w.Running), w.Activities, ms(l.Critical), ms(w.Dispatch), ms(w.Between), ms(w.End))

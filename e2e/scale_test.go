@@ -76,10 +76,12 @@ func TestScale_TwoWorkersShareTheQueueAndOneIsKilled(t *testing.T) {
 	before := scaleCompletedBy(t, c, runs)
 	t.Logf("activities completed before the kill: %d by worker 1, %d by worker 2", before[ids[0]], before[ids[1]])
 
-	// The held creation: the provider step still running long after the others (250 ms
-	// late) went through; its portal, and the worker running that attempt. (The first
-	// provider in the sandbox need not be the held one: other portals' creations may
-	// have gone through before it is read.)
+	// The held creation: the provider step's first attempt still running long after the
+	// others (250 ms late) went through; its portal, and the worker running it. (The
+	// first provider in the sandbox need not be the held one: other portals' creations
+	// may have gone through before it is read.) It is taken 2 s or more before its 10 s
+	// attempt times out: a second attempt (which adopts the provider at once) must not
+	// start on the worker about to be killed.
 	waitFor(t, time.Minute, "the held provider creation", func() bool { return hitsOf(sb, held.ID) == 1 })
 	ri, victim := -1, -1
 	var heldActivity, heldPortal string
@@ -92,8 +94,9 @@ func TestScale_TwoWorkersShareTheQueueAndOneIsKilled(t *testing.T) {
 			}
 			for _, pa := range d.GetPendingActivities() {
 				since := pa.GetLastStartedTime().AsTime()
+				age := time.Since(since)
 				if pa.GetActivityType().GetName() == "EnsureDCRProvider" && pa.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED &&
-					time.Since(since) > 5*time.Second && (oldest.IsZero() || since.Before(oldest)) {
+					pa.GetAttempt() == 1 && age > 5*time.Second && age < 8*time.Second && (oldest.IsZero() || since.Before(oldest)) {
 					oldest, ri, heldPortal = since, i, r.Portal
 					victim, heldActivity = slices.Index(ids, pa.GetLastWorkerIdentity()), pa.GetActivityId()
 				}
