@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,8 +10,10 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dcrflow/dcrflow"
 	"github.com/dcrflow/dcrflow/internal/devserver"
@@ -20,15 +23,11 @@ import (
 
 // The first record of a domain to rebuild itself (here: after portals onboarded by
 // the code before the records, as a worker that takes every change's old version runs
-// them) starts the domain's other records
-// with their part of what it read, so that none of them reads every portal again on
-// its first use — late in a large fleet, that read took minutes.
+// them) starts the domain's other records with their part of what it read, so that
+// none of them reads every portal again on its first use — late in a large fleet,
+// that read took minutes.
 func TestUsageRecord_FirstRebuildStartsTheDomainsOtherRecords(t *testing.T) {
-	srv := devserver.Start(t)
-	c := srv.Client()
-	sb := sandboxtest.Start(t)
-	tq := "e2e-usage-record-siblings"
-	rec := &usage.Temporal{Client: c, TaskQueue: tq, OktaOrg: usage.OrgOf(sb.OktaURL), KonnectOrg: usage.OrgOf(sb.KonnectURL)}
+	c, sb, tq, rec := recordStack(t, "e2e-usage-record-siblings")
 
 	before, _, _ := startWorkerWith(t, c, sb, tq, worker.Options{
 		PreferredVersionProvider: func(worker.PreferredVersionProviderInput) *worker.VersionPreference {
@@ -113,4 +112,99 @@ func TestUsageRecord_FirstRebuildStartsTheDomainsOtherRecords(t *testing.T) {
 			}
 		}
 	}
+}
+
+// pollPage is how many history events a worker's poll brings at most (the server's
+// matching.historyMaxPageSize, 256 by default); a longer history is read page by page.
+const pollPage = 256
+
+// A record busy with many portals keeps each run's history within one poll page. A
+// worker that must read it whole — here a second worker after the first stopped —
+// then has it all in its poll: with a dev server before 1.31 such a task of an update
+// may fail (its events are missing from a history read: temporalio/temporal#7741),
+// but its retry goes through, where a longer history failed on every retry while
+// updates kept coming.
+func TestUsageRecord_RunsStayWithinOnePollPage(t *testing.T) {
+	c, sb, tq, rec := recordStack(t, "e2e-usage-record-page")
+	first, _, _ := startWorkerWith(t, c, sb, tq, worker.Options{})
+
+	// 120 portals' strategies, all on shard 0 of the Konnect record, 20 at a time.
+	keys := make([]usage.Key, 0, 125)
+	for i := 0; len(keys) < cap(keys); i++ {
+		if k := (usage.Key{Kind: dcrflow.KindAuthStrategy, Name: fmt.Sprintf("strategy-%d", i)}); usage.ShardOf(k) == 0 {
+			keys = append(keys, k)
+		}
+	}
+	ctx := context.Background()
+	join := func(k usage.Key) error {
+		jctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		_, err := rec.Join(jctx, usage.Join{Domain: usage.KonnectDomain, Key: k, Portal: "portal-" + k.Name, Run: "run-" + k.Name})
+		return err
+	}
+	g, _ := errgroup.WithContext(ctx)
+	g.SetLimit(20)
+	for _, k := range keys[:120] {
+		g.Go(func() error { return join(k) })
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The first worker goes; the next joins' tasks reach the second, which has nothing
+	// cached and reads the record's history whole.
+	first.Stop()
+	second, _, _ := startWorkerWith(t, c, sb, tq, worker.Options{})
+	t.Cleanup(second.Stop)
+	for _, k := range keys[120:] {
+		if err := join(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	id := rec.WorkflowID(usage.KonnectDomain, 0)
+	runs := 0
+	for run := ""; ; {
+		runs++
+		events := history(t, ctx, c, id, run)
+		if len(events) > pollPage {
+			t.Errorf("run %d (counting back) of the record has %d events, more than one poll page (%d)", runs, len(events), pollPage)
+		}
+		failed := 0
+		for _, e := range events {
+			if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED {
+				failed++
+				t.Logf("run %d (counting back): failed task: %v", runs, e.GetWorkflowTaskFailedEventAttributes().GetFailure().GetMessage())
+			}
+		}
+		if failed > 1 {
+			t.Errorf("run %d (counting back): %d workflow tasks failed; a retry must go through", runs, failed)
+		}
+		if run = events[0].GetWorkflowExecutionStartedEventAttributes().GetContinuedExecutionRunId(); run == "" {
+			break
+		}
+	}
+	if runs < 2 {
+		t.Errorf("the record ran %d time(s) for %d joins, want it to continue as new", runs, len(keys))
+	}
+	var entries []usage.Entry
+	v, err := c.QueryWorkflow(ctx, id, "", usage.QueryEntries)
+	if err == nil {
+		err = v.Get(&entries)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(keys) {
+		t.Errorf("the record holds %d entries, want %d (none lost across its runs)", len(entries), len(keys))
+	}
+}
+
+// recordStack is a dev server, the sandbox, and the shared-use records of task queue
+// tq as the workers there keep them.
+func recordStack(t *testing.T, tq string) (client.Client, *sandboxtest.Env, string, *usage.Temporal) {
+	t.Helper()
+	c := devserver.Start(t).Client()
+	sb := sandboxtest.Start(t)
+	return c, sb, tq, &usage.Temporal{Client: c, TaskQueue: tq, OktaOrg: usage.OrgOf(sb.OktaURL), KonnectOrg: usage.OrgOf(sb.KonnectURL)}
 }

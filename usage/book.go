@@ -167,11 +167,25 @@ type State struct {
 	// UpdatesPerRun is how many updates a run of the record takes before it continues
 	// as new; records started before it was said decide by a version marker.
 	UpdatesPerRun int `json:"updates_per_run,omitempty"`
+	// EventsPerRun is how long a run's history grows before it continues as new (0:
+	// no bound, records started before it was said).
+	EventsPerRun int `json:"events_per_run,omitempty"`
 }
 
 // UpdatesPerRun bounds the updates one run of a record takes (Temporal allows 2,000
 // per execution): a worker that replays a record reads its whole history and book.
 const UpdatesPerRun = 200
+
+// EventsPerRun keeps a run's history within the first page of a poll (the server's
+// matching.historyMaxPageSize, 256 events by default), with room for one task's
+// burst of updates (2 events each). A worker that has not got the record cached reads
+// its history whole; while an update's workflow task is speculative, servers before
+// 1.31 leave that task's events out of the pages after the first
+// (temporalio/temporal#7741): the task fails, and fails again on every retry while
+// updates keep coming. A 10,000-portal fleet saw one Konnect record fail 935 times in
+// two minutes so (its history was 745 events), blocking its joins. Within one page,
+// the retry has them all and goes through.
+const EventsPerRun = 120
 
 // NewBook holds the entries of a state.
 func NewBook(entries []Entry) *Book {

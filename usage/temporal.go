@@ -55,7 +55,7 @@ func (t *Temporal) startOptions(domain string, shard int) client.StartWorkflowOp
 
 func (t *Temporal) update(ctx context.Context, domain string, k Key, name string, arg, out any) error {
 	shard := ShardOf(k)
-	op := t.Client.NewWithStartWorkflowOperation(t.startOptions(domain, shard), WorkflowType, State{Domain: domain, Shard: shard, UpdatesPerRun: UpdatesPerRun})
+	op := t.Client.NewWithStartWorkflowOperation(t.startOptions(domain, shard), WorkflowType, State{Domain: domain, Shard: shard, UpdatesPerRun: UpdatesPerRun, EventsPerRun: EventsPerRun})
 	h, err := t.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions: client.UpdateWorkflowOptions{
@@ -104,7 +104,7 @@ func (t *Temporal) StartRebuilt(ctx context.Context, st State) (bool, error) {
 	o.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
 	o.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
 	o.WorkflowExecutionErrorWhenAlreadyStarted = true
-	st.Rebuilt, st.UpdatesPerRun = true, UpdatesPerRun
+	st.Rebuilt, st.UpdatesPerRun, st.EventsPerRun = true, UpdatesPerRun, EventsPerRun
 	_, err := t.Client.ExecuteWorkflow(ctx, o, WorkflowType, st)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

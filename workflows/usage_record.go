@@ -109,15 +109,17 @@ func UsageRecord(ctx workflow.Context, in usage.State) error {
 		// Joins that arrived meanwhile wait for ready, so the rebuilt record is all.
 		book, ready = seeded, true
 	}
+	events := in.EventsPerRun // 0 for records started before it was said
 	if err := workflow.Await(ctx, func() bool {
-		return updates >= limit || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		info := workflow.GetInfo(ctx)
+		return updates >= limit || (events > 0 && info.GetCurrentHistoryLength() >= events) || info.GetContinueAsNewSuggested()
 	}); err != nil {
 		return err
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return err
 	}
-	next := usage.State{Domain: in.Domain, Shard: in.Shard, Rebuilt: true, UpdatesPerRun: usageUpdatesPerRun}
+	next := usage.State{Domain: in.Domain, Shard: in.Shard, Rebuilt: true, UpdatesPerRun: usageUpdatesPerRun, EventsPerRun: usage.EventsPerRun}
 	if err := next.Pack(book); err != nil {
 		return err
 	}
