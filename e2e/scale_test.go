@@ -68,7 +68,6 @@ func TestScale_TwoWorkersShareTheQueueAndOneIsKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 
-
 	// The held creation: the provider step's first attempt still running long after the
 	// others (250 ms late) went through; its portal, and the worker running it. (The
 	// first provider in the sandbox need not be the held one: other portals' creations
