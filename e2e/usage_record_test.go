@@ -135,10 +135,13 @@ func TestUsageRecord_RunsStayWithinOnePollPage(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
+	// Each join through a client of its own, as from as many workers: one worker's
+	// concurrent joins would share updates, and this record is to grow long.
 	join := func(k usage.Key) error {
 		jctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		_, err := rec.Join(jctx, usage.Join{Domain: usage.KonnectDomain, Key: k, Portal: "portal-" + k.Name, Run: "run-" + k.Name})
+		own := usage.Temporal{Client: rec.Client, TaskQueue: rec.TaskQueue, OktaOrg: rec.OktaOrg, KonnectOrg: rec.KonnectOrg}
+		_, err := own.Join(jctx, usage.Join{Domain: usage.KonnectDomain, Key: k, Portal: "portal-" + k.Name, Run: "run-" + k.Name})
 		return err
 	}
 	g, _ := errgroup.WithContext(ctx)
@@ -181,6 +184,137 @@ func TestUsageRecord_RunsStayWithinOnePollPage(t *testing.T) {
 	if runs < 2 {
 		t.Errorf("the record ran %d time(s) for %d joins, want it to continue as new", runs, len(keys))
 	}
+	entries := recordEntries(t, ctx, c, id)
+	if len(entries) != len(keys) {
+		t.Errorf("the record holds %d entries, want %d (none lost across its runs)", len(entries), len(keys))
+	}
+}
+
+// A worker's activities that change one record at the same time share its updates:
+// each gets its own answer, in the order they came, and a change whose caller has
+// gone is not sent. A record run by a worker from before batches refuses them, and
+// the changes then go one by one.
+func TestUsageRecord_AWorkersConcurrentChangesShareUpdates(t *testing.T) {
+	c, sb, tq, rec := recordStack(t, "e2e-usage-record-batch")
+	w, _, _ := startWorkerWith(t, c, sb, tq, worker.Options{})
+	t.Cleanup(w.Stop)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	var keys []usage.Key // 60 strategies on shard 0 of the Konnect record
+	for i := 0; len(keys) < 60; i++ {
+		if k := (usage.Key{Kind: dcrflow.KindAuthStrategy, Name: fmt.Sprintf("strategy-%d", i)}); usage.ShardOf(k) == 0 {
+			keys = append(keys, k)
+		}
+	}
+	portal := func(k usage.Key) string { return "portal-" + k.Name }
+	gone, stop := context.WithCancel(ctx)
+	stop() // its caller has gone before the change could be sent
+	if _, err := rec.Join(gone, usage.Join{Domain: usage.KonnectDomain, Key: keys[0], Portal: "gone", Run: "run-gone"}); err == nil {
+		t.Fatal("a join whose caller had gone answered")
+	}
+	g, _ := errgroup.WithContext(ctx)
+	for _, k := range keys {
+		g.Go(func() error {
+			j, err := rec.Join(ctx, usage.Join{Domain: usage.KonnectDomain, Key: k, Portal: portal(k), Run: "run-" + k.Name})
+			if err == nil && (j.UsersTotal != 1 || len(j.Users) != 1 || j.Users[0] != portal(k) || j.Busy != "") {
+				err = fmt.Errorf("%s's join answered %+v, want its own portal alone", k.Name, j)
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	// In one batch: the leave of the strategy's only user is last, and the join that
+	// follows finds it leased.
+	g, _ = errgroup.WithContext(ctx)
+	for _, k := range keys {
+		g.Go(func() error {
+			l, err := rec.Leave(ctx, usage.Leave{Domain: usage.KonnectDomain, Key: k, Portal: portal(k), Run: "run-" + k.Name})
+			if err == nil && !l.Last {
+				err = fmt.Errorf("%s's leave answered %+v, want last", k.Name, l)
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if j, err := rec.Join(ctx, usage.Join{Domain: usage.KonnectDomain, Key: keys[1], Portal: "late", Run: "run-late"}); err != nil || j.Busy == "" {
+		t.Fatalf("a join of a strategy its last user left answered %+v, %v; want busy", j, err)
+	}
+
+	id := rec.WorkflowID(usage.KonnectDomain, 0)
+	updates := 0
+	for run := ""; ; { // every run of the record, from the last
+		events := history(t, ctx, c, id, run)
+		for _, e := range events {
+			if a := e.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil {
+				updates++
+				if name := a.GetAcceptedRequest().GetInput().GetName(); name != usage.UpdateBatch {
+					t.Errorf("the record took a %q update, want only batches", name)
+				}
+			}
+		}
+		if run = events[0].GetWorkflowExecutionStartedEventAttributes().GetContinuedExecutionRunId(); run == "" {
+			break
+		}
+	}
+	if changes := 2*len(keys) + 1; updates == 0 || updates > changes/2 {
+		t.Errorf("%d changes took %d updates, want at most %d", changes, updates, changes/2)
+	}
+	entries := recordEntries(t, ctx, c, id)
+	for _, e := range entries {
+		if _, ok := e.Users["gone"]; ok {
+			t.Errorf("%s lists the portal whose caller had gone", e.Key)
+		}
+	}
+
+	// A record from before batches: joins only, one by one.
+	const oldTQ = "e2e-usage-record-before-batches"
+	old := worker.New(c, oldTQ, worker.Options{})
+	old.RegisterWorkflowWithOptions(func(ctx workflow.Context, in usage.State) error {
+		book := usage.NewBook(nil)
+		if err := workflow.SetUpdateHandler(ctx, usage.UpdateJoin, func(ctx workflow.Context, j usage.Join) (usage.Joined, error) {
+			return book.Join(j, workflow.Now(ctx)), nil
+		}); err != nil {
+			return err
+		}
+		return workflow.Await(ctx, func() bool { return false })
+	}, workflow.RegisterOptions{Name: usage.WorkflowType})
+	if err := old.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(old.Stop)
+	before := usage.Temporal{Client: c, TaskQueue: oldTQ, OktaOrg: rec.OktaOrg, KonnectOrg: rec.KonnectOrg}
+	g, _ = errgroup.WithContext(ctx)
+	for _, k := range keys[:5] {
+		g.Go(func() error {
+			j, err := before.Join(ctx, usage.Join{Domain: usage.KonnectDomain, Key: k, Portal: portal(k), Run: "run-" + k.Name})
+			if err == nil && (j.UsersTotal != 1 || j.Users[0] != portal(k)) {
+				err = fmt.Errorf("%s's join answered %+v by the record before batches", k.Name, j)
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	joins := 0
+	for _, e := range history(t, ctx, c, before.WorkflowID(usage.KonnectDomain, 0), "") {
+		if a := e.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil && a.GetAcceptedRequest().GetInput().GetName() == usage.UpdateJoin {
+			joins++
+		}
+	}
+	if joins != 5 {
+		t.Errorf("the record before batches took %d joins, want 5", joins)
+	}
+}
+
+// recordEntries queries a record's entries.
+func recordEntries(t *testing.T, ctx context.Context, c client.Client, id string) []usage.Entry {
+	t.Helper()
 	var entries []usage.Entry
 	v, err := c.QueryWorkflow(ctx, id, "", usage.QueryEntries)
 	if err == nil {
@@ -189,9 +323,7 @@ func TestUsageRecord_RunsStayWithinOnePollPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != len(keys) {
-		t.Errorf("the record holds %d entries, want %d (none lost across its runs)", len(entries), len(keys))
-	}
+	return entries
 }
 
 // recordStack is a dev server, the sandbox, and the shared-use records of task queue

@@ -22,6 +22,7 @@ import (
 	"github.com/dcrflow/dcrflow/internal/health"
 	"github.com/dcrflow/dcrflow/internal/logging"
 	"github.com/dcrflow/dcrflow/internal/tracing"
+	"github.com/dcrflow/dcrflow/internal/unstick"
 	"github.com/dcrflow/dcrflow/internal/wiring"
 	"github.com/dcrflow/dcrflow/ratelimit"
 	"github.com/dcrflow/dcrflow/ratelimit/peers"
@@ -114,11 +115,18 @@ func run() error {
 		return fmt.Errorf("konnect.region / konnect.base_url / konnect.token: %w", err)
 	}
 	konnectHTTP.Transport = budget.Transport(tr.Transport("konnect", nil), ratelimit.KonnectRoutes(konnectClient.BaseURL())) // the base a region names is known now
-	c, err := wiring.DialTemporal(context.Background(), cfg.Temporal, logging.Temporal(log), cfg.Codec.PayloadCodec(), wiring.WithMetrics(met.Handler()), tr.ClientOption())
+	// The SDK's logger, watched for the dev server's failed update tasks (package unstick).
+	sdkLog := logging.Temporal(log)
+	unsticker := unstick.New(sdkLog)
+	unsticker.Cleared = met.StickyCleared
+	c, err := wiring.DialTemporal(context.Background(), cfg.Temporal, unsticker.Logger(sdkLog), cfg.Codec.PayloadCodec(), wiring.WithMetrics(met.Handler()), tr.ClientOption())
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	unstickCtx, stopUnsticking := context.WithCancel(context.Background())
+	defer stopUnsticking()
+	go unsticker.Run(unstickCtx, unstick.Reset(c, cfg.Temporal.Namespace))
 	codecSrv, err := serveCodec(cfg.Codec)
 	if err != nil {
 		return err

@@ -93,6 +93,16 @@ func UsageRecord(ctx workflow.Context, in usage.State) error {
 			return err
 		}
 	}
+	// A worker's changes of this record that met on their way, applied in order; one
+	// update (counted as one) and one answer each.
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, usage.UpdateBatch, func(ctx workflow.Context, ops []usage.Op) ([]usage.OpResult, error) {
+		if err := wait(ctx); err != nil {
+			return nil, err
+		}
+		return book.Apply(ops, workflow.Now(ctx)), nil
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, ops []usage.Op) error { return usage.ValidateBatch(ops) }}); err != nil {
+		return err
+	}
 	if err := workflow.SetQueryHandler(ctx, usage.QueryEntries, func() ([]usage.Entry, error) { return book.Snapshot(), nil }); err != nil {
 		return err
 	}

@@ -152,3 +152,68 @@ func TestUsageRecord_ContinuesAsNewAtTheBoundItWasStartedWith(t *testing.T) {
 		t.Errorf("the next run's bound = %d, want %d", next.UpdatesPerRun, usage.UpdatesPerRun)
 	}
 }
+
+// A batch applies its changes in order, answers each, and counts as one update; a
+// malformed batch is refused before it reaches history.
+func TestUsageRecord_BatchAppliesItsChangesInOrderAsOneUpdate(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterActivity(&activities.Activities{})
+	strategy := usage.Key{Kind: dcrflow.KindAuthStrategy, Name: "s"}
+	join := func(p string) usage.Op {
+		return usage.Op{Join: &usage.Join{Domain: "konnect", Key: strategy, Portal: p, Run: "r" + p}}
+	}
+	var first, second []usage.OpResult
+	var rejected []error
+	env.RegisterDelayedCallback(func() {
+		for i, bad := range [][]usage.Op{nil, {{}}, {{Join: join("d").Join, Note: &usage.Note{}}}} {
+			env.UpdateWorkflow(usage.UpdateBatch, fmt.Sprint("bad", i), &testsuite.TestUpdateCallback{
+				OnReject:   func(err error) { rejected = append(rejected, err) },
+				OnComplete: func(any, error) { t.Errorf("malformed batch %d applied", i) },
+			}, bad)
+		}
+		update(t, env, usage.UpdateBatch, "1", []usage.Op{
+			join("a"),
+			{Note: &usage.Note{Domain: "konnect", Key: strategy, Portal: "a", Creating: true}},
+			join("b"),
+			{Leave: &usage.Leave{Domain: "konnect", Key: strategy, Portal: "a", Run: "ra"}},
+		}, &first)
+		// b leaves last: it holds the lease, and c's join in the same batch finds it busy.
+		update(t, env, usage.UpdateBatch, "2", []usage.Op{
+			{Leave: &usage.Leave{Domain: "konnect", Key: strategy, Portal: "b", Run: "rb"}},
+			join("c"),
+			{Release: &usage.Release{Domain: "konnect", Key: strategy, Portal: "b", Gone: true}},
+			join("c"),
+		}, &second)
+	}, time.Second)
+	env.ExecuteWorkflow(UsageRecord, usage.State{Domain: "konnect", Shard: 1, Rebuilt: true, UpdatesPerRun: 2})
+
+	if len(first) != 4 || first[0].Joined == nil || first[1].Joined != nil || first[2].Joined == nil || first[3].Left == nil {
+		t.Fatalf("first batch answered %+v, want join, note, join, leave", first)
+	}
+	if first[2].Joined.UsersTotal != 2 || first[3].Left.Last {
+		t.Errorf("b joined beside %d users and a's leave was last=%v: want 2 and kept for b", first[2].Joined.UsersTotal, first[3].Left.Last)
+	}
+	if len(second) != 4 || !second[0].Left.Last || !second[0].Left.Created || second[1].Joined.Busy == "" || second[3].Joined.Busy != "" {
+		t.Fatalf("second batch answered %+v: want b last (created), c busy, then c joined after the release", second)
+	}
+	if len(rejected) != 3 {
+		t.Errorf("%d malformed batches refused, want 3", len(rejected))
+	}
+	var can *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("err = %v, want continue-as-new after 2 updates (2 batches of 4 changes)", err)
+	}
+	var next usage.State
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	book, err := next.Book()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if users := book.Users(strategy); len(users) != 1 || users[0] != "c" {
+		t.Errorf("the next run carries users %v, want c", users)
+	}
+}

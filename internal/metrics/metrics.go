@@ -13,6 +13,7 @@
 //	dcrflow_budget_workers                                     live workers the budgets are shared by
 //	dcrflow_budget_wait_seconds_total{budget}                  time requests waited for a slot in the budget
 //	dcrflow_budget_deferred_total{budget}                      requests not sent: their slot lay beyond what the step allows
+//	dcrflow_sticky_cleared_total                               workflows sent back to the shared queue after the server's bug failed their task
 //
 // system is okta or konnect; operation is the client's operation name (ListScopes,
 // create-dcr-provider), never a URL, an id or a token; status is the HTTP status, or
@@ -62,6 +63,7 @@ const (
 	BudgetWorkers  = "dcrflow_budget_workers"
 	BudgetWait     = "dcrflow_budget_wait_seconds_total"
 	BudgetDeferred = "dcrflow_budget_deferred_total"
+	StickyCleared  = "dcrflow_sticky_cleared_total"
 	statusNoAnswer = "error"
 	unknownOp      = "unknown"
 )
@@ -91,6 +93,7 @@ type Metrics struct {
 	budgetWorkers  prometheus.Gauge
 	budgetWait     *prometheus.CounterVec
 	budgetDeferred *prometheus.CounterVec
+	stickyCleared  prometheus.Counter
 
 	srv       *http.Server
 	url       string
@@ -153,8 +156,10 @@ func newMetrics(onError func(error), interval time.Duration) *Metrics {
 		budgetDeferred: prometheus.NewCounterVec(prometheus.CounterOpts{Name: BudgetDeferred,
 			Help: "Requests not sent because their slot in the budget lay beyond what the step allows; the step is retried then."},
 			[]string{"budget"}),
+		stickyCleared: prometheus.NewCounter(prometheus.CounterOpts{Name: StickyCleared,
+			Help: "Workflows whose stickiness the worker cleared after the Temporal server's bug failed their task (temporalio/temporal#7741; package unstick)."}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.limited, m.wait, m.budgetRate, m.budgetWorkers, m.budgetWait, m.budgetDeferred)
+	reg.MustRegister(m.requests, m.latency, m.limited, m.wait, m.budgetRate, m.budgetWorkers, m.budgetWait, m.budgetDeferred, m.stickyCleared)
 	for _, sys := range []string{SystemOkta, SystemKonnect} { // present, at 0, before the first 429
 		m.limited.WithLabelValues(sys)
 	}
@@ -289,5 +294,12 @@ func (m *Metrics) BudgetWaited(s ratelimit.System, d time.Duration) {
 func (m *Metrics) BudgetDeferred(s ratelimit.System) {
 	if m != nil {
 		m.budgetDeferred.WithLabelValues(string(s)).Inc()
+	}
+}
+
+// StickyCleared counts one workflow whose stickiness the worker cleared (unstick).
+func (m *Metrics) StickyCleared() {
+	if m != nil {
+		m.stickyCleared.Inc()
 	}
 }
