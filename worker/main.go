@@ -37,9 +37,9 @@ const countEvery = 5 * time.Second
 
 // gcPercent is the worker's garbage-collection target unless GOGC says otherwise:
 // half Go's default headroom above the live heap. The worker waits on the network far
-// more than it computes (its collector took about 1 % of its CPU), and a fleet's usage
-// records are its live heap: at 10,000 portals Go's default let the process grow to
-// twice them (bench phase 5, docs/performance.md).
+// more than it computes (under Go's default its collector took about 1 % of its CPU),
+// and a fleet's usage records are its live heap: at 10,000 portals Go's default let
+// the process grow to twice them (bench phase 5, docs/performance.md).
 const gcPercent = 50
 
 func main() {
