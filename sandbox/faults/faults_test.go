@@ -187,7 +187,8 @@ func newSideEffectServer(t *testing.T, in *Injector) (*httptest.Server, *sideEff
 func TestInjector_DelayResponseHandlesFirstThenAnswersLate(t *testing.T) {
 	in := &Injector{}
 	srv, se := newSideEffectServer(t, in)
-	const latency = 300 * time.Millisecond
+	// Long enough that a loaded CI machine still handles the call in the first half.
+	const latency = 2 * time.Second
 	f, err := in.Add(Fault{Method: "POST", Path: "/things", LatencyMS: int(latency / time.Millisecond), DelayResponse: true, Count: 1})
 	if err != nil {
 		t.Fatal(err)
