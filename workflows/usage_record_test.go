@@ -90,15 +90,7 @@ func TestUsageRecord_RebuildsThenServesThenContinuesAsNew(t *testing.T) {
 	if !leftA.Last {
 		t.Errorf("a's leave = %+v, want last", leftA)
 	}
-	err := env.GetWorkflowError()
-	var can *workflow.ContinueAsNewError
-	if !errors.As(err, &can) {
-		t.Fatalf("err = %v, want continue-as-new", err)
-	}
-	var next usage.State
-	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
-		t.Fatal(err)
-	}
+	next := continuedRecord(t, env, "")
 	book, err := next.Book()
 	if err != nil || !next.Rebuilt || next.Domain != "okta-aus1" || next.Shard != 3 {
 		t.Fatalf("next state = %+v %v", next, err)
@@ -140,14 +132,7 @@ func TestUsageRecord_ContinuesAsNewAtTheBoundItWasStartedWith(t *testing.T) {
 		}
 	}, time.Second)
 	env.ExecuteWorkflow(UsageRecord, usage.State{Domain: "konnect", Shard: 2, Rebuilt: true, UpdatesPerRun: 3})
-	var can *workflow.ContinueAsNewError
-	if err := env.GetWorkflowError(); !errors.As(err, &can) {
-		t.Fatalf("err = %v, want continue-as-new after 3 updates", err)
-	}
-	var next usage.State
-	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
-		t.Fatal(err)
-	}
+	next := continuedRecord(t, env, " after 3 updates")
 	if next.UpdatesPerRun != usage.UpdatesPerRun {
 		t.Errorf("the next run's bound = %d, want %d", next.UpdatesPerRun, usage.UpdatesPerRun)
 	}
@@ -201,19 +186,26 @@ func TestUsageRecord_BatchAppliesItsChangesInOrderAsOneUpdate(t *testing.T) {
 	if len(rejected) != 3 {
 		t.Errorf("%d malformed batches refused, want 3", len(rejected))
 	}
-	var can *workflow.ContinueAsNewError
-	if err := env.GetWorkflowError(); !errors.As(err, &can) {
-		t.Fatalf("err = %v, want continue-as-new after 2 updates (2 batches of 4 changes)", err)
-	}
-	var next usage.State
-	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
-		t.Fatal(err)
-	}
-	book, err := next.Book()
+	book, err := continuedRecord(t, env, " after 2 updates (2 batches of 4 changes)").Book()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if users := book.Users(strategy); len(users) != 1 || users[0] != "c" {
 		t.Errorf("the next run carries users %v, want c", users)
 	}
+}
+
+// continuedRecord is the state the record continued as new with; it fails t when the
+// record ended otherwise (when is what the test expected, for the message).
+func continuedRecord(t *testing.T, env *testsuite.TestWorkflowEnvironment, when string) usage.State {
+	t.Helper()
+	var can *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("err = %v, want continue-as-new%s", err, when)
+	}
+	var next usage.State
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	return next
 }
